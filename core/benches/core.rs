@@ -1,0 +1,7 @@
+//! Criterion benchmarks of the pure building blocks (filled in as the modules land).
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn benches(_c: &mut Criterion) {}
+
+criterion_group!(core_benches, benches);
+criterion_main!(core_benches);

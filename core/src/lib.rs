@@ -1,0 +1,37 @@
+//! # mcp-auth
+//!
+//! MCP client authorization (OAuth 2.1 as the Model Context Protocol specifies it), done once
+//! and done right: a blocking Rust core that the C ABI (`libmcpauth`) and the Python package
+//! (`mcp_auth`) translate.
+//!
+//! One module per step of the specification:
+//!
+//! | module | step | spec |
+//! |---|---|---|
+//! | [`challenge`] | parse `WWW-Authenticate` | RFC 9110 §11.6.1, RFC 6750 §3 |
+//! | [`discovery`] | metadata discovery URLs | RFC 9728, RFC 8414, OIDC Discovery, SEP-985 |
+//! | [`metadata`] | the metadata, client and token models | RFC 9728 §2, RFC 8414 §2, RFC 7591, RFC 6749 §5.1 |
+//! | [`scope`] | scope selection and step-up union | SEP-835, SEP-2207, SEP-2350 |
+//! | [`checks`] | issuer, `iss` and resource checks | RFC 8414 §3.3, RFC 9207, RFC 8707, RFC 9728 §3.3 |
+//! | [`registration`] | DCR, CIMD, issuer binding | RFC 7591, CIMD, SEP-2352 |
+//! | [`pkce`] | PKCE S256 and `state` | RFC 7636, RFC 6749 §10.12 |
+//! | [`secret`] | redacting, zeroizing secret newtypes | |
+//! | [`error`] | [`Error`] and [`ErrorKind`] | |
+//!
+//! ## Security
+//! Secrets never reach `Debug` output or error messages and are zeroized when dropped; issuer
+//! and resource comparisons are exact-string where the RFCs say so.
+
+#![warn(missing_docs)]
+
+pub mod challenge;
+pub mod checks;
+pub mod discovery;
+pub mod error;
+pub mod metadata;
+pub mod pkce;
+pub mod registration;
+pub mod scope;
+pub mod secret;
+
+pub use error::{Check, Error, ErrorKind, OAuthErrorResponse, Result};
