@@ -15,6 +15,7 @@
 //! | [`checks`] | issuer, `iss` and resource checks | RFC 8414 §3.3, RFC 9207, RFC 8707, RFC 9728 §3.3 |
 //! | [`registration`] | DCR, CIMD, issuer binding | RFC 7591, CIMD, SEP-2352 |
 //! | [`pkce`] | PKCE S256 and `state` | RFC 7636, RFC 6749 §10.12 |
+//! | [`mod@http`] | the HTTP seam and the ureq client | RFC 9110 |
 //! | [`secret`] | redacting, zeroizing secret newtypes | |
 //! | [`error`] | [`Error`] and [`ErrorKind`] | |
 //!
@@ -28,6 +29,7 @@ pub mod challenge;
 pub mod checks;
 pub mod discovery;
 pub mod error;
+pub mod http;
 pub mod metadata;
 pub mod pkce;
 pub mod registration;
