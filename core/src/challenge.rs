@@ -47,8 +47,10 @@
 //! - `scope=""` is `Some("")`, not the two-character `""`;
 //! - names are case-insensitive (`Scope=`) and BWS is allowed (`scope = "x"`);
 //! - an unterminated quoted string gives no value rather than `"abc`;
-//! - the Bearer challenge is preferred when there is one (`DPoP scope="a", Bearer scope="b"`
-//!   gives `b`), and a parameter with no auth-scheme before it is ignored.
+//! - parameters belong to their challenge: when there is a Bearer challenge only its
+//!   parameters answer (`DPoP scope="a", Bearer scope="b"` gives `b`, and
+//!   `DPoP error="x", Bearer realm="r"` gives no `error`); with no Bearer challenge the first
+//!   challenge carrying the field answers; a parameter with no auth-scheme before it is ignored.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -535,14 +537,13 @@ impl<'a> Iterator for Lexer<'a> {
             while name_end < b.len() && is_tchar(b[name_end]) {
                 name_end += 1;
             }
-            if name_end == start {
-                self.pos = self.skip_element(start);
-                continue;
-            }
             let name = &self.s[start..name_end];
             let i = self.skip_ows(name_end);
 
-            if i < b.len() && b[i] == b'=' {
+            if name_end == start {
+                // Not a token: junk up to the next comma.
+                self.pos = self.skip_element(start);
+            } else if i < b.len() && b[i] == b'=' {
                 // auth-param = token BWS "=" BWS ( token / quoted-string )
                 match self.value(i + 1) {
                     Some((value, next)) => {
@@ -554,25 +555,23 @@ impl<'a> Iterator for Lexer<'a> {
                     }
                     None => self.pos = self.skip_element(i + 1),
                 }
-                continue;
+            } else if !body && (i == b.len() || b[i] == b',') {
+                // A challenge with no data: `Basic, Bearer …`.
+                self.pos = i;
+                self.open = Open::Params;
+                return Some(Item::Scheme(name));
+            } else if !body && i > name_end {
+                // `auth-scheme 1*SP`: the challenge data follows.
+                self.pos = i;
+                self.open = Open::Params;
+                self.body = true;
+                return Some(Item::Scheme(name));
+            } else {
+                // A token glued to junk, or a bare word where only token68/auth-param may be.
+                self.pos = self.skip_element(name_end);
             }
-            if !body {
-                if i == b.len() || b[i] == b',' {
-                    // A challenge with no data: `Basic, Bearer …`.
-                    self.pos = i;
-                    self.open = Open::Params;
-                    return Some(Item::Scheme(name));
-                }
-                if i > name_end {
-                    // `auth-scheme 1*SP`: the challenge data follows.
-                    self.pos = i;
-                    self.open = Open::Params;
-                    self.body = true;
-                    return Some(Item::Scheme(name));
-                }
-            }
-            // A token glued to junk, or a bare word where only token68/auth-param may be.
-            self.pos = self.skip_element(name_end);
+            // Skipped something: the termination argument.
+            debug_assert!(self.pos > start, "lexer made no progress at {start}");
         }
     }
 }
@@ -594,7 +593,8 @@ fn collect(value: &str, open: Open, out: &mut Vec<Challenge>) -> Open {
             }
             Item::Param(name, value) => {
                 if let Some(c) = out.last_mut() {
-                    c.params.push((name.to_ascii_lowercase(), value.into_owned()));
+                    c.params
+                        .push((name.to_ascii_lowercase(), value.into_owned()));
                 }
             }
         }

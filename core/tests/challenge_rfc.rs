@@ -3,8 +3,8 @@
 
 use mcp_auth::challenge::{
     BearerChallenge, Challenge, bearer_challenge, extract_field_from_www_auth,
-    extract_resource_metadata_from_www_auth, extract_scope_from_www_auth,
-    parse_www_authenticate, parse_www_authenticate_headers, parse_www_authenticate_values,
+    extract_resource_metadata_from_www_auth, extract_scope_from_www_auth, parse_www_authenticate,
+    parse_www_authenticate_headers, parse_www_authenticate_values,
 };
 
 fn ch(scheme: &str, params: &[(&str, &str)]) -> Challenge {
@@ -42,7 +42,11 @@ fn rfc9110_11_6_1_several_challenges_in_one_value() {
         [
             ch(
                 "Newauth",
-                &[("realm", "apps"), ("type", "1"), ("title", r#"Login to "apps""#)]
+                &[
+                    ("realm", "apps"),
+                    ("type", "1"),
+                    ("title", r#"Login to "apps""#)
+                ]
             ),
             ch("Basic", &[("realm", "simple")]),
         ]
@@ -64,7 +68,10 @@ fn rfc9110_5_3_several_field_lines() {
     let lines = [r#"Basic realm="a""#, r#"Bearer scope="s1""#];
     assert_eq!(
         parse_www_authenticate_values(lines),
-        [ch("Basic", &[("realm", "a")]), ch("Bearer", &[("scope", "s1")])]
+        [
+            ch("Basic", &[("realm", "a")]),
+            ch("Bearer", &[("scope", "s1")])
+        ]
     );
     // Same as the comma-joined line.
     assert_eq!(
@@ -153,7 +160,10 @@ fn rfc9110_11_1_scheme_is_case_insensitive_and_kept_as_sent() {
 #[test]
 fn rfc9110_11_2_param_names_case_insensitive_stored_lowercase() {
     let c = parse_www_authenticate(r#"Bearer Scope="x", RESOURCE_METADATA="u""#);
-    assert_eq!(c, [ch("Bearer", &[("scope", "x"), ("resource_metadata", "u")])]);
+    assert_eq!(
+        c,
+        [ch("Bearer", &[("scope", "x"), ("resource_metadata", "u")])]
+    );
     assert_eq!(c[0].param("SCOPE"), Some("x"));
     assert_eq!(scope(r#"Bearer SCOPE=x"#).as_deref(), Some("x"));
     assert_eq!(
@@ -167,19 +177,25 @@ fn rfc9110_11_2_duplicate_params_kept_first_wins() {
     let c = parse_www_authenticate(r#"Bearer scope="a", SCOPE="b""#);
     assert_eq!(c[0].params.len(), 2);
     assert_eq!(c[0].param("scope"), Some("a"));
-    assert_eq!(scope(r#"Bearer scope="a", scope="b""#).as_deref(), Some("a"));
     assert_eq!(
-        bearer_challenge(&c).unwrap().scope.as_deref(),
+        scope(r#"Bearer scope="a", scope="b""#).as_deref(),
         Some("a")
     );
+    assert_eq!(bearer_challenge(&c).unwrap().scope.as_deref(), Some("a"));
 }
 
 // --- RFC 9110 §5.6.4: quoted-string ------------------------------------------------------------
 
 #[test]
 fn rfc9110_5_6_4_quoted_pair_unescaped() {
-    assert_eq!(scope(r#"Bearer scope="a \"b\" c""#).as_deref(), Some(r#"a "b" c"#));
-    assert_eq!(scope(r#"Bearer scope="back\\slash""#).as_deref(), Some(r"back\slash"));
+    assert_eq!(
+        scope(r#"Bearer scope="a \"b\" c""#).as_deref(),
+        Some(r#"a "b" c"#)
+    );
+    assert_eq!(
+        scope(r#"Bearer scope="back\\slash""#).as_deref(),
+        Some(r"back\slash")
+    );
     assert_eq!(scope(r#"Bearer scope="\a\b""#).as_deref(), Some("ab"));
     // An escaped backslash right before the closing quote (Go's splitter gets this wrong).
     let c = parse_www_authenticate(r#"Bearer realm="a\\", scope="s""#);
@@ -192,7 +208,10 @@ fn rfc9110_5_6_4_quoted_comma_and_equals_are_data() {
     let c = parse_www_authenticate(r#"Bearer error_description="x=1, Basic y", scope=s"#);
     assert_eq!(
         c,
-        [ch("Bearer", &[("error_description", "x=1, Basic y"), ("scope", "s")])]
+        [ch(
+            "Bearer",
+            &[("error_description", "x=1, Basic y"), ("scope", "s")]
+        )]
     );
 }
 
@@ -211,7 +230,8 @@ fn rfc9110_5_6_4_whitespace_only_value_kept_as_is() {
 
 #[test]
 fn rfc9110_5_6_4_obs_text_utf8_in_quoted_string() {
-    let c = parse_www_authenticate("Bearer realm=\"Zürich – 東京 🔐\", error_description=\"é\\\"\"");
+    let c =
+        parse_www_authenticate("Bearer realm=\"Zürich – 東京 🔐\", error_description=\"é\\\"\"");
     assert_eq!(c[0].param("realm"), Some("Zürich – 東京 🔐"));
     assert_eq!(c[0].param("error_description"), Some("é\""));
     // A quoted-pair may escape a multi-byte character.
@@ -222,13 +242,19 @@ fn rfc9110_5_6_4_obs_text_utf8_in_quoted_string() {
 
 #[test]
 fn rfc9110_11_2_token68() {
-    assert_eq!(parse_www_authenticate("Basic dXNlcjpwYXNz=="), [t68("Basic", "dXNlcjpwYXNz==")]);
+    assert_eq!(
+        parse_www_authenticate("Basic dXNlcjpwYXNz=="),
+        [t68("Basic", "dXNlcjpwYXNz==")]
+    );
     assert_eq!(
         parse_www_authenticate("Negotiate a+b/c-d._~=, Bearer x=y"),
         [t68("Negotiate", "a+b/c-d._~="), ch("Bearer", &[("x", "y")])]
     );
     // `abc` alone is a token68, not a challenge, right after the scheme.
-    assert_eq!(parse_www_authenticate("Negotiate abc123 "), [t68("Negotiate", "abc123")]);
+    assert_eq!(
+        parse_www_authenticate("Negotiate abc123 "),
+        [t68("Negotiate", "abc123")]
+    );
     // `scope=` with no value is a token68 (an auth-param needs a value).
     let c = parse_www_authenticate("Bearer scope=");
     assert_eq!(c, [t68("Bearer", "scope=")]);
@@ -247,7 +273,10 @@ fn rfc9110_11_2_token68_challenge_takes_no_params() {
 fn rfc9110_11_2_token68_peer_matrix_negotiate_then_bearer() {
     // Go's parser fails the whole header here.
     let c = parse_www_authenticate(r#"Negotiate abc123, Bearer resource_metadata="u""#);
-    assert_eq!(bearer_challenge(&c).unwrap().resource_metadata.as_deref(), Some("u"));
+    assert_eq!(
+        bearer_challenge(&c).unwrap().resource_metadata.as_deref(),
+        Some("u")
+    );
     assert_eq!(
         extract_resource_metadata_from_www_auth(
             Some(r#"Negotiate abc123, Bearer resource_metadata="u""#),
@@ -266,7 +295,10 @@ fn rfc9110_11_2_bws_around_equals() {
     assert_eq!(scope("Bearer scope\t=\tx").as_deref(), Some("x"));
     assert_eq!(
         parse_www_authenticate(r#"Bearer realm ="a" , scope= b ,error =c"#),
-        [ch("Bearer", &[("realm", "a"), ("scope", "b"), ("error", "c")])]
+        [ch(
+            "Bearer",
+            &[("realm", "a"), ("scope", "b"), ("error", "c")]
+        )]
     );
 }
 
@@ -274,7 +306,10 @@ fn rfc9110_11_2_bws_around_equals() {
 fn rfc9110_5_6_1_2_empty_list_elements_ignored() {
     assert_eq!(
         parse_www_authenticate(r#" , ,Bearer realm="a", , ,scope="b",, , Basic ,"#),
-        [ch("Bearer", &[("realm", "a"), ("scope", "b")]), ch("Basic", &[])]
+        [
+            ch("Bearer", &[("realm", "a"), ("scope", "b")]),
+            ch("Basic", &[])
+        ]
     );
     assert!(parse_www_authenticate("").is_empty());
     assert!(parse_www_authenticate(" , ,, ").is_empty());
@@ -315,7 +350,10 @@ fn rfc6750_3_bearer_challenge_view() {
             realm: Some("example".into()),
         }
     );
-    assert_eq!(b.scopes().collect::<Vec<_>>(), ["files:read", "files:write"]);
+    assert_eq!(
+        b.scopes().collect::<Vec<_>>(),
+        ["files:read", "files:write"]
+    );
     let e = b.oauth_error().unwrap();
     assert_eq!(e.error, "invalid_token");
     assert_eq!(e.error_uri.as_deref(), Some("https://e/x"));
@@ -354,8 +392,11 @@ fn rfc9449_dpop_and_bearer_the_bearer_params_win() {
     assert_eq!(extract_field_from_www_auth(Some(h), "error"), None);
     // With no Bearer challenge, the first challenge carrying the field answers.
     assert_eq!(
-        extract_field_from_www_auth(Some(r#"DPoP realm="r", Foo error="e1", Bar error=e2"#), "error")
-            .as_deref(),
+        extract_field_from_www_auth(
+            Some(r#"DPoP realm="r", Foo error="e1", Bar error=e2"#),
+            "error"
+        )
+        .as_deref(),
         Some("e1")
     );
 }
@@ -389,7 +430,10 @@ fn extract_none_and_empty_header() {
     assert_eq!(extract_scope_from_www_auth(None), None);
     assert_eq!(extract_scope_from_www_auth(Some("")), None);
     assert_eq!(extract_scope_from_www_auth(Some("   ")), None);
-    assert_eq!(extract_field_from_www_auth(Some(r#"Bearer scope="x""#), ""), None);
+    assert_eq!(
+        extract_field_from_www_auth(Some(r#"Bearer scope="x""#), ""),
+        None
+    );
 }
 
 // --- The reference regex's bugs must not exist (python-sdk-2.3.0.md §2, peers.md §1b) -----------
@@ -397,10 +441,16 @@ fn extract_none_and_empty_header() {
 #[test]
 fn regex_bug_name_suffix_inside_other_name() {
     assert_eq!(scope(r#"Bearer xscope="a""#), None);
-    assert_eq!(scope(r#"Bearer required_scope="evil", scope="good""#).as_deref(), Some("good"));
     assert_eq!(
-        extract_field_from_www_auth(Some(r#"Bearer myerror="z", error="invalid_token""#), "error")
-            .as_deref(),
+        scope(r#"Bearer required_scope="evil", scope="good""#).as_deref(),
+        Some("good")
+    );
+    assert_eq!(
+        extract_field_from_www_auth(
+            Some(r#"Bearer myerror="z", error="invalid_token""#),
+            "error"
+        )
+        .as_deref(),
         Some("invalid_token")
     );
 }
@@ -429,7 +479,10 @@ fn regex_bug_name_inside_another_quoted_value() {
 
 #[test]
 fn regex_bug_escaped_quotes() {
-    assert_eq!(scope(r#"Bearer scope="a \"b\" c""#).as_deref(), Some(r#"a "b" c"#));
+    assert_eq!(
+        scope(r#"Bearer scope="a \"b\" c""#).as_deref(),
+        Some(r#"a "b" c"#)
+    );
     assert_eq!(
         scope(r#"Bearer realm="a\"b", scope="s1""#).as_deref(),
         Some("s1")
@@ -447,7 +500,10 @@ fn regex_bug_empty_quoted_string() {
 
 #[test]
 fn regex_bug_bearer_not_first() {
-    assert_eq!(scope(r#"DPoP scope="a", Bearer scope="b""#).as_deref(), Some("b"));
+    assert_eq!(
+        scope(r#"DPoP scope="a", Bearer scope="b""#).as_deref(),
+        Some("b")
+    );
     assert_eq!(
         scope(r#"Basic realm="x", Bearer resource_metadata="u""#),
         None,
@@ -457,7 +513,10 @@ fn regex_bug_bearer_not_first() {
 
 #[test]
 fn regex_bug_field_name_is_literal() {
-    assert_eq!(extract_field_from_www_auth(Some(r#"Bearer axb="v""#), "a.b"), None);
+    assert_eq!(
+        extract_field_from_www_auth(Some(r#"Bearer axb="v""#), "a.b"),
+        None
+    );
     assert_eq!(
         extract_field_from_www_auth(Some(r#"Bearer a.b="v""#), "a.b").as_deref(),
         Some("v")
@@ -479,7 +538,10 @@ fn malformed_param_without_scheme_is_dropped() {
 #[test]
 fn malformed_unterminated_quote_drops_the_param() {
     assert_eq!(scope(r#"Bearer scope="abc"#), None);
-    assert_eq!(parse_www_authenticate(r#"Bearer realm="a", scope="abc"#), [ch("Bearer", &[("realm", "a")])]);
+    assert_eq!(
+        parse_www_authenticate(r#"Bearer realm="a", scope="abc"#),
+        [ch("Bearer", &[("realm", "a")])]
+    );
     assert_eq!(scope(r#"Bearer scope="abc\"#), None);
 }
 
@@ -502,8 +564,18 @@ fn malformed_value_glued_to_quote_is_dropped() {
 #[test]
 fn malformed_junk_elements_skipped() {
     assert_eq!(
-        parse_www_authenticate(r#"Bearer realm="a", "junk, with comma", /x, ==, =v, error=e, Basic"#),
-        [ch("Bearer", &[("realm", "a"), ("error", "e")]), ch("Basic", &[])]
+        parse_www_authenticate(
+            r#"Bearer realm="a", "junk, with comma", /x, ==, =v, error=e, Basic"#
+        ),
+        [
+            ch("Bearer", &[("realm", "a"), ("error", "e")]),
+            ch("Basic", &[])
+        ]
+    );
+    // Recovery skips a quoted string as a unit, quoted-pairs included.
+    assert_eq!(
+        parse_www_authenticate(r#"Bearer realm="a", "x\", y=1, \\", scope=s"#),
+        [ch("Bearer", &[("realm", "a"), ("scope", "s")])]
     );
     // A quoted string where token68/auth-param must be.
     assert_eq!(
@@ -525,7 +597,10 @@ fn malformed_junk_elements_skipped() {
 #[test]
 fn malformed_unquoted_value_details() {
     // Unquoted values stop at whitespace or comma, like the reference (`;` is kept).
-    assert_eq!(scope("Bearer scope=abc;def, x=y").as_deref(), Some("abc;def"));
+    assert_eq!(
+        scope("Bearer scope=abc;def, x=y").as_deref(),
+        Some("abc;def")
+    );
     assert_eq!(scope("Bearer scope='single'").as_deref(), Some("'single'"));
     assert_eq!(scope("Bearer scope=,x"), None);
     // A control character glued to a value makes it malformed.
@@ -535,9 +610,26 @@ fn malformed_unquoted_value_details() {
 #[test]
 fn never_panics_on_odd_inputs() {
     for h in [
-        "\"", "\\", "=", ",", "\"\\", "a=\"\\", "Bearer \"", "Bearer =", "Bearer a=\"",
-        "Bearer a=\"\\\"", "\u{0}", "Bearer \u{0}=\u{0}", "é", "Bearer é=é", "Bearer a=é\"",
-        "Bearer a==\"", "Bearer\t", ",,,\"", "B a=b c=d e=f", "Bearer\u{7f}x",
+        "\"",
+        "\\",
+        "=",
+        ",",
+        "\"\\",
+        "a=\"\\",
+        "Bearer \"",
+        "Bearer =",
+        "Bearer a=\"",
+        "Bearer a=\"\\\"",
+        "\u{0}",
+        "Bearer \u{0}=\u{0}",
+        "é",
+        "Bearer é=é",
+        "Bearer a=é\"",
+        "Bearer a==\"",
+        "Bearer\t",
+        ",,,\"",
+        "B a=b c=d e=f",
+        "Bearer\u{7f}x",
     ] {
         let _ = parse_www_authenticate(h);
         let _ = scope(h);
@@ -550,10 +642,17 @@ fn never_panics_on_odd_inputs() {
 fn display_quotes_and_escapes() {
     let c = ch(
         "Bearer",
-        &[("realm", "a \"b\" \\c"), ("scope", ""), ("error", "invalid_token")],
+        &[
+            ("realm", "a \"b\" \\c"),
+            ("scope", ""),
+            ("error", "invalid_token"),
+        ],
     );
     let s = c.to_string();
-    assert_eq!(s, r#"Bearer realm="a \"b\" \\c", scope="", error=invalid_token"#);
+    assert_eq!(
+        s,
+        r#"Bearer realm="a \"b\" \\c", scope="", error=invalid_token"#
+    );
     assert_eq!(parse_www_authenticate(&s), [c]);
     assert_eq!(t68("Basic", "abc==").to_string(), "Basic abc==");
     assert_eq!(ch("Basic", &[]).to_string(), "Basic");
@@ -579,18 +678,42 @@ fn serde_serialize_shape() {
 #[test]
 fn peer_matrix_all_rows_correct() {
     let rm = |h: &str| extract_resource_metadata_from_www_auth(Some(h), 401);
-    assert_eq!(rm(r#"Bearer resource_metadata="u", scope="a b""#).as_deref(), Some("u"));
-    assert_eq!(scope(r#"Bearer resource_metadata="u", scope="a b""#).as_deref(), Some("a b"));
-    assert_eq!(rm(r#"Basic realm="x", Bearer resource_metadata="u""#).as_deref(), Some("u"));
-    assert_eq!(rm(r#"Negotiate abc123, Bearer resource_metadata="u""#).as_deref(), Some("u"));
-    assert_eq!(scope(r#"Bearer required_scope="evil", scope="good""#).as_deref(), Some("good"));
+    assert_eq!(
+        rm(r#"Bearer resource_metadata="u", scope="a b""#).as_deref(),
+        Some("u")
+    );
+    assert_eq!(
+        scope(r#"Bearer resource_metadata="u", scope="a b""#).as_deref(),
+        Some("a b")
+    );
+    assert_eq!(
+        rm(r#"Basic realm="x", Bearer resource_metadata="u""#).as_deref(),
+        Some("u")
+    );
+    assert_eq!(
+        rm(r#"Negotiate abc123, Bearer resource_metadata="u""#).as_deref(),
+        Some("u")
+    );
+    assert_eq!(
+        scope(r#"Bearer required_scope="evil", scope="good""#).as_deref(),
+        Some("good")
+    );
     assert_eq!(
         scope(r#"Bearer error_description="bad scope=admin", scope="read""#).as_deref(),
         Some("read")
     );
-    assert_eq!(scope(r#"Bearer realm="a\"b", scope="s1""#).as_deref(), Some("s1"));
+    assert_eq!(
+        scope(r#"Bearer realm="a\"b", scope="s1""#).as_deref(),
+        Some("s1")
+    );
     let h = r#"Bearer Scope="x", RESOURCE_METADATA="u""#;
-    assert_eq!((scope(h).as_deref(), rm(h).as_deref()), (Some("x"), Some("u")));
-    assert_eq!(scope(r#"Bearer error="insufficient_scope", scope="""#).as_deref(), Some(""));
+    assert_eq!(
+        (scope(h).as_deref(), rm(h).as_deref()),
+        (Some("x"), Some("u"))
+    );
+    assert_eq!(
+        scope(r#"Bearer error="insufficient_scope", scope="""#).as_deref(),
+        Some("")
+    );
     assert_eq!(rm(r#"Bearer  resource_metadata="u""#).as_deref(), Some("u"));
 }

@@ -36,7 +36,10 @@ const QUIRKS: &[(usize, Option<&str>, &str)] = &[
 ];
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/python-sdk-2.3.0.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/python-sdk-2.3.0.json"
+    );
     let text = std::fs::read_to_string(path).expect("read the vectors");
     serde_json::from_str(&text).expect("parse the vectors")
 }
@@ -88,7 +91,11 @@ fn www_authenticate_extract_field_every_case() {
         let (header, lines) = header_of(case);
         let got = extract_field_from_www_auth(header.as_deref(), field);
         if field == "scope" {
-            assert_eq!(got, extract_scope_from_www_auth(header.as_deref()), "#{index}");
+            assert_eq!(
+                got,
+                extract_scope_from_www_auth(header.as_deref()),
+                "#{index}"
+            );
         }
         if let Some(lines) = &lines {
             // The line-aware parser agrees with the joined header.
@@ -121,7 +128,10 @@ fn www_authenticate_extract_field_every_case() {
 
     // Every documented quirk is still a quirk case in the vectors.
     let documented: Vec<usize> = QUIRKS.iter().map(|(i, ..)| *i).collect();
-    assert_eq!(documented, quirks_seen, "QUIRKS does not match the quirk cases");
+    assert_eq!(
+        documented, quirks_seen,
+        "QUIRKS does not match the quirk cases"
+    );
 }
 
 #[test]
