@@ -16,6 +16,11 @@
 //! | [`registration`] | DCR, CIMD, issuer binding | RFC 7591, CIMD, SEP-2352 |
 //! | [`pkce`] | PKCE S256 and `state` | RFC 7636, RFC 6749 §10.12 |
 //! | [`mod@http`] | the HTTP seam and the ureq client | RFC 9110 |
+//! | [`authorization`] | authorization request, redirect handlers | RFC 6749 §4.1, RFC 8252, RFC 9207 |
+//! | [`token`] | grants, client authentication, token responses | RFC 6749 §4-6, RFC 7523 |
+//! | [`storage`] | token and client storage (memory, file) | SEP-2352 |
+//! | [`client`] | the flow: `send`, `probe`, single-flight refresh, step-up | MCP authorization |
+//! | [`trace`] | step events for observers | |
 //! | [`secret`] | redacting, zeroizing secret newtypes | |
 //! | [`error`] | [`Error`] and [`ErrorKind`] | |
 //!
@@ -25,8 +30,10 @@
 
 #![warn(missing_docs)]
 
+pub mod authorization;
 pub mod challenge;
 pub mod checks;
+pub mod client;
 pub mod discovery;
 pub mod error;
 pub mod http;
@@ -35,5 +42,9 @@ pub mod pkce;
 pub mod registration;
 pub mod scope;
 pub mod secret;
+pub mod storage;
+pub mod token;
+pub mod trace;
 
+pub use client::{Client, ClientBuilder, ClientConfig, Grant, PreRegisteredClient};
 pub use error::{Check, Error, ErrorKind, OAuthErrorResponse, Result};

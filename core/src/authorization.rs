@@ -1,0 +1,528 @@
+//! The authorization request and its redirect (RFC 6749 §4.1.1-4.1.2, RFC 7636, RFC 8707,
+//! RFC 9207), and the three ways to complete it:
+//!
+//! - [`HeadlessRedirect`]: GET the authorization URL without following redirects and read the
+//!   code from `Location` (automation, auto-approving servers, conformance testing);
+//! - [`LoopbackBrowser`]: RFC 8252 §7.3 native-app flow: listen on 127.0.0.1, open the system
+//!   browser, wait for the redirect;
+//! - [`CallbackRedirect`]: a caller-supplied function.
+
+use std::fmt;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, OAuthErrorResponse, Result};
+use crate::http::HttpClient;
+use crate::pkce::{CODE_CHALLENGE_METHOD, PkceParameters};
+use crate::secret::{AuthorizationCode, State};
+use crate::token::public_url;
+
+/// The redirect URI used when neither the configuration nor the redirect handler names one.
+/// Headless flows never contact it.
+pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:3000/callback";
+
+/// An authorization request (RFC 6749 §4.1.1) with PKCE (RFC 7636 §4.3), `resource`
+/// (RFC 8707 §2) and `scope`.
+#[derive(Debug)]
+pub struct AuthorizationRequest {
+    /// The authorization endpoint.
+    pub endpoint: String,
+    /// The `client_id`.
+    pub client_id: String,
+    /// The `redirect_uri`.
+    pub redirect_uri: String,
+    /// The `state`.
+    pub state: State,
+    /// The PKCE parameters (the verifier stays here; only the challenge is sent).
+    pub pkce: PkceParameters,
+    /// The RFC 8707 `resource`, if sent.
+    pub resource: Option<String>,
+    /// The `scope`, if any.
+    pub scope: Option<String>,
+}
+
+impl AuthorizationRequest {
+    /// The URL to send the user agent to.
+    ///
+    /// Parameters are appended to any query the endpoint already has (the reference builds
+    /// `endpoint + "?" + params`, which yields a second `?`). The order matches the reference:
+    /// `response_type, client_id, redirect_uri, state, code_challenge, code_challenge_method,
+    /// resource, scope`, then `prompt=consent` when `offline_access` is requested (OIDC Core
+    /// §11: offline access requires consent).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the endpoint is not an absolute URL.
+    pub fn url(&self) -> Result<String> {
+        let mut url = url::Url::parse(&self.endpoint)
+            .map_err(|e| Error::invalid_argument("authorization endpoint", e.to_string()))?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("response_type", "code")
+                .append_pair("client_id", &self.client_id)
+                .append_pair("redirect_uri", &self.redirect_uri)
+                .append_pair("state", self.state.secret())
+                .append_pair("code_challenge", &self.pkce.code_challenge)
+                .append_pair("code_challenge_method", CODE_CHALLENGE_METHOD);
+            if let Some(r) = &self.resource {
+                q.append_pair("resource", r);
+            }
+            if let Some(s) = &self.scope {
+                q.append_pair("scope", s);
+                if s.split_ascii_whitespace().any(|t| t == "offline_access") {
+                    q.append_pair("prompt", "consent");
+                }
+            }
+        }
+        Ok(url.into())
+    }
+}
+
+/// What the redirect carried back (RFC 6749 §4.1.2, RFC 9207 §2). Reference name.
+pub struct AuthorizationCodeResult {
+    /// The authorization code.
+    pub code: AuthorizationCode,
+    /// The `state`, as returned.
+    pub state: Option<String>,
+    /// The RFC 9207 `iss`, if returned.
+    pub iss: Option<String>,
+}
+
+impl fmt::Debug for AuthorizationCodeResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizationCodeResult")
+            .field("code", &self.code)
+            .field("state", &self.state.as_ref().map(|_| "[redacted]"))
+            .field("iss", &self.iss)
+            .finish()
+    }
+}
+
+/// Parse the redirect URL (or just its query) that the authorization server sent the user
+/// agent to.
+///
+/// RFC 6749 §3.1: response parameters MUST NOT appear more than once, so a repeated `code`,
+/// `state`, `iss` or `error` is rejected (a second `code` is a classic injection attempt).
+/// An `error` parameter (RFC 6749 §4.1.2.1) becomes [`Error::Authorization`] carrying it.
+///
+/// # Errors
+/// [`Error::Authorization`] for an error response, a missing or empty code, or a repeated
+/// parameter.
+pub fn parse_redirect(url_or_query: &str) -> Result<AuthorizationCodeResult> {
+    let query = match url_or_query.find('?') {
+        Some(i) => &url_or_query[i + 1..],
+        None => url_or_query,
+    };
+    let query = query.split('#').next().unwrap_or("");
+    let mut code = None;
+    let mut state = None;
+    let mut iss = None;
+    let mut error = None;
+    let mut error_description = None;
+    let mut error_uri = None;
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        let slot = match k.as_ref() {
+            "code" => &mut code,
+            "state" => &mut state,
+            "iss" => &mut iss,
+            "error" => &mut error,
+            "error_description" => &mut error_description,
+            "error_uri" => &mut error_uri,
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(Error::Authorization {
+                message: format!(
+                    "Authorization response repeats the '{k}' parameter (RFC 6749 §3.1)"
+                ),
+                oauth: None,
+            });
+        }
+        *slot = Some(v.into_owned());
+    }
+    if let Some(error) = error {
+        let oauth = OAuthErrorResponse {
+            error,
+            error_description,
+            error_uri,
+        };
+        return Err(Error::Authorization {
+            message: format!("Authorization denied: {oauth}"),
+            oauth: Some(oauth),
+        });
+    }
+    let code = code
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| Error::Authorization {
+            message: "Authorization response carries no code".to_owned(),
+            oauth: None,
+        })?;
+    Ok(AuthorizationCodeResult {
+        code: AuthorizationCode::new(code),
+        state,
+        iss,
+    })
+}
+
+/// What a redirect handler is given besides the URL.
+pub struct RedirectContext<'a> {
+    /// The HTTP client of the flow (for [`HeadlessRedirect`]).
+    pub http: &'a dyn HttpClient,
+    /// The `redirect_uri` of the request.
+    pub redirect_uri: &'a str,
+}
+
+/// Completes an authorization request: sends the user (agent) to `authorization_url` and
+/// returns what came back on the redirect URI.
+pub trait RedirectHandler: Send + Sync {
+    /// The redirect URI this handler receives on, if it dictates one (e.g. the loopback
+    /// listener's `http://127.0.0.1:PORT/callback`). Used for registration and the request.
+    fn redirect_uri(&self) -> Option<String> {
+        None
+    }
+
+    /// Run the authorization and return the code, `state` and `iss` from the redirect.
+    fn authorize(
+        &self,
+        authorization_url: &str,
+        context: &RedirectContext<'_>,
+    ) -> Result<AuthorizationCodeResult>;
+}
+
+/// GET the authorization URL without following redirects and read `code`/`state`/`iss` from
+/// the `Location` of the 3xx answer. For auto-approving servers, automation and tests.
+#[derive(Debug, Default, Clone)]
+pub struct HeadlessRedirect {
+    redirect_uri: Option<String>,
+}
+
+impl HeadlessRedirect {
+    /// A headless handler using the configured redirect URI (default
+    /// [`DEFAULT_REDIRECT_URI`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A headless handler that dictates the redirect URI.
+    pub fn with_redirect_uri(uri: impl Into<String>) -> Self {
+        HeadlessRedirect {
+            redirect_uri: Some(uri.into()),
+        }
+    }
+}
+
+impl RedirectHandler for HeadlessRedirect {
+    fn redirect_uri(&self) -> Option<String> {
+        self.redirect_uri.clone()
+    }
+
+    fn authorize(
+        &self,
+        authorization_url: &str,
+        context: &RedirectContext<'_>,
+    ) -> Result<AuthorizationCodeResult> {
+        let request = http::Request::get(authorization_url)
+            .header("Accept", "text/html,application/json")
+            .body(Vec::new())
+            .map_err(|e| Error::invalid_argument("authorization URL", e.to_string()))?;
+        let response = context.http.execute(request)?;
+        let status = response.status().as_u16();
+        if !response.status().is_redirection() {
+            let oauth = OAuthErrorResponse::from_json(response.body());
+            return Err(Error::Authorization {
+                message: format!(
+                    "Authorization endpoint {} answered {status} instead of redirecting; headless authorization needs an auto-approving server{}",
+                    public_url(authorization_url),
+                    oauth.as_ref().map(|o| format!(": {o}")).unwrap_or_default()
+                ),
+                oauth,
+            });
+        }
+        let location = response
+            .headers()
+            .get(http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| Error::Authorization {
+                message: format!("Authorization endpoint redirect ({status}) has no Location"),
+                oauth: None,
+            })?;
+        // The redirect must go to our redirect URI: anything else means the server wants a
+        // login page, which a headless client cannot complete.
+        let target = location.split(['?', '#']).next().unwrap_or("");
+        if target != context.redirect_uri {
+            return Err(Error::Authorization {
+                message: format!(
+                    "Authorization endpoint redirected to {} instead of the redirect URI {}; the server requires user interaction",
+                    public_url(location),
+                    context.redirect_uri
+                ),
+                oauth: None,
+            });
+        }
+        parse_redirect(location)
+    }
+}
+
+/// A caller-supplied redirect handler: given the authorization URL, return the redirect URL
+/// (or its query) that the authorization server sent the user agent to.
+pub struct CallbackRedirect<F> {
+    redirect_uri: Option<String>,
+    callback: F,
+}
+
+impl<F> CallbackRedirect<F>
+where
+    F: Fn(&str) -> Result<String> + Send + Sync,
+{
+    /// Wrap `callback`; `redirect_uri` is the URI the caller receives on, if it dictates one.
+    pub fn new(redirect_uri: Option<String>, callback: F) -> Self {
+        CallbackRedirect {
+            redirect_uri,
+            callback,
+        }
+    }
+}
+
+impl<F> RedirectHandler for CallbackRedirect<F>
+where
+    F: Fn(&str) -> Result<String> + Send + Sync,
+{
+    fn redirect_uri(&self) -> Option<String> {
+        self.redirect_uri.clone()
+    }
+
+    fn authorize(
+        &self,
+        authorization_url: &str,
+        _context: &RedirectContext<'_>,
+    ) -> Result<AuthorizationCodeResult> {
+        let redirected = (self.callback)(authorization_url)?;
+        parse_redirect(&redirected)
+    }
+}
+
+/// How [`LoopbackBrowser`] shows the authorization URL to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowserLaunch {
+    /// Open the system browser (`xdg-open`, `open`, `start`), and print the URL to stderr too.
+    Open,
+    /// Only print the URL to stderr (headless machines, SSH sessions).
+    PrintOnly,
+}
+
+/// RFC 8252 §7.3 loopback redirect: a listener on `127.0.0.1` (bound when created, so the
+/// redirect URI is known before registration), the system browser, a timeout, and a small
+/// "you may close this window" page.
+pub struct LoopbackBrowser {
+    listener: Mutex<TcpListener>,
+    redirect_uri: String,
+    path: String,
+    timeout: Duration,
+    launch: BrowserLaunch,
+}
+
+impl fmt::Debug for LoopbackBrowser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoopbackBrowser")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("timeout", &self.timeout)
+            .field("launch", &self.launch)
+            .finish()
+    }
+}
+
+impl LoopbackBrowser {
+    /// Listen on `127.0.0.1:port` (`0` for an ephemeral port) at path `/callback`.
+    ///
+    /// # Errors
+    /// [`Error::Transport`] if the port cannot be bound.
+    pub fn bind(port: u16, timeout: Duration, launch: BrowserLaunch) -> Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| Error::Transport {
+            url: format!("http://127.0.0.1:{port}"),
+            reason: format!("cannot listen for the authorization redirect: {e}"),
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| Error::Internal {
+                message: e.to_string(),
+            })?
+            .port();
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| Error::Internal {
+                message: e.to_string(),
+            })?;
+        let path = "/callback".to_owned();
+        Ok(LoopbackBrowser {
+            listener: Mutex::new(listener),
+            redirect_uri: format!("http://127.0.0.1:{port}{path}"),
+            path,
+            timeout,
+            launch,
+        })
+    }
+
+    fn open_browser(url: &str) -> bool {
+        #[cfg(target_os = "macos")]
+        let cmd = ("open", vec![url]);
+        #[cfg(target_os = "windows")]
+        let cmd = ("cmd", vec!["/C", "start", "", url]);
+        #[cfg(not(any(target_os = "macos", target_os = "windows")))]
+        let cmd = ("xdg-open", vec![url]);
+        std::process::Command::new(cmd.0)
+            .args(cmd.1)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .is_ok()
+    }
+
+    /// Serve one connection: `Some(query)` when it was the redirect, `None` for anything else
+    /// (favicon, probes), which gets a 404.
+    fn serve(&self, stream: TcpStream) -> Option<String> {
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut reader = BufReader::new(&stream);
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        // Drain the headers.
+        let mut h = String::new();
+        while reader.read_line(&mut h).map(|n| n > 2).unwrap_or(false) {
+            h.clear();
+        }
+        let mut parts = line.split_ascii_whitespace();
+        let method = parts.next().unwrap_or("");
+        let target = parts.next().unwrap_or("");
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let mut out = &stream;
+        if method == "GET" && path == self.path {
+            let ok = !query.contains("error=");
+            let body = if ok {
+                "<!doctype html><meta charset=utf-8><title>Authorized</title><p>Authorization complete. You may close this window.</p>"
+            } else {
+                "<!doctype html><meta charset=utf-8><title>Not authorized</title><p>Authorization was not granted. You may close this window.</p>"
+            };
+            let _ = out.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+            Some(query.to_owned())
+        } else {
+            let _ = out.write_all(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+            None
+        }
+    }
+}
+
+impl RedirectHandler for LoopbackBrowser {
+    fn redirect_uri(&self) -> Option<String> {
+        Some(self.redirect_uri.clone())
+    }
+
+    fn authorize(
+        &self,
+        authorization_url: &str,
+        _context: &RedirectContext<'_>,
+    ) -> Result<AuthorizationCodeResult> {
+        let listener = self.listener.lock().unwrap_or_else(|p| p.into_inner());
+        eprintln!("Open this URL in a browser to authorize:\n  {authorization_url}");
+        if self.launch == BrowserLaunch::Open && !Self::open_browser(authorization_url) {
+            eprintln!("(could not start a browser; open the URL by hand)");
+        }
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    if let Some(query) = self.serve(stream) {
+                        return parse_redirect(&query);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if Instant::now() >= deadline {
+                        return Err(Error::Authorization {
+                            message: format!(
+                                "No authorization redirect arrived on {} within {:?}",
+                                self.redirect_uri, self.timeout
+                            ),
+                            oauth: None,
+                        });
+                    }
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                Err(e) => {
+                    return Err(Error::Transport {
+                        url: self.redirect_uri.clone(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc6749_3_1_repeated_code_is_rejected() {
+        let e = parse_redirect("http://localhost/cb?code=a&code=b&state=s").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Authorization);
+        assert!(e.to_string().contains("'code'"));
+    }
+
+    #[test]
+    fn rfc6749_4_1_2_1_error_response_carries_the_oauth_error() {
+        let e =
+            parse_redirect("?error=access_denied&error_description=no+way&state=s").unwrap_err();
+        let o = e.oauth_error().unwrap();
+        assert_eq!(o.error, "access_denied");
+        assert_eq!(o.error_description.as_deref(), Some("no way"));
+    }
+
+    #[test]
+    fn rfc9207_iss_and_state_are_returned() {
+        let r =
+            parse_redirect("http://localhost/cb?code=c1&state=s1&iss=https%3A%2F%2Fas").unwrap();
+        assert_eq!(r.code.secret(), "c1");
+        assert_eq!(r.state.as_deref(), Some("s1"));
+        assert_eq!(r.iss.as_deref(), Some("https://as"));
+        assert!(!format!("{r:?}").contains("c1"));
+    }
+
+    #[test]
+    fn empty_code_is_rejected() {
+        assert!(parse_redirect("?code=&state=x").is_err());
+        assert!(parse_redirect("").is_err());
+    }
+
+    #[test]
+    fn authorization_url_keeps_an_existing_query() {
+        let req = AuthorizationRequest {
+            endpoint: "https://as.example/authorize?tenant=a".into(),
+            client_id: "c".into(),
+            redirect_uri: "http://localhost:3000/callback".into(),
+            state: State::new("st"),
+            pkce: PkceParameters::generate(),
+            resource: Some("https://rs.example/mcp".into()),
+            scope: Some("read offline_access".into()),
+        };
+        let url = req.url().unwrap();
+        assert_eq!(url.matches('?').count(), 1, "{url}");
+        assert!(
+            url.starts_with(
+                "https://as.example/authorize?tenant=a&response_type=code&client_id=c&"
+            )
+        );
+        assert!(url.contains(
+            "&resource=https%3A%2F%2Frs.example%2Fmcp&scope=read+offline_access&prompt=consent"
+        ));
+    }
+}

@@ -1,0 +1,112 @@
+//! Step-by-step trace of the authorization flow, for debuggers and logs.
+//!
+//! The client emits one [`TraceEvent`] per step (each HTTP exchange, each decision). URLs in
+//! events have their query and userinfo removed and no event carries a secret, so an observer
+//! may log everything it receives.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// A step of the MCP authorization flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Step {
+    /// The MCP request itself (with or without a token).
+    McpRequest,
+    /// An unauthenticated probe of the MCP endpoint.
+    Probe,
+    /// A protected resource metadata fetch (RFC 9728 §3).
+    ProtectedResourceMetadata,
+    /// An authorization server metadata fetch (RFC 8414 §3, OIDC Discovery).
+    AuthorizationServerMetadata,
+    /// Scope selection (SEP-835/SEP-2207/SEP-2350).
+    ScopeSelection,
+    /// Client identity: pre-registered, CIMD, stored registration, or dynamic registration.
+    ClientIdentity,
+    /// Dynamic client registration (RFC 7591).
+    Registration,
+    /// The authorization request and redirect (RFC 6749 §4.1.1-4.1.2).
+    Authorization,
+    /// The authorization code exchange (RFC 6749 §4.1.3).
+    TokenExchange,
+    /// A refresh (RFC 6749 §6).
+    Refresh,
+    /// The client credentials grant (RFC 6749 §4.4).
+    ClientCredentials,
+}
+
+impl Step {
+    /// A stable snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::McpRequest => "mcp_request",
+            Step::Probe => "probe",
+            Step::ProtectedResourceMetadata => "protected_resource_metadata",
+            Step::AuthorizationServerMetadata => "authorization_server_metadata",
+            Step::ScopeSelection => "scope_selection",
+            Step::ClientIdentity => "client_identity",
+            Step::Registration => "registration",
+            Step::Authorization => "authorization",
+            Step::TokenExchange => "token_exchange",
+            Step::Refresh => "refresh",
+            Step::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The step succeeded and its result is used.
+    Ok,
+    /// The step produced nothing usable and the flow moves to the next candidate.
+    Fallback,
+    /// The step failed and the flow stops with an error.
+    Failed,
+}
+
+/// One step of the flow.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceEvent {
+    /// Which step.
+    pub step: Step,
+    /// The HTTP method, for HTTP steps.
+    pub method: Option<String>,
+    /// The URL (query and userinfo removed), for HTTP steps.
+    pub url: Option<String>,
+    /// The HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    /// Time spent in the step.
+    #[serde(serialize_with = "duration_micros")]
+    pub duration: Duration,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// What happened, in a few words (no secrets).
+    pub detail: String,
+}
+
+fn duration_micros<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+impl TraceEvent {
+    /// The event as one JSON object (`duration` in microseconds).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Receives trace events. Called synchronously on the thread running the flow; keep it quick.
+pub trait TraceObserver: Send + Sync {
+    /// One step happened.
+    fn on_event(&self, event: &TraceEvent);
+}
+
+impl<F: Fn(&TraceEvent) + Send + Sync> TraceObserver for F {
+    fn on_event(&self, event: &TraceEvent) {
+        self(event)
+    }
+}
