@@ -354,6 +354,10 @@ pub struct DemoConfig {
     pub check_token_resource: bool,
     /// Send permissive CORS headers and answer `OPTIONS` preflights (for browser tests).
     pub cors: bool,
+    /// Keep every request in the log ([`DemoServer::requests`](crate::DemoServer::requests)).
+    /// Turn it off for long benchmark runs: the log grows without bound. Counters and the
+    /// connection count are kept either way.
+    pub record_requests: bool,
 
     // ---- protected resource metadata ----
     /// Where the PRM is served.
@@ -444,6 +448,7 @@ impl Default for DemoConfig {
             resource_metadata_override: None,
             check_token_resource: true,
             cors: true,
+            record_requests: true,
             prm_location: PrmLocation::PathBased,
             prm_resource: ResourceId::McpUrl,
             prm_scopes_supported: Some(strings(&["mcp:read", "mcp:write"])),

@@ -445,6 +445,11 @@ fn serve_connection(shared: &Shared, id: usize, stream: TcpStream) {
 }
 
 fn record(shared: &Shared, id: usize, req: &Request) {
+    let enabled = shared
+        .config
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .record_requests;
     *shared
         .state
         .lock()
@@ -452,6 +457,9 @@ fn record(shared: &Shared, id: usize, req: &Request) {
         .path_hits
         .entry(req.path.clone())
         .or_default() += 1;
+    if !enabled {
+        return;
+    }
     shared
         .log
         .lock()
@@ -532,7 +540,17 @@ fn run_fault(
                 if stopping() || writer.write_all(&[b]).is_err() {
                     return false;
                 }
-                thread::sleep(interval);
+                // Sleep in slices so that a stopping server is not held up.
+                let until = Instant::now() + interval;
+                while let Some(left) = until
+                    .checked_duration_since(Instant::now())
+                    .filter(|d| !d.is_zero())
+                {
+                    if stopping() {
+                        return false;
+                    }
+                    thread::sleep(left.min(Duration::from_millis(20)));
+                }
             }
             false
         }

@@ -76,6 +76,8 @@ fn main() -> ExitCode {
     if let Some(h) = host_name {
         config.host_name = h;
     }
+    // Nobody reads the log of a spawned server; keep its memory flat.
+    config.record_requests = false;
     let server = match DemoServer::start_on(config, port) {
         Ok(s) => s,
         Err(e) => {

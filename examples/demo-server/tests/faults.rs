@@ -278,6 +278,22 @@ fn trap_urls_are_recorded_and_404() {
 }
 
 #[test]
+fn recording_can_be_turned_off() {
+    let server = DemoServer::start(DemoConfig {
+        record_requests: false,
+        ..DemoConfig::default()
+    })
+    .unwrap();
+    let mut c = Conn::open(&server);
+    assert_eq!(c.get("/nothing").status, 404);
+    assert!(server.requests().is_empty());
+    assert_eq!(server.count("/nothing"), 1);
+    server.update(|c| c.record_requests = true);
+    c.get("/nothing");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
 fn keep_alive_many_requests_one_connection() {
     let server = DemoServer::start(DemoConfig::default()).unwrap();
     let t = server.issue_token("k", "mcp:read mcp:write");
