@@ -322,9 +322,7 @@ pub enum Error {
     },
 
     /// A non-HTTPS, non-loopback endpoint.
-    #[error(
-        "refusing insecure {what} URL {url}: OAuth endpoints must use https (http is allowed only for loopback hosts)"
-    )]
+    #[error("refusing insecure {what} URL {url}: OAuth endpoints must use https (http is allowed only for loopback hosts)")]
     InsecureUrl {
         /// Which endpoint.
         what: &'static str,
@@ -426,11 +424,7 @@ impl Error {
     }
 
     /// Shorthand for [`Error::InvalidResponse`].
-    pub fn invalid_response(
-        what: &'static str,
-        reason: impl Into<String>,
-        status: Option<u16>,
-    ) -> Self {
+    pub fn invalid_response(what: &'static str, reason: impl Into<String>, status: Option<u16>) -> Self {
         Error::InvalidResponse {
             what,
             reason: reason.into(),
