@@ -1,0 +1,160 @@
+//! The authorization server's mutable tables: clients, codes, tokens, counters.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::config::{AuthMethod, DemoConfig};
+use crate::jwt::JwtKey;
+
+/// A client the AS can authenticate.
+#[derive(Clone, Debug)]
+pub(crate) struct Client {
+    pub client_id: String,
+    pub secret: Option<String>,
+    pub method: AuthMethod,
+    pub redirect_uris: Vec<String>,
+    pub jwt_key: Option<JwtKey>,
+    /// Registered through DCR (so `redirect_uri` is validated).
+    pub dynamic: bool,
+}
+
+/// An issued, not yet redeemed authorization code.
+#[derive(Clone, Debug)]
+pub(crate) struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: String,
+    pub resource: Option<String>,
+    pub scope: String,
+    pub expires_at: Instant,
+}
+
+/// An issued access token.
+#[derive(Clone, Debug)]
+pub(crate) struct AccessToken {
+    pub client_id: String,
+    pub scope: String,
+    pub resource: Option<String>,
+    pub expires_at: Instant,
+}
+
+/// A live refresh token.
+#[derive(Clone, Debug)]
+pub(crate) struct RefreshGrant {
+    pub client_id: String,
+    pub scope: String,
+    pub resource: Option<String>,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub clients: HashMap<String, Client>,
+    pub codes: HashMap<String, CodeGrant>,
+    pub used_codes: HashSet<String>,
+    pub access: HashMap<String, AccessToken>,
+    pub refresh: HashMap<String, RefreshGrant>,
+    pub rotated: HashSet<String>,
+    pub jtis: HashSet<String>,
+    pub path_hits: HashMap<String, usize>,
+    pub grant_hits: HashMap<String, usize>,
+}
+
+/// Code lifetime (RFC 6749 §4.1.2 recommends at most 10 minutes).
+pub(crate) const CODE_TTL: Duration = Duration::from_secs(600);
+
+/// A random URL-safe string of 24 bytes of entropy, with a prefix.
+pub(crate) fn random_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 24];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("system RNG available");
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl State {
+    /// Finds a client: registered, pre-registered, or (with CIMD on) an https URL client_id.
+    pub fn client(&self, cfg: &DemoConfig, client_id: &str) -> Option<Client> {
+        if let Some(c) = self.clients.get(client_id) {
+            return Some(c.clone());
+        }
+        if let Some(p) = cfg
+            .preregistered_clients
+            .iter()
+            .find(|p| p.client_id == client_id)
+        {
+            return Some(Client {
+                client_id: p.client_id.clone(),
+                secret: p.client_secret.clone(),
+                method: p.auth_method,
+                redirect_uris: p.redirect_uris.clone(),
+                jwt_key: p.jwt_key.clone(),
+                dynamic: !p.redirect_uris.is_empty(),
+            });
+        }
+        if cfg.cimd_supported && is_cimd_client_id(client_id) {
+            return Some(Client {
+                client_id: client_id.to_owned(),
+                secret: None,
+                method: AuthMethod::None,
+                redirect_uris: Vec::new(),
+                jwt_key: None,
+                dynamic: false,
+            });
+        }
+        None
+    }
+
+    /// Mints an access token (and a refresh token when asked).
+    pub fn mint(
+        &mut self,
+        client_id: &str,
+        scope: &str,
+        resource: Option<&str>,
+        ttl_secs: u64,
+        with_refresh: bool,
+    ) -> (String, Option<String>) {
+        let access = random_token("mcpat_");
+        self.access.insert(
+            access.clone(),
+            AccessToken {
+                client_id: client_id.to_owned(),
+                scope: scope.to_owned(),
+                resource: resource.map(str::to_owned),
+                expires_at: Instant::now() + Duration::from_secs(ttl_secs),
+            },
+        );
+        let refresh = with_refresh.then(|| {
+            let rt = random_token("mcprt_");
+            self.refresh.insert(
+                rt.clone(),
+                RefreshGrant {
+                    client_id: client_id.to_owned(),
+                    scope: scope.to_owned(),
+                    resource: resource.map(str::to_owned),
+                },
+            );
+            rt
+        });
+        (access, refresh)
+    }
+}
+
+/// A CIMD client_id: an https URL with a path (draft-ietf-oauth-client-id-metadata-document).
+pub(crate) fn is_cimd_client_id(client_id: &str) -> bool {
+    url::Url::parse(client_id)
+        .map(|u| u.scheme() == "https" && u.host_str().is_some() && u.path() != "/")
+        .unwrap_or(false)
+}
