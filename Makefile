@@ -20,7 +20,7 @@ unit:
 
 ## The main job: the whole flow on the embedded loopback demo server.
 demo:
-	$(CARGO) run --quiet -p mcp-auth --example discovery
+	$(CARGO) run --quiet -p mcp-auth --example demo
 
 ## Benchmarks (never part of `make test`).
 bench:

@@ -149,7 +149,7 @@ pub fn parse_redirect(url_or_query: &str) -> Result<AuthorizationCodeResult> {
         };
         return Err(Error::Authorization {
             message: format!("Authorization denied: {oauth}"),
-            oauth: Some(oauth),
+            oauth: Some(Box::new(oauth)),
         });
     }
     let code = code
@@ -236,7 +236,7 @@ impl RedirectHandler for HeadlessRedirect {
                     public_url(authorization_url),
                     oauth.as_ref().map(|o| format!(": {o}")).unwrap_or_default()
                 ),
-                oauth,
+                oauth: oauth.map(Box::new),
             });
         }
         let location = response

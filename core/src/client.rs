@@ -628,7 +628,7 @@ impl Client {
                             .unwrap_or_default()
                     ),
                     status,
-                    oauth: captured.oauth(),
+                    oauth: captured.oauth().map(Box::new),
                     www_authenticate: captured.www_authenticate.clone(),
                 });
             }
@@ -641,7 +641,10 @@ impl Client {
         Err(Error::Unauthorized {
             message: "gave up: the token kept being replaced by concurrent requests".to_owned(),
             status: last_challenge.as_ref().map_or(401, |c| c.status),
-            oauth: last_challenge.as_ref().and_then(CapturedChallenge::oauth),
+            oauth: last_challenge
+                .as_ref()
+                .and_then(CapturedChallenge::oauth)
+                .map(Box::new),
             www_authenticate: last_challenge
                 .map(|c| c.www_authenticate)
                 .unwrap_or_default(),
@@ -1553,46 +1556,47 @@ impl Inner {
                 let known = self.lock_session().client.clone();
                 match known {
                     Some((iss, auth)) if checks::issuers_match(&iss, &discovery.issuer) => auth,
-                    _ => {
-                        match self.storage.get_client_info(&discovery.issuer)? {
-                            Some(info)
-                                if registration::credentials_match_issuer(
-                                    &info,
-                                    &discovery.issuer,
-                                    self.config.client_metadata_url.as_deref(),
+                    _ => match self.storage.get_client_info(&discovery.issuer)? {
+                        Some(info)
+                            if registration::credentials_match_issuer(
+                                &info,
+                                &discovery.issuer,
+                                self.config.client_metadata_url.as_deref(),
+                            ) =>
+                        {
+                            let auth = ClientAuth::from_client_info(&info)?;
+                            self.lock_session().client =
+                                Some((discovery.issuer.clone(), auth.clone()));
+                            auth
+                        }
+                        _ => match &self.config.client_metadata_url {
+                            Some(u)
+                                if registration::should_use_client_metadata_url(
+                                    discovery.metadata.as_ref(),
+                                    Some(u),
                                 ) =>
                             {
-                                let auth = ClientAuth::from_client_info(&info)?;
-                                self.lock_session().client =
-                                    Some((discovery.issuer.clone(), auth.clone()));
-                                auth
-                            }
-                            _ => {
-                                match &self.config.client_metadata_url {
-                                    Some(u)
-                                        if registration::should_use_client_metadata_url(
-                                            discovery.metadata.as_ref(),
-                                            Some(u),
-                                        ) =>
-                                    {
-                                        ClientAuth {
-                                            client_id: u.clone(),
-                                            method: TokenEndpointAuthMethod::None,
-                                            client_secret: None,
-                                            signing_key: None,
-                                        }
-                                    }
-                                    _ => {
-                                        return Err(Error::Token {
-                                    message: "cannot refresh: no client registration for this issuer".to_owned(),
-                                    status: None,
-                                    oauth: Some(OAuthErrorResponse { error: "invalid_client".to_owned(), ..Default::default() }),
-                                });
-                                    }
+                                ClientAuth {
+                                    client_id: u.clone(),
+                                    method: TokenEndpointAuthMethod::None,
+                                    client_secret: None,
+                                    signing_key: None,
                                 }
                             }
-                        }
-                    }
+                            _ => {
+                                return Err(Error::Token {
+                                    message:
+                                        "cannot refresh: no client registration for this issuer"
+                                            .to_owned(),
+                                    status: None,
+                                    oauth: Some(Box::new(OAuthErrorResponse {
+                                        error: "invalid_client".to_owned(),
+                                        ..Default::default()
+                                    })),
+                                });
+                            }
+                        },
+                    },
                 }
             }
         };

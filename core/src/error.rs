@@ -274,7 +274,7 @@ pub enum Error {
         /// The HTTP status of the registration response, if any.
         status: Option<u16>,
         /// The RFC 7591 §3.2.2 error body, if the server sent one.
-        oauth: Option<OAuthErrorResponse>,
+        oauth: Option<Box<OAuthErrorResponse>>,
     },
 
     /// The authorization step failed (reference: `OAuthFlowError`).
@@ -283,7 +283,7 @@ pub enum Error {
         /// The reason.
         message: String,
         /// The RFC 6749 §4.1.2.1 error from the redirect, if the AS sent one.
-        oauth: Option<OAuthErrorResponse>,
+        oauth: Option<Box<OAuthErrorResponse>>,
     },
 
     /// The token endpoint refused a grant or returned an unusable token
@@ -295,7 +295,7 @@ pub enum Error {
         /// The HTTP status of the token response, if any.
         status: Option<u16>,
         /// The RFC 6749 §5.2 error body, if the server sent one.
-        oauth: Option<OAuthErrorResponse>,
+        oauth: Option<Box<OAuthErrorResponse>>,
     },
 
     /// The resource server refused the request after the allowed authorizations.
@@ -308,7 +308,7 @@ pub enum Error {
         /// The `WWW-Authenticate` header values the server sent with it, verbatim.
         www_authenticate: Vec<String>,
         /// The Bearer challenge's `error`/`error_description`/`error_uri`, if present.
-        oauth: Option<OAuthErrorResponse>,
+        oauth: Option<Box<OAuthErrorResponse>>,
     },
 
     /// A security check failed; nothing further was sent.
@@ -382,7 +382,7 @@ impl Error {
             Error::Registration { oauth, .. }
             | Error::Authorization { oauth, .. }
             | Error::Token { oauth, .. }
-            | Error::Unauthorized { oauth, .. } => oauth.as_ref(),
+            | Error::Unauthorized { oauth, .. } => oauth.as_deref(),
             _ => None,
         }
     }

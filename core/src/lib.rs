@@ -21,6 +21,7 @@
 //! | [`storage`] | token and client storage (memory, file) | SEP-2352 |
 //! | [`client`] | the flow: `send`, `probe`, single-flight refresh, step-up | MCP authorization |
 //! | [`trace`] | step events for observers | |
+//! | [`options`] | client options as JSON (for the C ABI and Python) | |
 //! | [`secret`] | redacting, zeroizing secret newtypes | |
 //! | [`error`] | [`Error`] and [`ErrorKind`] | |
 //!
@@ -38,6 +39,7 @@ pub mod discovery;
 pub mod error;
 pub mod http;
 pub mod metadata;
+pub mod options;
 pub mod pkce;
 pub mod registration;
 pub mod scope;
@@ -48,3 +50,4 @@ pub mod trace;
 
 pub use client::{Client, ClientBuilder, ClientConfig, Grant, PreRegisteredClient};
 pub use error::{Check, Error, ErrorKind, OAuthErrorResponse, Result};
+pub use options::ClientOptions;

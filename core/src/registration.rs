@@ -182,7 +182,7 @@ pub fn handle_registration_response(
                 String::from_utf8_lossy(body)
             ),
             status: Some(status),
-            oauth: OAuthErrorResponse::from_json(body),
+            oauth: OAuthErrorResponse::from_json(body).map(Box::new),
         });
     }
     let invalid = |reason: String| Error::Registration {

@@ -632,7 +632,7 @@ pub fn handle_token_response(
         return Err(Error::Token {
             message: format!("Token request failed ({status}): {detail}"),
             status: Some(status),
-            oauth,
+            oauth: oauth.map(Box::new),
         });
     }
     let mut token = OAuthToken::from_json(response.body()).map_err(|e| Error::Token {
