@@ -464,6 +464,41 @@ pub struct Response {
     pub authorizations: u32,
 }
 
+impl Response {
+    /// The JSON-RPC message in the body: the JSON body itself, or the first `data:` event of
+    /// a `text/event-stream` body (MCP streamable HTTP answers POSTs either way).
+    pub fn json_message(&self) -> Option<serde_json::Value> {
+        let is_sse = self
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.trim_start().starts_with("text/event-stream"));
+        if !is_sse {
+            return serde_json::from_slice(&self.body).ok();
+        }
+        // SSE (WHATWG HTML §9.2.6): events are separated by blank lines; an event's data is
+        // its `data:` lines joined with newlines.
+        let text = String::from_utf8_lossy(&self.body);
+        let mut data = String::new();
+        for line in text.lines().chain(std::iter::once("")) {
+            if line.is_empty() {
+                if !data.is_empty() {
+                    if let Ok(v) = serde_json::from_str(&data) {
+                        return Some(v);
+                    }
+                    data.clear();
+                }
+            } else if let Some(d) = line.strip_prefix("data:") {
+                if !data.is_empty() {
+                    data.push('\n');
+                }
+                data.push_str(d.strip_prefix(' ').unwrap_or(d));
+            }
+        }
+        None
+    }
+}
+
 /// The result of [`Client::probe`].
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeResult {
