@@ -812,7 +812,13 @@ impl Inner {
         let Some(t) = token else {
             return Ok((None, generation));
         };
-        let skew = self.config.refresh_skew.as_secs();
+        // Refresh `refresh_skew` early, but never earlier than half the token's lifetime: a
+        // server issuing 60 s tokens with a 60 s skew would otherwise cause a refresh on every
+        // request.
+        let mut skew = self.config.refresh_skew.as_secs();
+        if let Some(lifetime) = t.expires_in {
+            skew = skew.min(lifetime / 2);
+        }
         if !t.is_expired(self.now(), skew) {
             return Ok((Some(t), generation));
         }
@@ -1219,7 +1225,8 @@ impl Inner {
     /// one on a 401 (the challenge may name new metadata).
     fn discovery_for(&self, challenge: &CapturedChallenge) -> Result<Arc<Discovery>> {
         if challenge.is_step_up() {
-            if let Some(d) = self.lock_session().discovery.clone() {
+            let cached = self.lock_session().discovery.clone();
+            if let Some(d) = cached {
                 return Ok(d);
             }
         }
@@ -1577,7 +1584,8 @@ impl Inner {
                 oauth: None,
             });
         };
-        let discovery = match self.lock_session().discovery.clone() {
+        let cached = self.lock_session().discovery.clone();
+        let discovery = match cached {
             Some(d) => d,
             None => {
                 let d = Arc::new(self.discover(None)?);

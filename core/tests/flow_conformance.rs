@@ -17,7 +17,9 @@ const OIDC_ROOT: &str = "/.well-known/openid-configuration";
 
 /// The authorization and token requests carry consistent PKCE, state, redirect_uri and
 /// resource (RFC 7636 §4.3-4.6, RFC 8707 §2); returns (authorize query, token form).
-fn assert_code_flow(h: &Harness, prefix: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+type Pairs = Vec<(String, String)>;
+
+fn assert_code_flow(h: &Harness, prefix: &str) -> (Pairs, Pairs) {
     let auth = h.only(&format!("{prefix}/authorize"));
     let token = h.only(&format!("{prefix}/token"));
     let q = |k: &str| auth.query_value(k);
