@@ -303,12 +303,25 @@ where
 }
 
 /// How [`LoopbackBrowser`] shows the authorization URL to the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum BrowserLaunch {
     /// Open the system browser (`xdg-open`, `open`, `start`), and print the URL to stderr too.
     Open,
     /// Only print the URL to stderr (headless machines, SSH sessions).
     PrintOnly,
+    /// Hand the URL to the host (a GUI opening a web view, a test playing the browser). It
+    /// must return promptly; the redirect is awaited on the loopback listener.
+    Custom(std::sync::Arc<dyn Fn(&str) + Send + Sync>),
+}
+
+impl fmt::Debug for BrowserLaunch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BrowserLaunch::Open => "Open",
+            BrowserLaunch::PrintOnly => "PrintOnly",
+            BrowserLaunch::Custom(_) => "Custom",
+        })
+    }
 }
 
 /// RFC 8252 §7.3 loopback redirect: a listener on `127.0.0.1` (bound when created, so the
@@ -432,9 +445,14 @@ impl RedirectHandler for LoopbackBrowser {
         _context: &RedirectContext<'_>,
     ) -> Result<AuthorizationCodeResult> {
         let listener = self.listener.lock().unwrap_or_else(|p| p.into_inner());
-        eprintln!("Open this URL in a browser to authorize:\n  {authorization_url}");
-        if self.launch == BrowserLaunch::Open && !Self::open_browser(authorization_url) {
-            eprintln!("(could not start a browser; open the URL by hand)");
+        match &self.launch {
+            BrowserLaunch::Custom(f) => f(authorization_url),
+            launch => {
+                eprintln!("Open this URL in a browser to authorize:\n  {authorization_url}");
+                if matches!(launch, BrowserLaunch::Open) && !Self::open_browser(authorization_url) {
+                    eprintln!("(could not start a browser; open the URL by hand)");
+                }
+            }
         }
         let deadline = Instant::now() + self.timeout;
         loop {
