@@ -986,7 +986,7 @@ impl Inner {
                     }
                 }
             } else {
-                if status >= 500 || status == 429 {
+                if discovery::is_prm_server_error(status) {
                     server_error = Some(status);
                 }
                 self.emit(
