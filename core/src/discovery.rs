@@ -328,6 +328,45 @@ fn normalize_path(path: &str) -> Cow<'_, str> {
     Cow::Owned(s)
 }
 
+/// What to do with one authorization-server-metadata candidate's response (the reference's
+/// `handle_auth_metadata_response`): `(keep_trying, metadata)`.
+///
+/// RFC 8414 §3.2 and the MCP discovery order: a 200 with valid metadata is used; a 200 that
+/// does not parse, and any 3xx/4xx (including 429), move on to the next candidate; anything
+/// else (201, 204, 5xx) stops metadata discovery.
+pub fn handle_auth_metadata_response(
+    status: u16,
+    body: &[u8],
+) -> (bool, Option<crate::metadata::OAuthMetadata>) {
+    match status {
+        200 => (true, crate::metadata::OAuthMetadata::from_json(body).ok()),
+        300..=499 => (true, None),
+        _ => (false, None),
+    }
+}
+
+/// The protected resource metadata in one PRM candidate's response (the reference's
+/// `handle_protected_resource_response`): `Some` only for a 200 with valid RFC 9728 §2
+/// metadata. Whether a failed candidate counts as a server error (≥ 500 or 429, which makes
+/// discovery fail instead of taking the 2025-03-26 path) is [`is_prm_server_error`].
+pub fn handle_protected_resource_response(
+    status: u16,
+    body: &[u8],
+) -> Option<crate::metadata::ProtectedResourceMetadata> {
+    if status == 200 {
+        crate::metadata::ProtectedResourceMetadata::from_json(body).ok()
+    } else {
+        None
+    }
+}
+
+/// A PRM candidate status that means "the server is failing", not "not served": ≥ 500 or 429.
+/// When no candidate yields metadata and one of them failed this way, discovery fails rather
+/// than assuming a 2025-03-26 server without PRM.
+pub fn is_prm_server_error(status: u16) -> bool {
+    status >= 500 || status == 429
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,43 +416,4 @@ mod tests {
         assert_eq!(clean("https://h/x "), "https://h/x ");
         assert!(matches!(clean("https://h/x"), Cow::Borrowed(_)));
     }
-}
-
-/// What to do with one authorization-server-metadata candidate's response (the reference's
-/// `handle_auth_metadata_response`): `(keep_trying, metadata)`.
-///
-/// RFC 8414 §3.2 and the MCP discovery order: a 200 with valid metadata is used; a 200 that
-/// does not parse, and any 3xx/4xx (including 429), move on to the next candidate; anything
-/// else (201, 204, 5xx) stops metadata discovery.
-pub fn handle_auth_metadata_response(
-    status: u16,
-    body: &[u8],
-) -> (bool, Option<crate::metadata::OAuthMetadata>) {
-    match status {
-        200 => (true, crate::metadata::OAuthMetadata::from_json(body).ok()),
-        300..=499 => (true, None),
-        _ => (false, None),
-    }
-}
-
-/// The protected resource metadata in one PRM candidate's response (the reference's
-/// `handle_protected_resource_response`): `Some` only for a 200 with valid RFC 9728 §2
-/// metadata. Whether a failed candidate counts as a server error (≥ 500 or 429, which makes
-/// discovery fail instead of taking the 2025-03-26 path) is [`is_prm_server_error`].
-pub fn handle_protected_resource_response(
-    status: u16,
-    body: &[u8],
-) -> Option<crate::metadata::ProtectedResourceMetadata> {
-    if status == 200 {
-        crate::metadata::ProtectedResourceMetadata::from_json(body).ok()
-    } else {
-        None
-    }
-}
-
-/// A PRM candidate status that means "the server is failing", not "not served": ≥ 500 or 429.
-/// When no candidate yields metadata and one of them failed this way, discovery fails rather
-/// than assuming a 2025-03-26 server without PRM.
-pub fn is_prm_server_error(status: u16) -> bool {
-    status >= 500 || status == 429
 }
