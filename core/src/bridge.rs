@@ -281,8 +281,7 @@ impl BridgeOptions {
         if json.is_empty() || json == "null" {
             return Ok(BridgeOptions::default());
         }
-        let options: BridgeOptions = serde_json::from_str(json)
-            .map_err(|e| Error::invalid_argument("bridge options", e.to_string()))?;
+        let options: BridgeOptions = from_json_object(json, "bridge options")?;
         options.validate()?;
         Ok(options)
     }
@@ -878,8 +877,7 @@ pub fn preflight_json(request_headers_json: &str, cors_json: Option<&str>) -> Re
     let policy = if cors_json.is_empty() || cors_json == "null" {
         CorsPolicy::default()
     } else {
-        serde_json::from_str(cors_json)
-            .map_err(|e| Error::invalid_argument("CORS policy", e.to_string()))?
+        from_json_object(cors_json, "CORS policy")?
     };
     Ok(preflight(&headers, &policy).to_json())
 }
@@ -898,6 +896,17 @@ pub fn challenge_json(status: u16, headers_json: &str) -> Result<String> {
 // ---------------------------------------------------------------------------------------------
 // Internals
 // ---------------------------------------------------------------------------------------------
+
+/// Deserialize `T` from a JSON object, and only an object (serde would also accept an array
+/// for a struct, which no caller means).
+fn from_json_object<T: serde::de::DeserializeOwned>(json: &str, what: &'static str) -> Result<T> {
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| Error::invalid_argument(what, e.to_string()))?;
+    if !value.is_object() {
+        return Err(Error::invalid_argument(what, "expected a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|e| Error::invalid_argument(what, e.to_string()))
+}
 
 /// `tchar` (RFC 9110 §5.6.2).
 fn is_tchar(b: u8) -> bool {
