@@ -513,7 +513,7 @@ pub fn bridge_response<K: AsRef<str>, V: AsRef<str>>(
         }
         let lower = name.to_ascii_lowercase();
         if NOT_FORWARDED_RESPONSE.contains(&lower.as_str())
-            || connection_listed.iter().any(|t| *t == lower)
+            || connection_listed.contains(&lower)
         {
             continue;
         }
@@ -730,7 +730,7 @@ pub fn upstream_request_headers<K: AsRef<str>, V: AsRef<str>>(
         .filter(|(n, _)| {
             let lower = n.to_ascii_lowercase();
             !NOT_FORWARDED_REQUEST.contains(&lower.as_str())
-                && !connection_listed.iter().any(|t| *t == lower)
+                && !connection_listed.contains(&lower)
         })
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect()
