@@ -512,9 +512,7 @@ pub fn bridge_response<K: AsRef<str>, V: AsRef<str>>(
             continue;
         }
         let lower = name.to_ascii_lowercase();
-        if NOT_FORWARDED_RESPONSE.contains(&lower.as_str())
-            || connection_listed.contains(&lower)
-        {
+        if NOT_FORWARDED_RESPONSE.contains(&lower.as_str()) || connection_listed.contains(&lower) {
             continue;
         }
         if lower == "access-control-expose-headers" {
@@ -729,8 +727,7 @@ pub fn upstream_request_headers<K: AsRef<str>, V: AsRef<str>>(
         .filter(|(n, v)| is_valid_field(n, v))
         .filter(|(n, _)| {
             let lower = n.to_ascii_lowercase();
-            !NOT_FORWARDED_REQUEST.contains(&lower.as_str())
-                && !connection_listed.contains(&lower)
+            !NOT_FORWARDED_REQUEST.contains(&lower.as_str()) && !connection_listed.contains(&lower)
         })
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect()
