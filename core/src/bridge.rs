@@ -490,7 +490,8 @@ pub fn is_challenge_status(status: u16) -> bool {
 ///   since a 200 `initialize` carries `Mcp-Session-Id`.
 /// - With [`BridgeOptions::cors`], the upstream's `Access-Control-Allow-*` and
 ///   `Access-Control-Max-Age` fields are replaced by the policy's for `origin` (the request's
-///   `Origin` header) ([`CorsPolicy::response_headers`]).
+///   `Origin` header) ([`CorsPolicy::response_headers`]), and the upstream's `Vary` fields
+///   become one, with `Origin` added when the origin is echoed (RFC 9110 §12.5.5).
 /// - For 401/403, [`DownstreamResponse::challenge`] is the structured challenge.
 ///
 /// # Errors
@@ -506,6 +507,7 @@ pub fn bridge_response<K: AsRef<str>, V: AsRef<str>>(
     let mut headers: Vec<HeaderPair> = Vec::with_capacity(upstream.len() + 4);
     let mut expose_values: Vec<&str> = Vec::new();
     let mut challenges: Vec<String> = Vec::new();
+    let mut vary_values: Vec<&str> = Vec::new();
     for (name, value) in upstream {
         let (name, value) = (name.as_ref(), value.as_ref());
         if !is_valid_field(name, value) {
@@ -522,6 +524,11 @@ pub fn bridge_response<K: AsRef<str>, V: AsRef<str>>(
         if options.cors.is_some() && is_cors_response_field(&lower) {
             continue;
         }
+        if options.cors.is_some() && lower == "vary" {
+            // Merged below with the `Origin` an echoed origin needs, into one field.
+            vary_values.push(value);
+            continue;
+        }
         if lower == "www-authenticate" {
             let value = rewrite(value, options);
             challenges.push(value.clone());
@@ -535,7 +542,28 @@ pub fn bridge_response<K: AsRef<str>, V: AsRef<str>>(
         merge_expose_headers(expose_values),
     ));
     if let Some(cors) = &options.cors {
-        headers.extend(cors.response_headers(origin));
+        let mut needs_origin = false;
+        for (name, value) in cors.response_headers(origin) {
+            if name.eq_ignore_ascii_case("vary") {
+                needs_origin = true;
+            } else {
+                headers.push((name, value));
+            }
+        }
+        // `Vary: *` already covers Origin (RFC 9110 §12.5.5).
+        let star = vary_values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .any(|n| n.trim() == "*");
+        let add: &[&str] = if needs_origin && !star {
+            &["Origin"]
+        } else {
+            &[]
+        };
+        let vary = merge_field_names(&vary_values, add);
+        if !vary.is_empty() {
+            headers.push(("Vary".to_owned(), vary));
+        }
     }
     Ok(DownstreamResponse {
         status,

@@ -79,7 +79,7 @@ fn is_valid_field(n: &str, v: &str) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     #[test]
     fn rewrite_changes_only_resource_metadata_values(s in challengeish()) {

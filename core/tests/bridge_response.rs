@@ -133,7 +133,7 @@ fn a_proxy_owned_cors_policy_replaces_the_upstream_one() {
             .is_empty()
     );
     assert!(down.header_values("access-control-max-age").is_empty());
-    assert_eq!(down.header_values("vary"), ["Accept-Encoding", "Origin"]);
+    assert_eq!(down.header_values("vary"), ["Accept-Encoding, Origin"]);
     assert_eq!(down.header_values("www-authenticate"), ["Bearer"]);
 
     // A foreign origin gets no CORS headers at all: the browser hides the whole response.
@@ -147,6 +147,37 @@ fn a_proxy_owned_cors_policy_replaces_the_upstream_one() {
     let down = bridge_response(401, &upstream, Some("http://x"), &any).unwrap();
     assert_eq!(down.header_values("access-control-allow-origin"), ["*"]);
     assert_eq!(down.header_values("vary"), ["Accept-Encoding"]);
+}
+
+#[test]
+fn vary_fields_merge_into_one_with_origin_once() {
+    let options = BridgeOptions {
+        resource_metadata_url: None,
+        cors: Some(CorsPolicy::origins(["http://a"])),
+    };
+    let vary = |upstream: &[(&str, &str)]| -> Vec<String> {
+        bridge_response(200, upstream, Some("http://a"), &options)
+            .unwrap()
+            .header_values("vary")
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(vary(&[]), ["Origin"]);
+    assert_eq!(
+        vary(&[("Vary", "origin, Accept"), ("vary", "Accept-Encoding")]),
+        ["origin, Accept, Accept-Encoding"]
+    );
+    assert_eq!(vary(&[("Vary", "*")]), ["*"]);
+    // Without a proxy-owned policy, Vary passes through untouched.
+    let plain = bridge_response(
+        200,
+        &[("Vary", "Accept"), ("Vary", "Accept")],
+        Some("http://a"),
+        &BridgeOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(plain.header_values("vary"), ["Accept", "Accept"]);
 }
 
 #[test]

@@ -117,6 +117,8 @@ pub struct ProxyConfig {
     pub public_url: Option<String>,
     /// The upstream metadata URL to relay. Default: the `resource_metadata` of the last
     /// upstream challenge, else the RFC 9728 §3.1 well-known URLs of [`upstream`](Self::upstream).
+    /// The learned URL is trusted as much as the configured upstream that sent it (it must be
+    /// `https` or loopback, and redirects are not followed); set this to pin it instead.
     pub prm_upstream: Option<String>,
     /// Replace the relayed metadata's `resource` with this URL (see
     /// [`bridge::relay_protected_resource_metadata`] for when that is right). Default `None`.
