@@ -28,7 +28,7 @@
 //! | [`preflight`] | the CORS preflight answer for the MCP endpoint |
 //! | [`upstream_request_headers`] | the request headers to forward upstream |
 //! | [`relay_protected_resource_metadata`], [`fetch_protected_resource_metadata`] | serving the PRM from the proxy when `resource_metadata` is rewritten |
-//! | [`bridge_response_json`], [`preflight_json`], [`challenge_json`], [`bridge_error_json`] | the same with JSON in and out, for the C ABI and Python |
+//! | [`bridge_response_json`], [`preflight_json`], [`challenge_json`], [`bridge_error_json`], [`upstream_request_headers_json`] | the same with JSON in and out, for the C ABI and Python |
 //!
 //! Headers are plain `(name, value)` pairs so that any HTTP stack (and the C ABI) can use them;
 //! [`header_pairs`] converts an [`http::HeaderMap`]. A pair whose name is not a token or whose
@@ -905,6 +905,17 @@ pub fn preflight_json(request_headers_json: &str, cors_json: Option<&str>) -> Re
         from_json_object(cors_json, "CORS policy")?
     };
     Ok(preflight(&headers, &policy).to_json())
+}
+
+/// [`upstream_request_headers`] with JSON in and out (arrays of `[name, value]` pairs).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for malformed header JSON.
+pub fn upstream_request_headers_json(request_headers_json: &str) -> Result<String> {
+    let headers = header_pairs_from_json(request_headers_json)?;
+    serde_json::to_string(&upstream_request_headers(&headers)).map_err(|e| Error::Internal {
+        message: format!("serializing headers: {e}"),
+    })
 }
 
 /// [`RelayedChallenge::from_headers`] with JSON in and out: the challenge JSON, or `null`

@@ -483,6 +483,12 @@ fn json_entry_points_round_trip() {
             .unwrap()
             .contains("\"scope\":\"x\"")
     );
+    assert_eq!(
+        bridge::upstream_request_headers_json(r#"[["Host","h"],["Authorization","Bearer t"]]"#)
+            .unwrap(),
+        r#"[["Authorization","Bearer t"]]"#
+    );
+    assert!(bridge::upstream_request_headers_json("{}").is_err());
     let other = Error::invalid_argument("x", "y");
     assert_eq!(
         bridge::bridge_error_json(&other, None, None).unwrap(),
