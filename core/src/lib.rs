@@ -21,6 +21,7 @@
 //! | [`storage`] | token and client storage (memory, file) | SEP-2352 |
 //! | [`client`] | the flow: `send`, `probe`, single-flight refresh, step-up | MCP authorization |
 //! | [`trace`] | step events for observers | |
+//! | [`bridge`] | bridge `WWW-Authenticate` through proxies: expose list, CORS preflight, PRM relay | RFC 9110 §11.6.1, RFC 6750 §3, RFC 9728 §5.1, Fetch CORS |
 //! | [`options`] | client options as JSON (for the C ABI and Python) | |
 //! | [`secret`] | redacting, zeroizing secret newtypes | |
 //! | [`error`] | [`Error`] and [`ErrorKind`] | |
@@ -32,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod authorization;
+pub mod bridge;
 pub mod challenge;
 pub mod checks;
 pub mod client;
