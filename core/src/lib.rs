@@ -53,3 +53,8 @@ pub mod trace;
 pub use client::{Client, ClientBuilder, ClientConfig, Grant, PreRegisteredClient};
 pub use error::{Check, Error, ErrorKind, OAuthErrorResponse, Result};
 pub use options::ClientOptions;
+
+/// The README's Rust examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
