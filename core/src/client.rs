@@ -1036,11 +1036,15 @@ impl Inner {
                 200 => match OAuthMetadata::from_json(response.body()) {
                     Ok(m) => {
                         // RFC 8414 §3.3: the issuer must be the one the metadata was requested
-                        // for. On the legacy path the server origin is the issuer; a trailing
-                        // slash on a root issuer is tolerated there as the reference does.
+                        // for. On the 2025-03-26 legacy path no issuer was named: the metadata
+                        // URL comes from the MCP server's origin, and servers of that era publish
+                        // issuers such as `https://host/oauth`. There the issuer must be on the
+                        // server's own origin (it cannot point credentials elsewhere).
                         let check = if authorization_server.is_some() {
                             checks::validate_metadata_issuer(&m, &expected_issuer)
-                        } else if checks::issuers_match(&m.issuer, &expected_issuer) {
+                        } else if checks::issuers_match(&m.issuer, &expected_issuer)
+                            || origin_of(&m.issuer).ok().as_deref() == Some(legacy_origin.as_str())
+                        {
                             Ok(())
                         } else {
                             checks::validate_metadata_issuer(&m, &expected_issuer)
