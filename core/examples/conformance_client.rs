@@ -39,6 +39,21 @@ fn options(server_url: &str, scenario: &str, context: &Value) -> Value {
     if scenario.contains("client-credentials") {
         o["grant"] = json!("client_credentials");
     }
+    // Workload identity: the context carries the JWT the workload presents (RFC 7523).
+    if let Some(jwt) = context.get("valid_jwt").and_then(Value::as_str) {
+        o["grant"] = json!("jwt_bearer");
+        o["assertion"] = json!(jwt);
+    }
+    // Enterprise-managed authorization (SEP-990): the IdP side.
+    if let Some(id_token) = context.get("idp_id_token").and_then(Value::as_str) {
+        o["grant"] = json!("enterprise_managed");
+        o["id_token"] = json!(id_token);
+        o["idp_token_endpoint"] = context["idp_token_endpoint"].clone();
+        o["idp_client_id"] = context["idp_client_id"].clone();
+        if let Some(s) = context.get("idp_client_secret") {
+            o["idp_client_secret"] = s.clone();
+        }
+    }
     if let Ok(v) = std::env::var("MCP_CONFORMANCE_PROTOCOL_VERSION") {
         o["protocol_version"] = json!(v);
     }
@@ -47,7 +62,7 @@ fn options(server_url: &str, scenario: &str, context: &Value) -> Value {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let server_url = std::env::args()
-        .last()
+        .next_back()
         .ok_or("usage: conformance_client URL")?;
     let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").unwrap_or_default();
     let context: Value = std::env::var("MCP_CONFORMANCE_CONTEXT")
@@ -68,6 +83,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut send =
         |method: &str, params: Option<Value>, id: Option<u64>| -> Result<Option<Value>, Error> {
             let mut body = json!({"jsonrpc": "2.0", "method": method});
+            let mut params = params;
+            if protocol_version.as_str() >= "2026-07-28" {
+                // 2026-07-28 wire: every message carries its protocol version and the client
+                // capabilities in `_meta`.
+                let p = params.get_or_insert_with(|| json!({}));
+                p["_meta"] = json!({
+                    "io.modelcontextprotocol/protocolVersion": protocol_version,
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                });
+            }
             if let Some(p) = params {
                 body["params"] = p;
             }
@@ -77,7 +102,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             let mut req = http::Request::post(server_url.as_str())
                 .header("Content-Type", "application/json")
                 .header("Accept", mcp_auth::client::MCP_ACCEPT)
-                .header("MCP-Protocol-Version", protocol_version.as_str());
+                .header("MCP-Protocol-Version", protocol_version.as_str())
+                .header("Mcp-Method", method);
             if let Some(s) = &session {
                 req = req.header("Mcp-Session-Id", s.as_str());
             }
@@ -102,14 +128,17 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(response.json_message())
         };
-    send(
-        "initialize",
-        Some(
-            json!({"protocolVersion": protocol_version, "capabilities": {}, "clientInfo": {"name": "mcp-auth-conformance", "version": env!("CARGO_PKG_VERSION")}}),
-        ),
-        Some(1),
-    )?;
-    send("notifications/initialized", None, None)?;
+    // 2026-07-28 is stateless: no initialize handshake (every request carries `_meta`).
+    if protocol_version.as_str() < "2026-07-28" {
+        send(
+            "initialize",
+            Some(
+                json!({"protocolVersion": protocol_version, "capabilities": {}, "clientInfo": {"name": "mcp-auth-conformance", "version": env!("CARGO_PKG_VERSION")}}),
+            ),
+            Some(1),
+        )?;
+        send("notifications/initialized", None, None)?;
+    }
     send("tools/list", Some(json!({})), Some(2))?;
     send(
         "tools/call",

@@ -26,13 +26,14 @@ use crate::authorization::{
 use crate::challenge::{self, BearerChallenge, Challenge};
 use crate::checks;
 use crate::discovery;
+use crate::dpop::{self, DpopKey};
 use crate::error::{Error, ErrorKind, OAuthErrorResponse, Result};
 use crate::http::{HttpClient, HttpConfig, UreqHttpClient};
 use crate::metadata::{OAuthClientMetadata, OAuthMetadata, OAuthToken, ProtectedResourceMetadata};
 use crate::pkce::{self, PkceParameters};
 use crate::registration;
 use crate::scope;
-use crate::secret::{AccessToken, ClientSecret};
+use crate::secret::{AccessToken, Assertion, ClientSecret};
 use crate::storage::{MemoryStorage, TokenStorage};
 use crate::token::{
     self, ClientAuth, SigningKey, TokenEndpointAuthMethod, TokenRequest, public_url,
@@ -56,6 +57,57 @@ pub enum Grant {
     /// Client credentials (RFC 6749 §4.4): machine-to-machine, needs pre-registered
     /// credentials.
     ClientCredentials,
+    /// A JWT assertion as the grant (RFC 7523 §2.1), e.g. a workload identity token: needs
+    /// [`ClientConfig::assertion`] and a pre-registered `client_id`.
+    JwtBearer,
+    /// Enterprise-managed authorization (SEP-990): the identity provider exchanges the user's
+    /// ID token for an ID-JAG (RFC 8693), which the authorization server accepts as a JWT
+    /// bearer grant (RFC 7523). Needs [`ClientConfig::enterprise`] and pre-registered
+    /// credentials at the authorization server.
+    EnterpriseManaged,
+}
+
+impl Grant {
+    fn needs_pre_registration(self) -> bool {
+        !matches!(self, Grant::AuthorizationCode)
+    }
+}
+
+/// The identity provider side of enterprise-managed authorization (SEP-990).
+#[derive(Clone)]
+pub struct EnterpriseIdentity {
+    /// The identity provider's token endpoint (RFC 8693 token exchange).
+    pub idp_token_endpoint: String,
+    /// The client's `client_id` at the identity provider.
+    pub idp_client_id: String,
+    /// The client's secret at the identity provider (sent with `client_secret_post`), if any.
+    pub idp_client_secret: Option<ClientSecret>,
+    /// The user's ID token from the identity provider (the `subject_token`).
+    pub id_token: Assertion,
+}
+
+impl fmt::Debug for EnterpriseIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterpriseIdentity")
+            .field("idp_token_endpoint", &self.idp_token_endpoint)
+            .field("idp_client_id", &self.idp_client_id)
+            .field("idp_client_secret", &self.idp_client_secret)
+            .field("id_token", &self.id_token)
+            .finish()
+    }
+}
+
+/// When the client uses DPoP (RFC 9449) sender-constrained tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DpopMode {
+    /// When the resource server asks for them: a `DPoP` challenge scheme, or
+    /// `dpop_bound_access_tokens_required` in its metadata (RFC 9728 §2).
+    #[default]
+    Auto,
+    /// Always (the authorization server must support DPoP).
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Credentials registered out of band (MCP authorization §"Client registration":
@@ -165,6 +217,12 @@ pub struct ClientConfig {
     pub preferred_issuer: Option<String>,
     /// Allow a non-HTTPS, non-loopback MCP server URL (OAuth endpoints stay HTTPS-only).
     pub allow_insecure_server_url: bool,
+    /// When to obtain DPoP-bound tokens (RFC 9449).
+    pub dpop: DpopMode,
+    /// The JWT presented by [`Grant::JwtBearer`].
+    pub assertion: Option<Assertion>,
+    /// The identity provider of [`Grant::EnterpriseManaged`].
+    pub enterprise: Option<EnterpriseIdentity>,
     /// HTTP settings for the default client.
     pub http: HttpConfig,
 }
@@ -197,6 +255,9 @@ impl ClientBuilder {
                 max_authorizations: 3,
                 preferred_issuer: None,
                 allow_insecure_server_url: false,
+                dpop: DpopMode::Auto,
+                assertion: None,
+                enterprise: None,
                 http: HttpConfig::default(),
             },
             http: None,
@@ -305,11 +366,29 @@ impl ClientBuilder {
                 ));
             }
         }
-        if config.grant == Grant::ClientCredentials && config.pre_registered.is_none() {
+        if config.grant.needs_pre_registration() && config.pre_registered.is_none() {
             return Err(Error::invalid_argument(
                 "configuration",
-                "the client_credentials grant needs pre-registered credentials",
+                format!(
+                    "the {:?} grant needs pre-registered credentials",
+                    config.grant
+                ),
             ));
+        }
+        if config.grant == Grant::JwtBearer && config.assertion.is_none() {
+            return Err(Error::invalid_argument(
+                "configuration",
+                "the JWT bearer grant needs an assertion",
+            ));
+        }
+        if config.grant == Grant::EnterpriseManaged {
+            let Some(e) = &config.enterprise else {
+                return Err(Error::invalid_argument(
+                    "configuration",
+                    "enterprise-managed authorization needs the identity provider settings",
+                ));
+            };
+            checks::require_secure_url("identity provider token endpoint", &e.idp_token_endpoint)?;
         }
         let redirect: Arc<dyn RedirectHandler> = self
             .redirect
@@ -330,8 +409,14 @@ impl ClientBuilder {
             Some(v) => v.insert(0, redirect_uri.clone()),
             None => config.client_metadata.redirect_uris = Some(vec![redirect_uri.clone()]),
         }
-        if config.grant == Grant::ClientCredentials {
-            config.client_metadata.grant_types = vec!["client_credentials".to_owned()];
+        match config.grant {
+            Grant::ClientCredentials => {
+                config.client_metadata.grant_types = vec!["client_credentials".to_owned()];
+            }
+            Grant::JwtBearer | Grant::EnterpriseManaged => {
+                config.client_metadata.grant_types = vec![token::JWT_BEARER_GRANT_TYPE.to_owned()];
+            }
+            Grant::AuthorizationCode => {}
         }
         config.client_metadata.validate()?;
         let resource_key = checks::resource_url_from_server_url(&config.server_url)?;
@@ -381,6 +466,9 @@ pub struct Discovery {
     pub registration_endpoint: Option<String>,
     /// The RFC 8707 `resource` value sent, if any.
     pub resource: Option<String>,
+    /// Whether tokens are obtained DPoP-bound (RFC 9449): the resource server challenged with
+    /// the `DPoP` scheme or its metadata requires bound tokens (or [`DpopMode::Always`]).
+    pub dpop: bool,
 }
 
 /// The 401/403 challenge captured from the resource server, for hosts and proxies that must
@@ -518,6 +606,12 @@ struct Session {
     discovery: Option<Arc<Discovery>>,
     /// Client credentials in use, with the issuer they belong to.
     client: Option<(String, ClientAuth)>,
+    /// The DPoP key (RFC 9449), created when a flow first needs one.
+    dpop_key: Option<Arc<DpopKey>>,
+    /// The last nonce the authorization server supplied (RFC 9449 §8).
+    dpop_nonce_as: Option<String>,
+    /// The last nonce the resource server supplied (RFC 9449 §9).
+    dpop_nonce_rs: Option<String>,
 }
 
 struct Inner {
@@ -598,16 +692,7 @@ impl Client {
             let (token, generation) = inner.usable_token()?;
             let mut req = http::Request::from_parts(parts.clone(), body.clone());
             if let Some(t) = &token {
-                let value =
-                    http::HeaderValue::try_from(format!("Bearer {}", t.access_token.secret()))
-                        .map_err(|_| {
-                            Error::invalid_response(
-                                "access token",
-                                "not a valid header value",
-                                None,
-                            )
-                        })?;
-                req.headers_mut().insert(http::header::AUTHORIZATION, value);
+                inner.authorize_request(&mut req, t)?;
             }
             let url = req.uri().to_string();
             let method = req.method().to_string();
@@ -631,6 +716,17 @@ impl Client {
                     "without token"
                 },
             );
+            // RFC 9449 §9: the resource server demands a nonce in the proof; retry with it
+            // (no new token needed).
+            if token.as_ref().is_some_and(|t| t.is_dpop()) {
+                if let Some(nonce) = dpop::demanded_nonce(&response) {
+                    let mut s = inner.lock_session();
+                    if s.dpop_nonce_rs.as_deref() != Some(nonce.as_str()) {
+                        s.dpop_nonce_rs = Some(nonce);
+                        continue;
+                    }
+                }
+            }
             if status != 401 && status != 403 {
                 let (p, b) = response.into_parts();
                 return Ok(Response {
@@ -812,6 +908,10 @@ impl Inner {
         let Some(t) = token else {
             return Ok((None, generation));
         };
+        if t.is_dpop() && self.lock_session().dpop_key.is_none() {
+            // Bound to a key from another process (keys are never stored): unusable.
+            return Ok((None, generation));
+        }
         // Refresh `refresh_skew` early, but never earlier than half the token's lifetime: a
         // server issuing 60 s tokens with a 60 s skew would otherwise cause a refresh on every
         // request.
@@ -848,6 +948,38 @@ impl Inner {
         }
         let s = self.lock_session();
         Ok((s.token.clone(), s.generation))
+    }
+
+    /// Attach the token: `Authorization: Bearer` (RFC 6750 §2.1), or for a DPoP-bound token
+    /// `Authorization: DPoP` plus a fresh proof with `ath` and the resource server's nonce
+    /// (RFC 9449 §7.1).
+    fn authorize_request(&self, req: &mut http::Request<Vec<u8>>, t: &OAuthToken) -> Result<()> {
+        let bad = || Error::invalid_response("access token", "not a valid header value", None);
+        let secret = t.access_token.secret();
+        if t.is_dpop() {
+            let key = self.dpop_key()?;
+            let nonce = self.lock_session().dpop_nonce_rs.clone();
+            let proof = key.proof(
+                req.method().as_str(),
+                &req.uri().to_string(),
+                nonce.as_deref(),
+                Some(secret),
+            )?;
+            req.headers_mut().insert(
+                http::header::AUTHORIZATION,
+                http::HeaderValue::try_from(format!("DPoP {secret}")).map_err(|_| bad())?,
+            );
+            req.headers_mut().insert(
+                "DPoP",
+                http::HeaderValue::try_from(proof).map_err(|_| bad())?,
+            );
+        } else {
+            req.headers_mut().insert(
+                http::header::AUTHORIZATION,
+                http::HeaderValue::try_from(format!("Bearer {secret}")).map_err(|_| bad())?,
+            );
+        }
+        Ok(())
     }
 
     fn probe(&self) -> Result<ProbeResult> {
@@ -1161,6 +1293,16 @@ impl Inner {
             }
             None => None,
         };
+        let dpop = match self.config.dpop {
+            DpopMode::Always => true,
+            DpopMode::Never => false,
+            DpopMode::Auto => {
+                challenge.is_some_and(|c| c.challenges.iter().any(|ch| ch.is_scheme("DPoP")))
+                    || prm
+                        .as_ref()
+                        .is_some_and(|(m, _)| m.dpop_bound_access_tokens_required == Some(true))
+            }
+        };
         let issuer = match &metadata {
             Some((m, _)) => m.issuer.clone(),
             None => expected_issuer,
@@ -1184,6 +1326,7 @@ impl Inner {
             token_endpoint,
             registration_endpoint,
             resource,
+            dpop,
         })
     }
 
@@ -1281,6 +1424,16 @@ impl Inner {
             }
             Grant::ClientCredentials => {
                 self.client_credentials(&discovery, &client, scope.as_deref())?
+            }
+            Grant::JwtBearer => {
+                let assertion = self.config.assertion.clone().ok_or_else(|| {
+                    Error::invalid_argument("configuration", "no assertion configured")
+                })?;
+                self.jwt_bearer(&discovery, &client, scope.as_deref(), &assertion)?
+            }
+            Grant::EnterpriseManaged => {
+                let id_jag = self.exchange_for_id_jag(&discovery, scope.as_deref())?;
+                self.jwt_bearer(&discovery, &client, scope.as_deref(), &id_jag)?
             }
         };
         self.store_token(token);
@@ -1454,11 +1607,16 @@ impl Inner {
         client: &ClientAuth,
         audience: &str,
         scope: Option<&str>,
+        dpop: bool,
     ) -> Result<OAuthToken> {
         client.apply(&mut request, audience)?;
         let started = Instant::now();
         let url = request.url.clone();
-        let response = self.http.execute(request.to_http()?)?;
+        let response = if dpop {
+            self.send_with_dpop_nonce_retry(&request, &url)?
+        } else {
+            self.http.execute(request.to_http()?)?
+        };
         drop(request);
         let status = response.status().as_u16();
         match token::handle_token_response(&response, scope) {
@@ -1494,6 +1652,56 @@ impl Inner {
                 Err(e)
             }
         }
+    }
+
+    /// The DPoP key of this client, created on first use (RFC 9449: one key per client, so
+    /// every token it obtains is bound to the same key).
+    fn dpop_key(&self) -> Result<Arc<DpopKey>> {
+        let mut s = self.lock_session();
+        if let Some(k) = &s.dpop_key {
+            return Ok(k.clone());
+        }
+        let k = Arc::new(DpopKey::generate()?);
+        s.dpop_key = Some(k.clone());
+        Ok(k)
+    }
+
+    /// POST a token request with a DPoP proof (RFC 9449 §5), retrying once with the nonce the
+    /// authorization server demands (§8) and remembering it for the next request.
+    fn send_with_dpop_nonce_retry(
+        &self,
+        request: &TokenRequest,
+        url: &str,
+    ) -> Result<http::Response<Vec<u8>>> {
+        let key = self.dpop_key()?;
+        let mut response = None;
+        for _ in 0..2 {
+            let nonce = self.lock_session().dpop_nonce_as.clone();
+            let proof = key.proof("POST", url, nonce.as_deref(), None)?;
+            let mut http_request = request.to_http()?;
+            http_request.headers_mut().insert(
+                "DPoP",
+                http::HeaderValue::try_from(proof).map_err(|_| Error::Internal {
+                    message: "DPoP proof is not a header value".to_owned(),
+                })?,
+            );
+            let r = self.http.execute(http_request)?;
+            if let Some(n) = r
+                .headers()
+                .get(dpop::DPOP_NONCE_HEADER)
+                .and_then(|v| v.to_str().ok())
+            {
+                self.lock_session().dpop_nonce_as = Some(n.to_owned());
+            }
+            let retry = dpop::demanded_nonce(&r).is_some_and(|n| Some(n) != nonce);
+            response = Some(r);
+            if !retry {
+                break;
+            }
+        }
+        response.ok_or_else(|| Error::Internal {
+            message: "no token response".to_owned(),
+        })
     }
 
     /// RFC 6749 §4.1 with PKCE, `state`, `resource` and the RFC 9207 `iss` check.
@@ -1564,7 +1772,74 @@ impl Inner {
             &request.pkce.code_verifier,
             d.resource.as_deref(),
         );
-        self.token_request(Step::TokenExchange, token_request, client, &d.issuer, scope)
+        self.token_request(
+            Step::TokenExchange,
+            token_request,
+            client,
+            &d.issuer,
+            scope,
+            d.dpop,
+        )
+    }
+
+    /// RFC 7523 §2.1: the assertion is the grant.
+    fn jwt_bearer(
+        &self,
+        d: &Discovery,
+        client: &ClientAuth,
+        scope: Option<&str>,
+        assertion: &Assertion,
+    ) -> Result<OAuthToken> {
+        let request =
+            TokenRequest::jwt_bearer(&d.token_endpoint, assertion, scope, d.resource.as_deref());
+        self.token_request(Step::JwtBearer, request, client, &d.issuer, scope, d.dpop)
+    }
+
+    /// SEP-990 leg 1: RFC 8693 token exchange at the identity provider, ID token → ID-JAG for
+    /// this authorization server (`audience` = its issuer) and resource.
+    fn exchange_for_id_jag(&self, d: &Discovery, scope: Option<&str>) -> Result<Assertion> {
+        let e = self.config.enterprise.as_ref().ok_or_else(|| {
+            Error::invalid_argument("configuration", "no identity provider configured")
+        })?;
+        let mut request = TokenRequest::id_jag_exchange(
+            &e.idp_token_endpoint,
+            &e.id_token,
+            &d.issuer,
+            d.resource.as_deref(),
+            scope,
+        );
+        let idp_client = ClientAuth {
+            client_id: e.idp_client_id.clone(),
+            method: if e.idp_client_secret.is_some() {
+                TokenEndpointAuthMethod::ClientSecretPost
+            } else {
+                TokenEndpointAuthMethod::None
+            },
+            client_secret: e.idp_client_secret.clone(),
+            signing_key: None,
+        };
+        idp_client.apply(&mut request, &e.idp_token_endpoint)?;
+        let started = Instant::now();
+        let response = self.http.execute(request.to_http()?)?;
+        let status = response.status().as_u16();
+        let result = token::handle_token_exchange_response(&response);
+        self.emit(
+            Step::TokenExchangeAtIdp,
+            Some("POST"),
+            Some(&e.idp_token_endpoint),
+            Some(status),
+            started,
+            if result.is_ok() {
+                Outcome::Ok
+            } else {
+                Outcome::Failed
+            },
+            match &result {
+                Ok(_) => format!("ID-JAG issued for {}", d.issuer),
+                Err(err) => err.to_string(),
+            },
+        );
+        result
     }
 
     /// RFC 6749 §4.4.
@@ -1576,7 +1851,14 @@ impl Inner {
     ) -> Result<OAuthToken> {
         let request =
             TokenRequest::client_credentials(&d.token_endpoint, scope, d.resource.as_deref());
-        self.token_request(Step::ClientCredentials, request, client, &d.issuer, scope)
+        self.token_request(
+            Step::ClientCredentials,
+            request,
+            client,
+            &d.issuer,
+            scope,
+            d.dpop,
+        )
     }
 
     /// RFC 6749 §6, with rotation. Called with the flow lock held.
@@ -1658,6 +1940,8 @@ impl Inner {
             &client,
             &discovery.issuer,
             current.scope.as_deref(),
+            // RFC 9449 §5: a DPoP-bound refresh needs a proof from the same key.
+            discovery.dpop || current.is_dpop(),
         )?;
         let new = token::carry_over_refresh(new, current);
         self.store_token(new);

@@ -18,6 +18,7 @@
 //! | [`mod@http`] | the HTTP seam and the ureq client | RFC 9110 |
 //! | [`authorization`] | authorization request, redirect handlers | RFC 6749 §4.1, RFC 8252, RFC 9207 |
 //! | [`token`] | grants, client authentication, token responses | RFC 6749 §4-6, RFC 7523 |
+//! | [`dpop`] | DPoP proofs and nonces | RFC 9449 |
 //! | [`storage`] | token and client storage (memory, file) | SEP-2352 |
 //! | [`client`] | the flow: `send`, `probe`, single-flight refresh, step-up | MCP authorization |
 //! | [`trace`] | step events for observers | |
@@ -38,6 +39,7 @@ pub mod challenge;
 pub mod checks;
 pub mod client;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod http;
 pub mod metadata;
@@ -50,7 +52,9 @@ pub mod storage;
 pub mod token;
 pub mod trace;
 
-pub use client::{Client, ClientBuilder, ClientConfig, Grant, PreRegisteredClient};
+pub use client::{
+    Client, ClientBuilder, ClientConfig, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient,
+};
 pub use error::{Check, Error, ErrorKind, OAuthErrorResponse, Result};
 pub use options::ClientOptions;
 

@@ -26,9 +26,9 @@ use serde::Deserialize;
 
 use crate::Client;
 use crate::authorization::{BrowserLaunch, HeadlessRedirect, LoopbackBrowser};
-use crate::client::{ClientBuilder, Grant, PreRegisteredClient};
+use crate::client::{ClientBuilder, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient};
 use crate::error::{Error, Result};
-use crate::secret::ClientSecret;
+use crate::secret::{Assertion, ClientSecret};
 use crate::storage::{FileStorage, MemoryStorage};
 use crate::token::{JwtAlgorithm, SigningKey, TokenEndpointAuthMethod};
 
@@ -119,9 +119,28 @@ pub struct ClientOptions {
     /// Issuer the pre-registered credentials belong to.
     #[serde(default)]
     pub client_issuer: Option<String>,
-    /// `authorization_code` (default) or `client_credentials`.
+    /// `authorization_code` (default), `client_credentials`, `jwt_bearer` (RFC 7523) or
+    /// `enterprise_managed` (SEP-990).
     #[serde(default)]
     pub grant: Option<String>,
+    /// The JWT for the `jwt_bearer` grant.
+    #[serde(default)]
+    pub assertion: Option<String>,
+    /// `enterprise_managed`: the identity provider's token endpoint.
+    #[serde(default)]
+    pub idp_token_endpoint: Option<String>,
+    /// `enterprise_managed`: the client's id at the identity provider.
+    #[serde(default)]
+    pub idp_client_id: Option<String>,
+    /// `enterprise_managed`: the client's secret at the identity provider.
+    #[serde(default)]
+    pub idp_client_secret: Option<String>,
+    /// `enterprise_managed`: the user's ID token.
+    #[serde(default)]
+    pub id_token: Option<String>,
+    /// DPoP (RFC 9449): `auto` (default: when the resource server asks), `always`, `never`.
+    #[serde(default)]
+    pub dpop: Option<String>,
     /// HTTP timeout in milliseconds (default 30000).
     #[serde(default)]
     pub timeout_ms: Option<u64>,
@@ -190,14 +209,49 @@ impl ClientOptions {
         let grant = match self.grant.as_deref() {
             None | Some("authorization_code") => Grant::AuthorizationCode,
             Some("client_credentials") => Grant::ClientCredentials,
+            Some("jwt_bearer") => Grant::JwtBearer,
+            Some("enterprise_managed") => Grant::EnterpriseManaged,
             Some(other) => {
                 return Err(Error::invalid_argument(
                     "grant",
-                    format!("'{other}' (expected authorization_code or client_credentials)"),
+                    format!(
+                        "'{other}' (expected authorization_code, client_credentials, jwt_bearer or enterprise_managed)"
+                    ),
                 ));
             }
         };
         b = b.grant(grant);
+        let dpop = match self.dpop.as_deref() {
+            None | Some("auto") => DpopMode::Auto,
+            Some("always") => DpopMode::Always,
+            Some("never") => DpopMode::Never,
+            Some(other) => {
+                return Err(Error::invalid_argument(
+                    "dpop",
+                    format!("'{other}' (expected auto, always or never)"),
+                ));
+            }
+        };
+        let enterprise = match (
+            &self.idp_token_endpoint,
+            &self.idp_client_id,
+            &self.id_token,
+        ) {
+            (Some(endpoint), Some(client_id), Some(id_token)) => Some(EnterpriseIdentity {
+                idp_token_endpoint: endpoint.clone(),
+                idp_client_id: client_id.clone(),
+                idp_client_secret: self.idp_client_secret.clone().map(ClientSecret::new),
+                id_token: Assertion::new(id_token.clone()),
+            }),
+            (None, None, None) => None,
+            _ => {
+                return Err(Error::invalid_argument(
+                    "client options",
+                    "idp_token_endpoint, idp_client_id and id_token go together",
+                ));
+            }
+        };
+        let assertion = self.assertion.clone().map(Assertion::new);
         let redirect_uris = self.redirect_uris.clone();
         let opts = self.clone();
         b = b.config(move |c| {
@@ -231,6 +285,9 @@ impl ClientOptions {
             if let Some(a) = opts.allow_insecure_server_url {
                 c.allow_insecure_server_url = a;
             }
+            c.dpop = dpop;
+            c.enterprise = enterprise;
+            c.assertion = assertion;
         });
         b = match &self.storage {
             StorageOptions::Memory => b.storage(Arc::new(MemoryStorage::new())),

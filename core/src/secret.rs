@@ -107,6 +107,11 @@ secret_type!(
     PkceCodeVerifier
 );
 secret_type!(
+    /// A JWT assertion presented as a grant or exchanged for one (RFC 7523 §2.1, RFC 8693
+    /// `subject_token`): an identity token, an ID-JAG, a workload identity token.
+    Assertion
+);
+secret_type!(
     /// The `state` value binding an authorization request to its response (RFC 6749 §10.12).
     State
 );

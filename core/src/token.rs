@@ -20,6 +20,52 @@ use crate::error::{Error, OAuthErrorResponse, Result};
 use crate::metadata::{OAuthClientInformationFull, OAuthToken};
 use crate::secret::{AuthorizationCode, ClientSecret, PkceCodeVerifier, RefreshToken};
 
+/// The JWT bearer authorization grant type (RFC 7523 §2.1).
+pub const JWT_BEARER_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// The token exchange grant type (RFC 8693 §2.1).
+pub const TOKEN_EXCHANGE_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// The Identity Assertion JWT Authorization Grant token type (SEP-990).
+pub const TOKEN_TYPE_ID_JAG: &str = "urn:ietf:params:oauth:token-type:id-jag";
+/// The OpenID Connect ID token type (RFC 8693 §3).
+pub const TOKEN_TYPE_ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
+
+/// The issued token of an RFC 8693 §2.2.1 token exchange response (its `access_token`
+/// member; `token_type` is `N_A` for assertions, so this is not an [`OAuthToken`]).
+///
+/// # Errors
+/// [`Error::Token`] for an error status or a response without a string `access_token`.
+pub fn handle_token_exchange_response(
+    response: &http::Response<Vec<u8>>,
+) -> Result<crate::secret::Assertion> {
+    let status = response.status().as_u16();
+    if status != 200 {
+        let oauth = OAuthErrorResponse::from_json(response.body());
+        let detail = match &oauth {
+            Some(o) => o.to_string(),
+            None => redirect_note(response).unwrap_or_else(|| body_snippet(response.body())),
+        };
+        return Err(Error::Token {
+            message: format!("Token exchange failed ({status}): {detail}"),
+            status: Some(status),
+            oauth: oauth.map(Box::new),
+        });
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(response.body()).map_err(|e| Error::Token {
+            message: format!("Invalid token exchange response: {e}"),
+            status: Some(status),
+            oauth: None,
+        })?;
+    match v.get("access_token").and_then(|t| t.as_str()) {
+        Some(t) if !t.is_empty() => Ok(crate::secret::Assertion::new(t)),
+        _ => Err(Error::Token {
+            message: "Invalid token exchange response: no access_token".to_owned(),
+            status: Some(status),
+            oauth: None,
+        }),
+    }
+}
+
 /// `client_assertion_type` for a JWT client assertion (RFC 7523 §2.2).
 pub const CLIENT_ASSERTION_TYPE_JWT_BEARER: &str =
     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -587,6 +633,49 @@ impl TokenRequest {
         if let Some(res) = resource {
             r.set("resource", res);
         }
+        r
+    }
+
+    /// RFC 7523 §2.1 + RFC 8707 §2: a JWT assertion used as an authorization grant.
+    pub fn jwt_bearer(
+        token_endpoint: &str,
+        assertion: &crate::secret::Assertion,
+        scope: Option<&str>,
+        resource: Option<&str>,
+    ) -> Self {
+        let mut r = TokenRequest::new(token_endpoint, JWT_BEARER_GRANT_TYPE);
+        r.set("assertion", assertion.secret());
+        if let Some(s) = scope {
+            r.set("scope", s);
+        }
+        if let Some(res) = resource {
+            r.set("resource", res);
+        }
+        r
+    }
+
+    /// RFC 8693 §2.1 token exchange for an Identity Assertion JWT Authorization Grant
+    /// (SEP-990 / draft-ietf-oauth-identity-assertion-authz-grant): the identity provider
+    /// exchanges the user's ID token for an ID-JAG addressed to `audience` (the authorization
+    /// server issuer) for `resource`.
+    pub fn id_jag_exchange(
+        idp_token_endpoint: &str,
+        id_token: &crate::secret::Assertion,
+        audience: &str,
+        resource: Option<&str>,
+        scope: Option<&str>,
+    ) -> Self {
+        let mut r = TokenRequest::new(idp_token_endpoint, TOKEN_EXCHANGE_GRANT_TYPE);
+        r.set("requested_token_type", TOKEN_TYPE_ID_JAG);
+        r.set("audience", audience);
+        if let Some(res) = resource {
+            r.set("resource", res);
+        }
+        if let Some(s) = scope {
+            r.set("scope", s);
+        }
+        r.set("subject_token", id_token.secret());
+        r.set("subject_token_type", TOKEN_TYPE_ID_TOKEN);
         r
     }
 

@@ -35,6 +35,10 @@ pub enum Step {
     Refresh,
     /// The client credentials grant (RFC 6749 §4.4).
     ClientCredentials,
+    /// A JWT bearer grant (RFC 7523 §2.1).
+    JwtBearer,
+    /// A token exchange at the identity provider (RFC 8693, SEP-990).
+    TokenExchangeAtIdp,
 }
 
 impl Step {
@@ -52,6 +56,8 @@ impl Step {
             Step::TokenExchange => "token_exchange",
             Step::Refresh => "refresh",
             Step::ClientCredentials => "client_credentials",
+            Step::JwtBearer => "jwt_bearer",
+            Step::TokenExchangeAtIdp => "token_exchange_at_idp",
         }
     }
 }
