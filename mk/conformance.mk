@@ -1,0 +1,21 @@
+# The official MCP conformance suite's authorization scenarios, against each client built on
+# the library. `make conformance` installs both pinned harnesses (npm ci), builds the clients,
+# runs everything (conformance/run.py) and prints one closing line over all scenarios.
+CONFORMANCE_CLIENTS ?= rust
+CONFORMANCE_CMD_rust = exec $(CURDIR)/target/debug/examples/conformance_client
+
+.PHONY: conformance conformance-deps conformance-clients
+TEST_TARGETS += conformance
+
+conformance-deps:
+	cd conformance/v0.1.16 && npm ci --no-audit --no-fund --loglevel=error
+	cd conformance/v0.2.0-alpha.12 && npm ci --no-audit --no-fund --loglevel=error
+
+conformance-clients::
+	$(CARGO) build -q -p mcp-auth --example conformance_client
+
+conformance: conformance-deps conformance-clients
+	@status=0; \
+	$(foreach c,$(CONFORMANCE_CLIENTS),python3 conformance/run.py $(c) "$(CONFORMANCE_CMD_$(c))" || status=1;) \
+	python3 conformance/report.py $(if $(CI),,--readme README.md) $(CONFORMANCE_CLIENTS) || status=1; \
+	exit $$status
