@@ -17,7 +17,7 @@
 //!   `code_challenge` that was sent);
 //! - the authorization URL: endpoint, parameter names in order, values (`<state>` must be the
 //!   state the flow then accepted, `<S256(code_verifier)>` a 43-character S256 challenge);
-//! - the final status, or the error: its class via [`ErrorKind::reference_name`] and its exact
+//! - the final status, or the error: its class via [`mcp_auth::ErrorKind::reference_name`] and its exact
 //!   message;
 //! - the tokens and client registration left in storage.
 //!
@@ -36,6 +36,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use mcp_auth::authorization::CallbackRedirect;
 use mcp_auth::http::HttpClient;
 use mcp_auth::metadata::{OAuthClientInformationFull, OAuthToken};
+use mcp_auth::secret::Assertion;
 use mcp_auth::storage::{MemoryStorage, TokenStorage};
 use mcp_auth::token::{SigningKey, TokenEndpointAuthMethod};
 use mcp_auth::{Client, ClientBuilder, Grant, PreRegisteredClient};
@@ -47,21 +48,10 @@ use serde_json::{Value, json};
 // The scenario table
 // ---------------------------------------------------------------------------------------------
 
-/// Reference scenarios mcp-auth does not implement yet: asserted nowhere, listed here so that
-/// nothing is skipped silently.
-const NOT_YET_IMPLEMENTED: &[(&str, &str)] = &[
-    (
-        "identity_assertion_post",
-        "SEP-990 identity assertion (ID-JAG) exchange: the RFC 7523 jwt-bearer authorization \
-         grant (`urn:ietf:params:oauth:grant-type:jwt-bearer`) is not implemented; `Grant` has \
-         only AuthorizationCode and ClientCredentials",
-    ),
-    (
-        "identity_assertion_403_step_up_basic",
-        "SEP-990 identity assertion (ID-JAG) exchange with a 403 insufficient_scope step-up: \
-         same missing jwt-bearer grant",
-    ),
-];
+/// Reference scenarios mcp-auth does not implement yet, with the reason: asserted nowhere,
+/// listed here so that nothing is skipped silently. Empty: the SEP-990 identity-assertion
+/// scenarios run with [`Grant::JwtBearer`].
+const NOT_YET_IMPLEMENTED: &[(&str, &str)] = &[];
 
 /// `#[test]` per scenario, plus [`TESTED`], the list the coverage test checks.
 macro_rules! scenarios {
@@ -117,6 +107,8 @@ scenarios! {
     client_credentials_issuer_mismatch,
     client_credentials_no_issuer_no_metadata_falls_back_to_server_origin_token,
     private_key_jwt,
+    identity_assertion_post,
+    identity_assertion_403_step_up_basic,
 }
 
 #[test]
@@ -155,15 +147,6 @@ fn every_reference_scenario_is_covered() {
             names.iter().any(|n| n == name),
             "{name} is not a reference scenario"
         );
-    }
-}
-
-/// A tripwire: when a grant is added (e.g. the SEP-990 jwt-bearer grant), this stops compiling,
-/// and the scenarios in [`NOT_YET_IMPLEMENTED`] must become tests.
-#[allow(dead_code)]
-fn grants_implemented(g: Grant) {
-    match g {
-        Grant::AuthorizationCode | Grant::ClientCredentials => {}
     }
 }
 
@@ -447,7 +430,11 @@ fn m2m() -> Net {
 }
 
 fn m2m_token(seen: &Seen) -> Reply {
-    if seen.form_value("grant_type").as_deref() == Some("client_credentials") {
+    let grant = seen.form_value("grant_type");
+    if matches!(
+        grant.as_deref(),
+        Some("client_credentials" | "urn:ietf:params:oauth:grant-type:jwt-bearer")
+    ) {
         json_reply(
             200,
             json!({"access_token": "m2m", "token_type": "Bearer", "expires_in": 3600}),
@@ -465,7 +452,6 @@ fn m2m_token(seen: &Seen) -> Reply {
 struct Store {
     inner: MemoryStorage,
     client_writes: Mutex<Vec<String>>,
-    issuers_seen: Mutex<Vec<String>>,
 }
 
 impl TokenStorage for Store {
@@ -482,7 +468,6 @@ impl TokenStorage for Store {
         &self,
         issuer: &str,
     ) -> mcp_auth::Result<Option<OAuthClientInformationFull>> {
-        self.issuers_seen.lock().unwrap().push(issuer.to_owned());
         self.inner.get_client_info(issuer)
     }
     fn set_client_info(
@@ -1121,8 +1106,46 @@ fn case(name: &str) -> Case {
             c
         }
 
+        // SEP-990 leg 2: the reference's IdentityAssertionOAuthProvider takes the authorization
+        // server from its configuration and never reads PRM; its stub assertion provider
+        // returned `idjag:<audience>:<resource>`, which is the configured assertion here.
+        // mcp-auth discovers the authorization server through PRM, as for every grant.
+        "identity_assertion_post" => Case::new(m2m())
+            .tweak(|b| jwt_bearer(b, TokenEndpointAuthMethod::ClientSecretPost))
+            .diverges(|v| {
+                reqs(v).insert(1, json!({"method": "GET", "url": PRM_PATH}));
+            }),
+
+        "identity_assertion_403_step_up_basic" => Case::new(m2m().route(
+            "POST",
+            SERVER,
+            mcp(
+                &["m2m"],
+                403,
+                Some(r#"Bearer error="insufficient_scope", scope="mcp:admin""#.into()),
+            ),
+        ))
+        .tweak(|b| jwt_bearer(b, TokenEndpointAuthMethod::ClientSecretBasic))
+        .diverges(|v| {
+            reqs(v).insert(1, json!({"method": "GET", "url": PRM_PATH}));
+        }),
+
         other => panic!("no case for {other}"),
     }
+}
+
+/// The identity-assertion client: `cid` / `csec` at `auth.example.com`, scope `mcp`, the ID-JAG
+/// `idjag:<audience>:<resource>`.
+fn jwt_bearer(b: ClientBuilder, method: TokenEndpointAuthMethod) -> ClientBuilder {
+    let mut pre = PreRegisteredClient::with_secret("cid", "csec", method);
+    pre.issuer = Some(AS.into());
+    b.grant(Grant::JwtBearer)
+        .pre_registered(pre)
+        .scope("mcp")
+        .config(|c| {
+            c.preferred_issuer = Some(AS.into());
+            c.assertion = Some(Assertion::new(format!("idjag:{AS}:{SERVER}")));
+        })
 }
 
 /// No PRM anywhere; the MCP server at `/v1/mcp`; DCR and token at the server origin.
