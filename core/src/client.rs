@@ -1156,6 +1156,8 @@ impl Inner {
 
         // --- Authorization server metadata (RFC 8414 §3.1, OIDC Discovery §4).
         let mut metadata: Option<(OAuthMetadata, String)> = None;
+        // The status that stopped metadata discovery (201, 204, 5xx), for the error message.
+        let mut stopped_by: Option<u16> = None;
         for url in discovery::build_oauth_authorization_server_metadata_discovery_urls(
             authorization_server.as_deref(),
             server_url,
@@ -1234,6 +1236,7 @@ impl Inner {
                         Outcome::Fallback,
                         "server error, stopping metadata discovery",
                     );
+                    stopped_by = Some(status);
                     break;
                 }
             }
@@ -1253,11 +1256,17 @@ impl Inner {
             ),
             None => {
                 return Err(Error::Discovery {
-                    message: format!(
-                        "Authorization server {} publishes no RFC 8414 or OpenID Connect metadata",
-                        authorization_server.as_deref().unwrap_or_default()
-                    ),
-                    status: None,
+                    message: match stopped_by {
+                        Some(st) => format!(
+                            "Authorization server metadata request failed: HTTP {st} from {}",
+                            authorization_server.as_deref().unwrap_or_default()
+                        ),
+                        None => format!(
+                            "Authorization server {} publishes no RFC 8414 or OpenID Connect metadata",
+                            authorization_server.as_deref().unwrap_or_default()
+                        ),
+                    },
+                    status: stopped_by,
                 });
             }
         };

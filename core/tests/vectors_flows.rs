@@ -715,7 +715,7 @@ fn case(name: &str) -> Case {
             fail_after(
                 v,
                 3,
-                "OAuthFlowError: Authorization server https://auth.example.com publishes no RFC 8414 or OpenID Connect metadata",
+                "OAuthFlowError: Authorization server metadata request failed: HTTP 500 from https://auth.example.com",
             )
         }),
 
