@@ -672,8 +672,12 @@ impl DemoConfig {
                 ..base
             },
             // No PRM; the MCP origin is the AS, RFC 8414 metadata at the root, endpoints /oauth/*.
+            // As the suite's mock: the metadata is at the origin's root well-known, but the
+            // issuer is `<origin>/oauth` and the endpoints live under /oauth.
             "2025-03-26-oauth-metadata-backcompat" => Self {
                 prm_location: PrmLocation::Absent,
+                issuer_path: "/oauth".to_owned(),
+                as_metadata_location: AsMetadataLocation::RootOauth,
                 endpoint_prefix: Some("/oauth".to_owned()),
                 ..base
             },
