@@ -367,6 +367,23 @@ pub(crate) fn resource_param_for(
     checks::resource_param_for(server_url, prm.as_ref()).map_err(|e| to_pyerr(py, &e))
 }
 
+/// The reference's `prepare_token_auth`: the token request form and headers after the
+/// registered client's authentication method is applied; `OAuthTokenError` for an unknown one.
+#[pyfunction]
+#[pyo3(signature = (client_info, data, headers = None))]
+pub(crate) fn prepare_token_auth(
+    py: Python<'_>,
+    client_info: &Bound<'_, PyAny>,
+    data: Vec<(String, String)>,
+    headers: Option<Vec<(String, String)>>,
+) -> PyResult<(Vec<(String, String)>, Vec<(String, String)>)> {
+    let ci = PyOAuthClientInformationFull::extract_core(client_info)?;
+    let mut form = data;
+    let mut headers = headers.unwrap_or_default();
+    token::prepare_token_auth(&ci, &mut form, &mut headers).map_err(|e| to_pyerr(py, &e))?;
+    Ok((form, headers))
+}
+
 /// `Authorization: Basic …` for `client_secret_basic` (RFC 6749 §2.3.1).
 #[pyfunction]
 pub(crate) fn client_secret_basic_header(client_id: &str, client_secret: &str) -> String {
