@@ -28,8 +28,8 @@ mod _native {
         credentials_match_issuer, extract_field_from_www_auth,
         extract_resource_metadata_from_www_auth, extract_scope_from_www_auth, generate_state,
         get_client_metadata_scopes, handle_registration_response, handle_token_response_scopes,
-        is_valid_client_metadata_url, issuers_match, parse_www_authenticate, prepare_token_auth, resource_param_for,
-        resource_url_from_server_url, should_include_resource_param,
+        is_valid_client_metadata_url, issuers_match, parse_www_authenticate, prepare_token_auth,
+        resource_param_for, resource_url_from_server_url, should_include_resource_param,
         should_use_client_metadata_url, union_scopes, validate_authorization_response_iss,
         validate_metadata_issuer, validate_resource_match,
     };

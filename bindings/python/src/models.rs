@@ -125,6 +125,19 @@ macro_rules! model {
                     .map_err(|e| to_pyerr(py, &e))
             }
 
+            fn parse_json(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+                let bytes: Vec<u8> = if let Ok(s) = data.cast::<PyString>() {
+                    s.to_str()?.as_bytes().to_vec()
+                } else if let Ok(b) = data.cast::<pyo3::types::PyBytes>() {
+                    b.as_bytes().to_vec()
+                } else {
+                    return Err(pyo3::exceptions::PyTypeError::new_err("from_json takes str or bytes"));
+                };
+                <$core>::from_json(&bytes)
+                    .map(|inner| $py { inner })
+                    .map_err(|e| to_pyerr(py, &e))
+            }
+
             /// The core value of `obj`: this class (copied), or anything `parse` accepts.
             pub(crate) fn extract_core(obj: &Bound<'_, PyAny>) -> PyResult<$core> {
                 if let Ok(m) = obj.cast::<$py>() {
@@ -149,10 +162,7 @@ macro_rules! model {
             /// Parse and validate a JSON document (`str` or `bytes`).
             #[staticmethod]
             fn from_json(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-                if !(data.is_instance_of::<PyString>() || data.is_instance_of::<pyo3::types::PyBytes>()) {
-                    return Err(pyo3::exceptions::PyTypeError::new_err("from_json takes str or bytes"));
-                }
-                Self::parse(py, document(data)?)
+                Self::parse_json(py, data)
             }
 
             /// Validate a dict (or another model).
@@ -170,7 +180,7 @@ macro_rules! model {
             /// pydantic spelling of `from_json`.
             #[staticmethod]
             fn model_validate_json(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-                Self::parse(py, document(data)?)
+                Self::parse_json(py, data)
             }
 
             /// The members as a dict (absent members left out, unmodelled members included).
