@@ -5,6 +5,8 @@ use mcp_auth::client::CapturedChallenge;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::convert::py_str_repr;
+
 /// `WWW-Authenticate` values as a header map (values that are not valid header bytes are
 /// skipped: they cannot have come from an HTTP response).
 pub(crate) fn header_map(values: &[String]) -> http::HeaderMap {
@@ -93,16 +95,16 @@ impl PyChallenge {
     }
 
     fn __repr__(&self) -> String {
-        let mut s = format!("Challenge(scheme={:?}", self.inner.scheme);
+        let mut s = format!("Challenge(scheme={}", py_str_repr(&self.inner.scheme));
         if let Some(t) = &self.inner.token68 {
-            s.push_str(&format!(", token68={t:?}"));
+            s.push_str(&format!(", token68={}", py_str_repr(t)));
         }
         if !self.inner.params.is_empty() {
             let params: Vec<String> = self
                 .inner
                 .params
                 .iter()
-                .map(|(k, v)| format!("({k:?}, {v:?})"))
+                .map(|(k, v)| format!("({}, {})", py_str_repr(k), py_str_repr(v)))
                 .collect();
             s.push_str(&format!(", params=[{}]", params.join(", ")));
         }
@@ -173,7 +175,7 @@ impl PyBearerChallenge {
         ];
         let shown: Vec<String> = fields
             .iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v:?}")))
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", py_str_repr(v))))
             .collect();
         format!("BearerChallenge({})", shown.join(", "))
     }
@@ -263,9 +265,16 @@ impl PyCapturedChallenge {
     }
 
     fn __repr__(&self) -> String {
+        let values: Vec<String> = self
+            .inner
+            .www_authenticate
+            .iter()
+            .map(|v| py_str_repr(v))
+            .collect();
         format!(
-            "CapturedChallenge(status={}, www_authenticate={:?})",
-            self.inner.status, self.inner.www_authenticate
+            "CapturedChallenge(status={}, www_authenticate=[{}])",
+            self.inner.status,
+            values.join(", ")
         )
     }
 }

@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::challenge::PyCapturedChallenge;
-use crate::convert::value_to_py;
+use crate::convert::{py_opt_repr, py_str_repr, value_to_py};
 use crate::errors::{describe, run, set_pending, to_pyerr};
 use crate::functions::bytes_of;
 use crate::models::{
@@ -163,6 +163,12 @@ fn redirect_callback(
     }
 }
 
+thread_local! {
+    /// Set while this thread runs a synthetic exchange (see [`Intercept`]): its MCP request
+    /// events describe replies that never went over the network and are not reported.
+    static IN_SYNTHETIC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Calls a Python `observer(TraceEvent)`; an exception is raised after the core call returns.
 struct PyObserver {
     callback: Py<PyAny>,
@@ -170,6 +176,9 @@ struct PyObserver {
 
 impl TraceObserver for PyObserver {
     fn on_event(&self, event: &TraceEvent) {
+        if event.step == mcp_auth::trace::Step::McpRequest && IN_SYNTHETIC.with(|f| f.get()) {
+            return;
+        }
         Python::attach(|py| {
             let result = Bound::new(
                 py,
@@ -411,7 +420,14 @@ impl PyProbeResult {
             "ProbeResult(status={}, challenge={})",
             self.inner.status,
             match &self.inner.challenge {
-                Some(c) => format!("{:?}", c.www_authenticate),
+                Some(c) => format!(
+                    "[{}]",
+                    c.www_authenticate
+                        .iter()
+                        .map(|v| py_str_repr(v))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 None => "None".to_owned(),
             }
         )
@@ -478,8 +494,10 @@ impl PyDiscovery {
     }
     fn __repr__(&self) -> String {
         format!(
-            "Discovery(issuer={:?}, authorization_endpoint={:?}, token_endpoint={:?})",
-            self.inner.issuer, self.inner.authorization_endpoint, self.inner.token_endpoint
+            "Discovery(issuer={}, authorization_endpoint={}, token_endpoint={})",
+            py_str_repr(&self.inner.issuer),
+            py_str_repr(&self.inner.authorization_endpoint),
+            py_str_repr(&self.inner.token_endpoint)
         )
     }
 }
@@ -534,13 +552,15 @@ impl PyTraceEvent {
     }
     fn __repr__(&self) -> String {
         format!(
-            "TraceEvent(step={:?}, method={:?}, url={:?}, status={:?}, outcome={:?}, detail={:?})",
-            self.step(),
-            self.inner.method,
-            self.inner.url,
-            self.inner.status,
-            self.outcome(),
-            self.inner.detail
+            "TraceEvent(step={}, method={}, url={}, status={}, outcome={}, detail={})",
+            py_str_repr(self.step()),
+            py_opt_repr(self.inner.method.as_deref()),
+            py_opt_repr(self.inner.url.as_deref()),
+            self.inner
+                .status
+                .map_or_else(|| "None".to_owned(), |s| s.to_string()),
+            py_str_repr(&self.outcome()),
+            py_str_repr(&self.inner.detail)
         )
     }
 }
@@ -722,7 +742,10 @@ impl PyClient {
     }
 
     fn __repr__(&self) -> String {
-        format!("Client(server_url={:?})", self.inner.config().server_url)
+        format!(
+            "Client(server_url={})",
+            py_str_repr(&self.inner.config().server_url)
+        )
     }
 }
 
@@ -734,6 +757,12 @@ impl PyClient {
             .body(Vec::new())
             .map_err(|e| to_pyerr(py, &Error::invalid_argument("server URL", e.to_string())))?;
         let client = self.inner.clone();
-        run(py, move || client.send(request)).map(|r| r.status)
+        run(py, move || {
+            IN_SYNTHETIC.with(|f| f.set(true));
+            let result = client.send(request);
+            IN_SYNTHETIC.with(|f| f.set(false));
+            result
+        })
+        .map(|r| r.status)
     }
 }

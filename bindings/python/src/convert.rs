@@ -135,3 +135,27 @@ pub(crate) fn document(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     }
     py_to_value(obj)
 }
+
+/// A Python-style `'…'` literal for `s`.
+pub(crate) fn py_str_repr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// `None` or a Python-style literal.
+pub(crate) fn py_opt_repr(s: Option<&str>) -> String {
+    s.map_or_else(|| "None".to_owned(), py_str_repr)
+}

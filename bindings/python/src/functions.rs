@@ -367,6 +367,9 @@ pub(crate) fn resource_param_for(
     checks::resource_param_for(server_url, prm.as_ref()).map_err(|e| to_pyerr(py, &e))
 }
 
+/// Name/value pairs (a form, headers).
+type Pairs = Vec<(String, String)>;
+
 /// The reference's `prepare_token_auth`: the token request form and headers after the
 /// registered client's authentication method is applied; `OAuthTokenError` for an unknown one.
 #[pyfunction]
@@ -376,7 +379,7 @@ pub(crate) fn prepare_token_auth(
     client_info: &Bound<'_, PyAny>,
     data: Vec<(String, String)>,
     headers: Option<Vec<(String, String)>>,
-) -> PyResult<(Vec<(String, String)>, Vec<(String, String)>)> {
+) -> PyResult<(Pairs, Pairs)> {
     let ci = PyOAuthClientInformationFull::extract_core(client_info)?;
     let mut form = data;
     let mut headers = headers.unwrap_or_default();

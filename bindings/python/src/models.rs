@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use serde_json::{Map, Value};
 
-use crate::convert::{document, map_to_py, py_to_value, value_to_py};
+use crate::convert::{document, map_to_py, py_str_repr, py_to_value, value_to_py};
 use crate::errors::to_pyerr;
 
 /// How a secret is shown by `repr`.
@@ -36,25 +36,6 @@ fn repr_value(v: &Value) -> String {
                 .join(", ")
         ),
     }
-}
-
-/// A Python-style `'…'` literal for `s`.
-fn py_str_repr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
 }
 
 /// `Name(field=value, …)` over the serialized model; `secrets` and, when `redact_extra`, the
