@@ -2,14 +2,15 @@
 //! trace observer. Every network call releases the GIL; callbacks reattach to run.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mcp_auth::authorization::CallbackRedirect;
 use mcp_auth::client::{Discovery, ProbeResult, Response};
 use mcp_auth::http::{HttpClient, UreqHttpClient};
 use mcp_auth::metadata::{OAuthClientInformationFull, OAuthToken};
-use mcp_auth::storage::TokenStorage;
+use mcp_auth::options::StorageOptions;
+use mcp_auth::storage::{FileStorage, MemoryStorage, TokenStorage};
 use mcp_auth::trace::{TraceEvent, TraceObserver};
 use mcp_auth::{Client, ClientOptions, Error};
 use pyo3::prelude::*;
@@ -574,6 +575,9 @@ impl PyTraceEvent {
 pub(crate) struct PyClient {
     inner: Client,
     intercept: Arc<Intercept>,
+    storage: Arc<dyn TokenStorage>,
+    /// Whether the core holds a discovery result (see [`PyClient::prime`]).
+    discovered: AtomicBool,
 }
 
 #[pymethods]
@@ -605,9 +609,26 @@ impl PyClient {
             next: AtomicU64::new(1),
         });
         builder = builder.http_client(intercept.clone());
-        if let Some(s) = storage {
-            builder = builder.storage(Arc::new(PyStorage { obj: s }));
-        }
+        let storage: Arc<dyn TokenStorage> = match storage {
+            Some(obj) => Arc::new(PyStorage { obj }),
+            None => match &options.storage {
+                StorageOptions::Memory => Arc::new(MemoryStorage::new()),
+                StorageOptions::File { path } => {
+                    let path = path
+                        .clone()
+                        .map(std::path::PathBuf::from)
+                        .or_else(FileStorage::default_path)
+                        .ok_or_else(|| {
+                            err(Error::invalid_argument(
+                                "storage",
+                                "no path given and no home directory to default to",
+                            ))
+                        })?;
+                    Arc::new(FileStorage::new(path))
+                }
+            },
+        };
+        builder = builder.storage(storage.clone());
         if let Some(r) = redirect_handler {
             builder = builder.redirect_handler(Arc::new(CallbackRedirect::new(
                 redirect_uri,
@@ -618,7 +639,12 @@ impl PyClient {
             builder = builder.observer(Arc::new(PyObserver { callback: o }));
         }
         let inner = builder.build().map_err(err)?;
-        Ok(PyClient { inner, intercept })
+        Ok(PyClient {
+            inner,
+            intercept,
+            storage,
+            discovered: AtomicBool::new(false),
+        })
     }
 
     /// The MCP server URL.
@@ -664,6 +690,7 @@ impl PyClient {
         let request = b
             .body(body)
             .map_err(|e| to_pyerr(py, &Error::invalid_argument("request", e.to_string())))?;
+        self.prime(py)?;
         let client = self.inner.clone();
         run(py, move || client.send(request)).map(PyResponse::from_core)
     }
@@ -671,6 +698,7 @@ impl PyClient {
     /// POST a JSON-RPC message to the MCP endpoint through `send`.
     fn post_json(&self, py: Python<'_>, body: &Bound<'_, PyAny>) -> PyResult<PyResponse> {
         let body = bytes_of(body)?;
+        self.prime(py)?;
         let client = self.inner.clone();
         run(py, move || client.post_json(body)).map(PyResponse::from_core)
     }
@@ -684,11 +712,14 @@ impl PyClient {
     /// Run discovery (PRM, then AS metadata).
     fn discover(&self, py: Python<'_>) -> PyResult<PyDiscovery> {
         let client = self.inner.clone();
-        run(py, move || client.discover()).map(|inner| PyDiscovery { inner })
+        let d = run(py, move || client.discover()).map(|inner| PyDiscovery { inner })?;
+        self.discovered.store(true, Ordering::Relaxed);
+        Ok(d)
     }
 
     /// A valid access token, refreshing or authorizing if needed.
     fn access_token(&self, py: Python<'_>) -> PyResult<String> {
+        self.prime(py)?;
         let client = self.inner.clone();
         run(py, move || {
             client.access_token().map(|t| t.secret().to_owned())
@@ -698,6 +729,7 @@ impl PyClient {
     /// The token the client would send now (loaded from storage, refreshed when about to
     /// expire), or `None`; never authorizes.
     fn current_token(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.prime(py)?;
         let id = self.intercept.register(Mode::Pass);
         let result = self.synthetic(py, id);
         let seen = self.intercept.finish(id);
@@ -716,6 +748,7 @@ impl PyClient {
         www_authenticate: Vec<String>,
         rejected_token: Option<String>,
     ) -> PyResult<Option<String>> {
+        self.prime(py)?;
         let id = self.intercept.register(Mode::Challenge {
             status,
             www_authenticate,
@@ -727,6 +760,8 @@ impl PyClient {
         if status != 200 {
             return Ok(None);
         }
+        // A token was obtained or kept after a challenge: discovery has run.
+        self.discovered.store(true, Ordering::Relaxed);
         Ok(bearer_value(seen.flatten()))
     }
 
@@ -750,6 +785,31 @@ impl PyClient {
 }
 
 impl PyClient {
+    /// Work around a core deadlock: `Inner::refresh` holds the session lock across
+    /// `self.discover(None)` when no discovery is cached (the `match` scrutinee's guard lives
+    /// for the whole `match`), so refreshing a token loaded from storage (e.g. after a restart)
+    /// hangs. Until the core is fixed, run discovery first whenever the stored token is due for
+    /// a refresh and the core has not discovered yet.
+    fn prime(&self, py: Python<'_>) -> PyResult<()> {
+        if self.discovered.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let storage = self.storage.clone();
+        let key = self.inner.resource_key().to_owned();
+        let skew = self.inner.config().refresh_skew.as_secs();
+        let due = run(py, move || {
+            Ok(storage.get_tokens(&key)?.is_some_and(|t| {
+                t.refresh_token.is_some() && t.is_expired(mcp_auth::token::now_unix(), skew)
+            }))
+        })?;
+        if due {
+            let client = self.inner.clone();
+            run(py, move || client.discover())?;
+            self.discovered.store(true, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
     /// `send` a marked request answered by [`Intercept`]; the final status.
     fn synthetic(&self, py: Python<'_>, id: u64) -> PyResult<u16> {
         let request = http::Request::post(self.inner.config().server_url.as_str())
