@@ -168,7 +168,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         return EXIT_OK
     d = discovery
     print("\nResult:")
-    rows = [
+    rows: list[tuple[str, str | None]] = [
         ("protected resource metadata", d.protected_resource_url or "(none: 2025-03-26 legacy path)"),
         ("resource", d.protected_resource.resource if d.protected_resource else None),
         ("authorization server", d.authorization_server or "(the server origin)"),
@@ -180,9 +180,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
         ("scopes supported", " ".join((d.metadata and d.metadata.scopes_supported) or []) or None),
         ("resource parameter", d.resource),
     ]
-    for k, v in rows:
-        if v is not None:
-            print(f"  {k + ':':31} {v}")
+    for label, value in rows:
+        if value is not None:
+            print(f"  {label + ':':31} {value}")
     return EXIT_OK
 
 
