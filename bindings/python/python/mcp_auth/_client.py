@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -111,7 +110,7 @@ class Client:
             raise TypeError(f"unknown redirect_handler {redirect_handler!r}")
         opts.update(options)
         self._native = _native.Client(
-            json.dumps(opts),
+            _json_text(opts),
             storage=storage_obj,
             redirect_handler=handler,
             redirect_uri=redirect_uri,
@@ -202,5 +201,11 @@ class Client:
         return f"Client(server_url={self.server_url!r})"
 
 
+def _json_text(value: Any) -> str:
+    import json  # lazily, like everything not needed to import mcp_auth
+
+    return json.dumps(value, separators=(",", ":"))
+
+
 def _json_dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+    return _json_text(value).encode()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -22,8 +20,9 @@ def resolve(value: Any) -> Any:
     the thread, so async storages and handlers bound to that loop work. Otherwise it is run in
     a fresh event loop.
     """
-    if not inspect.isawaitable(value):
+    if not isinstance(value, Awaitable):
         return value
+    import asyncio  # lazily: importing asyncio costs more than the rest of mcp_auth
     try:
         from anyio import from_thread
     except ImportError:  # pragma: no cover - anyio comes with httpx/httpx2

@@ -17,7 +17,6 @@ protocol). ``get_*`` may return this package's models, dicts, JSON text or pydan
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Protocol, runtime_checkable
 
 from ._compat import resolve
@@ -72,6 +71,8 @@ class MemoryStorage:
 
 def _positional_arity(method: Any) -> int:
     """How many positional arguments a bound method takes (a large number for ``*args``)."""
+    import inspect
+
     try:
         sig = inspect.signature(method)
     except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
