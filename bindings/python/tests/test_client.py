@@ -283,7 +283,8 @@ def test_blocking_calls_release_the_gil() -> None:
             t.join()
         elapsed = time.monotonic() - start
         assert results == [200, 200]
+        # Both requests were in flight at once (the proof); the wall time is only a sanity check.
         assert _Slow.max_in_flight == 2
-        assert elapsed < 0.95, elapsed
+        assert elapsed < 5, elapsed
     finally:
         server.shutdown()
