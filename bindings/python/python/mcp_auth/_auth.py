@@ -1,0 +1,86 @@
+"""The httpx/httpx2 ``Auth`` flow shared by ``mcp_auth.httpx2`` and ``mcp_auth.httpx``.
+
+The flow: attach the token the core holds (refreshed if about to expire) → send → on 401, or
+on 403, hand the status and ``WWW-Authenticate`` values to the core, which refreshes,
+authorizes or steps up exactly as its own ``send`` would → retry with the new token. The token
+is attached only to requests for the MCP server's origin. Blocking core calls run in a worker
+thread (AnyIO) in the async flow, so the event loop is never blocked, and async storages and
+handlers run on the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator
+from typing import Any
+
+from ._client import Client
+
+#: At most this many token acquisitions per request (the core bounds its own loop too).
+MAX_ROUNDS = 3
+
+
+def _origin(url: Any) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return (url.scheme, url.host.lower(), url.port or default)
+
+
+class AuthFlow:
+    """Mixed into an ``httpx.Auth``/``httpx2.Auth`` subclass (see ``mcp_auth.httpx2.McpAuth``)."""
+
+    requires_request_body = True
+    requires_response_body = False
+    _url_type: Any = None
+
+    def __init__(self, client: Client | str, **options: Any) -> None:
+        """``client``: an ``mcp_auth.Client``, or the MCP server URL to build one with
+        ``options`` (see ``mcp_auth.Client``)."""
+        self.client = client if isinstance(client, Client) else Client(client, **options)
+        self._server_origin = _origin(self._url_type(self.client.server_url))
+
+    def _applies(self, request: Any) -> bool:
+        return _origin(request.url) == self._server_origin
+
+    def _token_header(self, request: Any, token: str | None) -> None:
+        if token:
+            request.headers["Authorization"] = f"Bearer {token}"
+
+    def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
+        if not self._applies(request):
+            yield request
+            return
+        token = self.client.current_token()
+        self._token_header(request, token)
+        response = yield request
+        for _ in range(MAX_ROUNDS):
+            if response.status_code not in (401, 403):
+                return
+            www = response.headers.get_list("www-authenticate")
+            new = self.client.reauthorize(response.status_code, www, token)
+            if new is None:
+                return
+            token = new
+            self._token_header(request, token)
+            response = yield request
+
+    async def async_auth_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
+        from anyio import to_thread
+
+        if not self._applies(request):
+            yield request
+            return
+        token = await to_thread.run_sync(self.client.current_token, abandon_on_cancel=True)
+        self._token_header(request, token)
+        response = yield request
+        for _ in range(MAX_ROUNDS):
+            if response.status_code not in (401, 403):
+                return
+            www = response.headers.get_list("www-authenticate")
+            status = response.status_code
+            new = await to_thread.run_sync(
+                lambda: self.client.reauthorize(status, www, token), abandon_on_cancel=True
+            )
+            if new is None:
+                return
+            token = new
+            self._token_header(request, token)
+            response = yield request

@@ -1,0 +1,211 @@
+"""``mcp_auth.Client``: the core client with Python storage, redirect handler and observer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from . import _native
+from ._compat import resolve
+from ._native import Discovery, ProbeResult, Response, TraceEvent
+from ._storage import adapt_storage
+
+__all__ = ["Client", "RedirectHandler"]
+
+#: ``handler(authorization_url)`` returning the URL (or just the query) the authorization server
+#: redirected the user agent to; or an object with ``code``/``state``/``iss`` (the reference's
+#: ``AuthorizationCodeResult``), a ``(code, state)`` tuple, or a dict. May be async.
+RedirectHandler = Callable[[str], Any]
+
+
+def redirect_query(result: Any) -> str:
+    """The redirect query for what a redirect handler returned."""
+    if isinstance(result, str):
+        return result
+    if isinstance(result, tuple):
+        code, state, *rest = (*result, None)
+        iss = rest[0] if rest else None
+        fields = {"code": code, "state": state, "iss": iss}
+    elif isinstance(result, Mapping):
+        fields = {k: result.get(k) for k in ("code", "state", "iss")}
+    elif hasattr(result, "code"):
+        fields = {k: getattr(result, k, None) for k in ("code", "state", "iss")}
+    else:
+        raise TypeError(
+            "a redirect handler must return the redirect URL, its query, (code, state), "
+            f"a dict or an object with .code/.state/.iss, not {type(result).__name__}"
+        )
+    return urlencode({k: v for k, v in fields.items() if v is not None})
+
+
+def _wrap_redirect(handler: RedirectHandler) -> Callable[[str], str]:
+    def call(url: str) -> str:
+        return redirect_query(resolve(handler(url)))
+
+    return call
+
+
+class Client:
+    """The MCP authorization client for one MCP server.
+
+    ``send`` (and ``post_json``) attach the bearer token and run the whole MCP authorization
+    flow when the server answers 401 (or 403 ``insufficient_scope``): discovery, registration,
+    authorization with PKCE, token exchange, refresh, step-up. Thread-safe: share one client.
+    Every blocking call releases the GIL.
+
+    Args:
+        server_url: the MCP endpoint, e.g. ``https://mcp.example.com/mcp``.
+        storage: where tokens and registrations live: ``None`` or ``"memory"`` (in memory),
+            ``"file"`` (the default credentials file), a path (a credentials file), or an
+            object (see ``mcp_auth.TokenStorage`` / ``mcp_auth.KeyedTokenStorage``).
+        redirect_handler: how the authorization redirect is completed: ``None`` or
+            ``"headless"`` (follow the authorization URL without a browser: auto-approving
+            servers), ``"loopback"`` (listen on 127.0.0.1 and print the URL), ``"browser"``
+            (the same and open the system browser), or a callable (see ``RedirectHandler``).
+        redirect_uri: the redirect URI a callable handler receives on.
+        observer: ``observer(TraceEvent)`` is called for every step of the flow.
+        client_metadata: RFC 7591 metadata for dynamic registration (an
+            ``OAuthClientMetadata``, a dict, or the reference SDK's pydantic model).
+        **options: every other core option, e.g. ``client_name``, ``scope``,
+            ``client_metadata_url``, ``client_id``, ``client_secret``,
+            ``token_endpoint_auth_method``, ``grant``, ``timeout`` (seconds),
+            ``protocol_version``, ``max_authorizations``, ``preferred_issuer``. An unknown
+            option raises ``InvalidArgumentError``.
+    """
+
+    def __init__(
+        self,
+        server_url: str,
+        *,
+        storage: Any = None,
+        redirect_handler: RedirectHandler | str | None = None,
+        redirect_uri: str | None = None,
+        observer: Callable[[TraceEvent], Any] | None = None,
+        client_metadata: Any = None,
+        **options: Any,
+    ) -> None:
+        opts: dict[str, Any] = {"server_url": server_url}
+        timeout = options.pop("timeout", None)
+        if timeout is not None:
+            opts["timeout_ms"] = int(float(timeout) * 1000)
+        storage_obj = None
+        if storage is None or storage == "memory":
+            pass
+        elif storage == "file":
+            opts["storage"] = {"type": "file"}
+        elif isinstance(storage, (str, os.PathLike)):
+            opts["storage"] = {"type": "file", "path": os.fspath(storage)}
+        else:
+            storage_obj = adapt_storage(storage)
+        handler = None
+        if redirect_handler is None or redirect_handler == "headless":
+            pass
+        elif redirect_handler in ("loopback", "browser"):
+            opts["redirect"] = {"type": "loopback", "open_browser": redirect_handler == "browser"}
+        elif callable(redirect_handler):
+            handler = _wrap_redirect(redirect_handler)
+        else:
+            raise TypeError(f"unknown redirect_handler {redirect_handler!r}")
+        opts.update(options)
+        self._native = _native.Client(
+            _json_text(opts),
+            storage=storage_obj,
+            redirect_handler=handler,
+            redirect_uri=redirect_uri,
+            observer=observer,
+            client_metadata=client_metadata,
+        )
+
+    @property
+    def server_url(self) -> str:
+        return self._native.server_url
+
+    @property
+    def resource_key(self) -> str:
+        """The storage key of this server's tokens (its canonical resource URL)."""
+        return self._native.resource_key
+
+    @property
+    def redirect_uri(self) -> str:
+        return self._native.redirect_uri
+
+    def send(
+        self,
+        method: str,
+        url: str | None = None,
+        *,
+        headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
+        body: bytes | str | None = None,
+        json: Any = None,
+    ) -> Response:
+        """Send a request (default URL: the MCP endpoint) with the bearer token, authorizing
+        on 401 and stepping up on 403 ``insufficient_scope``, then retrying."""
+        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
+        if json is not None:
+            body = _json_dumps(json)
+            if not any(k.lower() == "content-type" for k, _ in pairs):
+                pairs.append(("Content-Type", "application/json"))
+        return self._native.send(method, url or self.server_url, pairs, body)
+
+    def post_json(self, message: Any) -> Response:
+        """POST a JSON-RPC message (a dict, or JSON text/bytes) to the MCP endpoint."""
+        if not isinstance(message, (bytes, str)):
+            message = _json_dumps(message)
+        return self._native.post_json(message)
+
+    def probe(self) -> ProbeResult:
+        """One unauthenticated ``initialize`` POST: the status and the challenge."""
+        return self._native.probe()
+
+    def discover(self) -> Discovery:
+        """Run discovery (protected resource metadata, then authorization server metadata)."""
+        return self._native.discover()
+
+    def access_token(self) -> str:
+        """A valid access token, refreshing or authorizing if needed."""
+        return self._native.access_token()
+
+    def current_token(self) -> str | None:
+        """The token the client would send now (loaded from storage, refreshed when about to
+        expire), or ``None``; never starts an authorization."""
+        return self._native.current_token()
+
+    def reauthorize(
+        self, status: int, www_authenticate: list[str], rejected_token: str | None = None
+    ) -> str | None:
+        """Hand the client a 401/403 your own HTTP stack received with ``rejected_token`` (or
+        no token): it refreshes, authorizes or steps up, and returns the token to retry with,
+        or ``None`` when the answer is final (a 403 without ``insufficient_scope``)."""
+        return self._native.reauthorize(status, list(www_authenticate), rejected_token)
+
+    def granted_scope(self) -> str | None:
+        """The scope of the token held, if any."""
+        return self._native.granted_scope()
+
+    def logout(self) -> None:
+        """Forget this server's tokens (in memory and in storage); registrations are kept."""
+        self._native.logout()
+
+    def close(self) -> None:
+        """Release the client (nothing is pending between calls; this drops the reference)."""
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client(server_url={self.server_url!r})"
+
+
+def _json_text(value: Any) -> str:
+    import json  # lazily, like everything not needed to import mcp_auth
+
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _json_dumps(value: Any) -> bytes:
+    return _json_text(value).encode()

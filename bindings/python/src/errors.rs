@@ -1,0 +1,177 @@
+//! `mcp_auth::Error` → the Python exceptions of `mcp_auth._errors` (one class per
+//! `ErrorKind`, looked up by `ErrorKind::name()`), and the errors raised by Python callbacks.
+
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use mcp_auth::{Error, ErrorKind};
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList};
+
+use crate::challenge::PyCapturedChallenge;
+
+static BY_KIND: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
+
+fn classes(py: Python<'_>) -> PyResult<&Bound<'_, PyDict>> {
+    BY_KIND
+        .get_or_try_init(py, || {
+            let module = py.import("mcp_auth._errors")?;
+            Ok::<_, PyErr>(module.getattr("_BY_KIND")?.cast_into::<PyDict>()?.unbind())
+        })
+        .map(|d| d.bind(py))
+}
+
+/// The exception class for `kind` (the base `McpAuthError` for a kind this package does not
+/// know yet: `ErrorKind` is non-exhaustive).
+pub(crate) fn class_for<'py>(py: Python<'py>, kind: &str) -> PyResult<Bound<'py, PyAny>> {
+    let by_kind = classes(py)?;
+    match by_kind.get_item(kind)? {
+        Some(c) => Ok(c),
+        None => py.import("mcp_auth._errors")?.getattr("McpAuthError"),
+    }
+}
+
+thread_local! {
+    /// The exception a Python callback (storage, redirect handler, observer) raised during the
+    /// core call running on this thread. Core calls are synchronous, so callbacks run on the
+    /// thread that released the GIL.
+    static PENDING: RefCell<Option<PyErr>> = const { RefCell::new(None) };
+}
+
+/// Remember the first exception a callback raised on this thread.
+pub(crate) fn set_pending(err: PyErr) {
+    PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.is_none() {
+            *p = Some(err);
+        }
+    });
+}
+
+fn take_pending() -> Option<PyErr> {
+    PENDING.with(|p| p.borrow_mut().take())
+}
+
+/// A one-line description of a Python exception: `ValueError: boom`.
+pub(crate) fn describe(py: Python<'_>, err: &PyErr) -> String {
+    let name = err
+        .get_type(py)
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Exception".to_owned());
+    let text = err
+        .value(py)
+        .str()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    if text.is_empty() {
+        name
+    } else {
+        format!("{name}: {text}")
+    }
+}
+
+/// Run a core call with the GIL released, catching panics, and translate the outcome: a core
+/// error becomes its exception class (with the callback's exception as `__cause__`), a
+/// `KeyboardInterrupt`/`SystemExit` raised in a callback is re-raised as is, and an exception
+/// raised by the trace observer on a successful call is raised as `McpAuthError`.
+pub(crate) fn run<T, F>(py: Python<'_>, f: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce() -> mcp_auth::Result<T> + Send,
+{
+    drop(take_pending());
+    let result = py.detach(|| {
+        catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_owned());
+            Err(Error::Internal {
+                message: format!("panic in the Rust core: {message}"),
+            })
+        })
+    });
+    let pending = take_pending();
+    if let Some(p) = &pending {
+        if !p.is_instance_of::<PyException>(py) {
+            // KeyboardInterrupt, SystemExit, GeneratorExit: not ours to wrap.
+            return Err(pending.unwrap_or_else(|| unreachable!()));
+        }
+    }
+    match result {
+        Ok(v) => match pending {
+            None => Ok(v),
+            Some(cause) => {
+                let err = new_error(
+                    py,
+                    "callback",
+                    &format!("a callback raised {}", describe(py, &cause)),
+                )?;
+                err.set_cause(py, Some(cause));
+                Err(err)
+            }
+        },
+        Err(e) => {
+            let err = to_pyerr(py, &e);
+            if let Some(cause) = pending {
+                err.set_cause(py, Some(cause));
+            }
+            Err(err)
+        }
+    }
+}
+
+/// An exception of the class registered for `kind` with `message`.
+pub(crate) fn new_error(py: Python<'_>, kind: &str, message: &str) -> PyResult<PyErr> {
+    let cls = class_for(py, kind)?;
+    let value = cls.call1((message,))?;
+    Ok(PyErr::from_value(value))
+}
+
+/// The Python exception for a core error, carrying its structured fields as attributes:
+/// `kind`, `code`, `error`, `error_description`, `error_uri`, `status`, `check`,
+/// `www_authenticate` and `challenge`.
+pub(crate) fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
+    build(py, e).unwrap_or_else(|err| err)
+}
+
+fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
+    let kind: ErrorKind = e.kind();
+    let cls = class_for(py, kind.name())?;
+    let value = cls.call1((e.to_string(),))?;
+    value.setattr("kind", kind.name())?;
+    value.setattr("code", kind.code())?;
+    let oauth = e.oauth_error();
+    value.setattr("error", oauth.map(|o| o.error.clone()))?;
+    value.setattr(
+        "error_description",
+        oauth.and_then(|o| o.error_description.clone()),
+    )?;
+    value.setattr("error_uri", oauth.and_then(|o| o.error_uri.clone()))?;
+    value.setattr("status", e.http_status())?;
+    value.setattr("check", e.check().map(|c| c.name()))?;
+    let www = e.www_authenticate();
+    value.setattr("www_authenticate", PyList::new(py, www)?)?;
+    let challenge = match (e.http_status(), www.is_empty()) {
+        (Some(status), false) => Some(Py::new(
+            py,
+            PyCapturedChallenge::from_values(status, www.to_vec()),
+        )?),
+        _ => None,
+    };
+    value.setattr("challenge", challenge)?;
+    Ok(PyErr::from_value(value))
+}
+
+/// The table the Python exception classes are checked against: `(name, code, reference name)`
+/// for every `ErrorKind`.
+pub(crate) fn error_kinds() -> Vec<(&'static str, u16, Option<&'static str>)> {
+    ErrorKind::ALL
+        .iter()
+        .map(|k| (k.name(), k.code(), k.reference_name()))
+        .collect()
+}

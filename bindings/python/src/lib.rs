@@ -1,0 +1,50 @@
+//! `mcp_auth._native`: the Python bindings of mcp-auth. They only translate: arguments in, a
+//! core call (with the GIL released for anything that may block), results and errors out.
+//! The public API is the pure-Python package `mcp_auth`, which re-exports these.
+
+mod challenge;
+mod client;
+mod convert;
+mod errors;
+mod functions;
+mod models;
+
+use pyo3::prelude::*;
+
+/// The native module.
+#[pymodule(gil_used = false)]
+mod _native {
+    #[pymodule_export]
+    use crate::challenge::{PyBearerChallenge, PyCapturedChallenge, PyChallenge};
+    #[pymodule_export]
+    use crate::client::{PyClient, PyDiscovery, PyProbeResult, PyResponse, PyTraceEvent};
+    #[pymodule_export]
+    use crate::functions::{
+        PyPkceParameters, bearer_challenge,
+        build_oauth_authorization_server_metadata_discovery_urls,
+        build_protected_resource_metadata_discovery_urls, check_registration_usable,
+        check_resource_allowed, client_secret_basic_header, code_challenge_s256,
+        create_client_info_from_metadata_url, create_client_registration_request,
+        credentials_match_issuer, extract_field_from_www_auth,
+        extract_resource_metadata_from_www_auth, extract_scope_from_www_auth, generate_state,
+        get_client_metadata_scopes, handle_registration_response, handle_token_response_scopes,
+        is_valid_client_metadata_url, issuers_match, parse_www_authenticate, prepare_token_auth,
+        resource_param_for, resource_url_from_server_url, should_include_resource_param,
+        should_use_client_metadata_url, union_scopes, validate_authorization_response_iss,
+        validate_metadata_issuer, validate_resource_match,
+    };
+    #[pymodule_export]
+    use crate::models::{
+        PyOAuthClientInformationFull, PyOAuthClientMetadata, PyOAuthMetadata, PyOAuthToken,
+        PyProtectedResourceMetadata,
+    };
+
+    use pyo3::prelude::*;
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add("ERROR_KINDS", crate::errors::error_kinds())?;
+        Ok(())
+    }
+}
