@@ -503,6 +503,20 @@ impl CapturedChallenge {
         }
     }
 
+    /// Capture a challenge from raw `WWW-Authenticate` values (e.g. received by a host's
+    /// own HTTP stack).
+    pub fn from_values(status: u16, www_authenticate: &[String]) -> Self {
+        let challenges =
+            challenge::parse_www_authenticate_values(www_authenticate.iter().map(String::as_str));
+        let bearer = challenge::bearer_challenge(&challenges);
+        CapturedChallenge {
+            status,
+            www_authenticate: www_authenticate.to_vec(),
+            challenges,
+            bearer,
+        }
+    }
+
     fn bearer_field(&self, f: impl Fn(&BearerChallenge) -> Option<&String>) -> Option<&str> {
         self.bearer.as_ref().and_then(f).map(String::as_str)
     }
@@ -828,6 +842,56 @@ impl Client {
         Err(Error::Internal {
             message: "no token after authorization".to_owned(),
         })
+    }
+
+    /// The access token a host should attach to a request it sends itself: loaded from
+    /// storage and refreshed when due (one refresh for all threads), never a new
+    /// authorization. `None` when no usable token is held.
+    ///
+    /// Hosts that send their own MCP requests (an `httpx` auth hook, a proxy) use this with
+    /// [`Client::authorize_after`]; hosts that let mcp-auth send use [`Client::send`].
+    pub fn current_token(&self) -> Result<Option<AccessToken>> {
+        let (token, _) = self.inner.usable_token()?;
+        Ok(token.map(|t| t.access_token.clone()))
+    }
+
+    /// What [`Client::send`] does when the server refuses a request, for hosts that send
+    /// requests themselves: given the status (401 or 403), the `WWW-Authenticate` values and
+    /// the token that was rejected, refresh or authorize (step-up with the SEP-2350 union on
+    /// 403 `insufficient_scope`; single-flight across threads) and return the token to retry
+    /// with. `Ok(None)` for a 403 that is not a step-up challenge (nothing to do).
+    ///
+    /// If another thread already replaced the rejected token, that newer token is returned
+    /// without a new authorization. The host bounds its own retries.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for another status; any flow error.
+    pub fn authorize_after(
+        &self,
+        status: u16,
+        www_authenticate: &[String],
+        rejected: Option<&AccessToken>,
+    ) -> Result<Option<AccessToken>> {
+        if status != 401 && status != 403 {
+            return Err(Error::invalid_argument(
+                "status",
+                format!("{status} is not a 401 or 403 challenge"),
+            ));
+        }
+        let inner = &*self.inner;
+        let captured = CapturedChallenge::from_values(status, www_authenticate);
+        if status == 403 && !captured.is_step_up() {
+            return Ok(None);
+        }
+        let (current, generation) = inner.usable_token()?;
+        if let (Some(t), Some(r)) = (&current, rejected) {
+            if t.access_token != *r {
+                return Ok(Some(t.access_token.clone()));
+            }
+        }
+        inner.acquire(generation, current.as_deref(), &captured)?;
+        let s = inner.lock_session();
+        Ok(s.token.as_ref().map(|t| t.access_token.clone()))
     }
 
     /// The current token's scope, if a token is held.

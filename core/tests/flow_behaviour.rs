@@ -500,3 +500,43 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn hosts_sending_their_own_requests_use_current_token_and_authorize_after() {
+    let h = Harness::start(DemoConfig::default());
+    let c = h.client();
+    assert!(c.current_token().unwrap().is_none());
+    // The host's own request got a 401: the client runs the flow and hands back a token.
+    let probe = c.probe().unwrap();
+    let ch = probe.challenge.unwrap();
+    let t1 = c
+        .authorize_after(401, &ch.www_authenticate, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.current_token().unwrap().as_ref(), Some(&t1));
+    // A step-up 403 with the union, a plain 403 is nothing to do, other statuses are refused.
+    let step_up = vec![r#"Bearer error="insufficient_scope", scope="mcp:admin""#.to_owned()];
+    let t2 = c
+        .authorize_after(403, &step_up, Some(&t1))
+        .unwrap()
+        .unwrap();
+    assert_ne!(t1, t2);
+    assert_eq!(
+        h.requests_to("/authorize")
+            .last()
+            .unwrap()
+            .query_value("scope")
+            .as_deref(),
+        Some("mcp:read mcp:write mcp:admin")
+    );
+    let plain = vec![r#"Bearer error="invalid_token""#.to_owned()];
+    assert!(c.authorize_after(403, &plain, Some(&t2)).unwrap().is_none());
+    assert_eq!(
+        c.authorize_after(500, &[], None).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    // A stale rejection (another thread already replaced t1) returns the newer token, no flow.
+    let before = h.requests_to("/token").len();
+    assert_eq!(c.authorize_after(401, &plain, Some(&t1)).unwrap(), Some(t2));
+    assert_eq!(h.requests_to("/token").len(), before);
+}
