@@ -54,7 +54,7 @@ int main(void) {
     /* 1. A 401 challenge from an MCP server. */
     const char *header =
         "Bearer error=\"invalid_token\", scope=\"files:read files:write\", "
-        "resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\"";
+        "resource_metadata=\"https://meta.example.com/mcp/prm\"";
     printf("1. challenge: WWW-Authenticate: %s\n", header);
 
     char *parsed = NULL;
