@@ -9,11 +9,18 @@ use mcp_auth::{Error, OAuthErrorResponse};
 
 use crate::status::mcpauth_status;
 
-/// An error on its way to C: the status plus everything the getters expose.
+/// An error on its way to C: the status, the message, and the structured details the getters
+/// expose (boxed, so that `Result<_, FfiError>` stays small on the happy path).
 #[derive(Debug)]
 pub(crate) struct FfiError {
     pub(crate) status: mcpauth_status,
     pub(crate) message: String,
+    pub(crate) details: Option<Box<Details>>,
+}
+
+/// The structured part of an error from the core.
+#[derive(Debug, Default)]
+pub(crate) struct Details {
     pub(crate) kind: Option<&'static str>,
     pub(crate) oauth: Option<OAuthErrorResponse>,
     pub(crate) http_status: Option<u16>,
@@ -26,11 +33,7 @@ impl FfiError {
         FfiError {
             status,
             message: message.into(),
-            kind: None,
-            oauth: None,
-            http_status: None,
-            check: None,
-            challenge: None,
+            details: None,
         }
     }
 
@@ -74,11 +77,13 @@ impl From<Error> for FfiError {
         FfiError {
             status: mcpauth_status::from_kind(kind),
             message: e.to_string(),
-            kind: Some(kind.name()),
-            oauth: e.oauth_error().cloned(),
-            http_status: e.http_status(),
-            check: e.check().map(|c| c.name()),
-            challenge,
+            details: Some(Box::new(Details {
+                kind: Some(kind.name()),
+                oauth: e.oauth_error().cloned(),
+                http_status: e.http_status(),
+                check: e.check().map(|c| c.name()),
+                challenge,
+            })),
         }
     }
 }
@@ -106,22 +111,23 @@ pub(crate) fn lossy_cstring(s: &str) -> CString {
 
 impl LastError {
     fn from_ffi(e: FfiError) -> Self {
-        let challenge_json = e
+        let d = e.details.map(|d| *d).unwrap_or_default();
+        let challenge_json = d
             .challenge
             .as_ref()
             .and_then(|c| serde_json::to_string(c).ok());
         let json = serde_json::json!({
             "status": e.status as i32,
             "status_name": e.status.name(),
-            "kind": e.kind,
+            "kind": d.kind,
             "message": e.message,
-            "oauth_error": e.oauth,
-            "http_status": e.http_status,
-            "check": e.check,
-            "challenge": e.challenge,
+            "oauth_error": d.oauth,
+            "http_status": d.http_status,
+            "check": d.check,
+            "challenge": d.challenge,
         })
         .to_string();
-        let oauth = e.oauth.as_ref();
+        let oauth = d.oauth.as_ref();
         LastError {
             status: e.status,
             message: lossy_cstring(&e.message),
@@ -132,8 +138,8 @@ impl LastError {
             oauth_error_uri: oauth
                 .and_then(|o| o.error_uri.as_deref())
                 .map(lossy_cstring),
-            http_status: e.http_status.unwrap_or(0),
-            check: e.check.map(lossy_cstring),
+            http_status: d.http_status.unwrap_or(0),
+            check: d.check.map(lossy_cstring),
             challenge_json: challenge_json.as_deref().map(lossy_cstring),
             json: lossy_cstring(&json),
         }
@@ -165,10 +171,7 @@ pub(crate) fn set_last_error(e: FfiError) {
 fn with_last<T>(f: impl FnOnce(&LastError) -> T, default: T) -> T {
     LAST_ERROR
         .try_with(|slot| match slot.try_borrow() {
-            Ok(slot) => match slot.as_ref() {
-                Some(e) => Some(f(e)),
-                None => None,
-            },
+            Ok(slot) => slot.as_ref().map(f),
             Err(_) => None,
         })
         .ok()
