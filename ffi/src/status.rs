@@ -21,8 +21,8 @@ use mcp_auth::ErrorKind;
 /// | 900–999 | internal: a bug (a caught panic is 950) |
 ///
 /// Inside each range, the codes `x00`–`x49` are mcp-auth's error kinds (the same numbers as
-/// `mcp_auth::ErrorKind::code()` in Rust and the Python exception `code`), and `x50`–`x99` are
-/// the C ABI's own codes (NULL pointers, invalid UTF-8, a caught panic).
+/// the Rust core's `ErrorKind::code()`), and `x50`–`x99` are the C ABI's own codes (NULL
+/// pointers, invalid UTF-8, a caught panic).
 ///
 /// Details of the last failure on the calling thread are available from
 /// `mcpauth_last_error_message` and the other `mcpauth_last_error_*` getters. A number
