@@ -47,6 +47,18 @@ pub(crate) fn ffi_boundary(body: impl FnOnce() -> FfiResult) -> mcpauth_status {
     }
 }
 
+/// Run the body of an export that returns a value directly (the version and status-name
+/// functions, the last-error getters): a panic gives `default`; the last error is left alone.
+pub(crate) fn ffi_value<T>(default: T, body: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(v) => v,
+        Err(payload) => {
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            default
+        }
+    }
+}
+
 /// Run the body of an export that returns nothing (the `_free` functions): panics are caught
 /// and dropped; the last error is left alone.
 pub(crate) fn ffi_void(body: impl FnOnce()) {
@@ -253,6 +265,7 @@ mod tests {
         assert_eq!(ffi_boundary(|| Ok(())), mcpauth_status::Ok);
         assert!(mcpauth_last_error_message().is_null());
         ffi_void(|| panic!("ignored"));
+        assert_eq!(ffi_value(7, || panic!("ignored")), 7);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::ptr;
 use mcp_auth::client::CapturedChallenge;
 use mcp_auth::{Error, OAuthErrorResponse};
 
+use crate::boundary::ffi_value;
 use crate::status::mcpauth_status;
 
 /// An error on its way to C: the status, the message, and the structured details the getters
@@ -168,15 +169,17 @@ pub(crate) fn set_last_error(e: FfiError) {
     });
 }
 
-fn with_last<T>(f: impl FnOnce(&LastError) -> T, default: T) -> T {
-    LAST_ERROR
-        .try_with(|slot| match slot.try_borrow() {
-            Ok(slot) => slot.as_ref().map(f),
-            Err(_) => None,
-        })
-        .ok()
-        .flatten()
-        .unwrap_or(default)
+fn with_last<T: Copy>(f: impl FnOnce(&LastError) -> T, default: T) -> T {
+    ffi_value(default, || {
+        LAST_ERROR
+            .try_with(|slot| match slot.try_borrow() {
+                Ok(slot) => slot.as_ref().map(f),
+                Err(_) => None,
+            })
+            .ok()
+            .flatten()
+            .unwrap_or(default)
+    })
 }
 
 fn opt_ptr(c: &Option<CString>) -> *const c_char {

@@ -61,7 +61,7 @@ pub const MCPAUTH_ABI_VERSION: u32 = 1;
 #[unsafe(no_mangle)]
 pub extern "C" fn mcpauth_version() -> *const c_char {
     const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
-    VERSION.as_ptr().cast()
+    boundary::ffi_value(VERSION.as_ptr().cast(), || VERSION.as_ptr().cast())
 }
 
 /// The ABI version of the loaded library (`MCPAUTH_ABI_VERSION` of the header it was built
@@ -69,5 +69,5 @@ pub extern "C" fn mcpauth_version() -> *const c_char {
 /// the library. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn mcpauth_abi_version() -> u32 {
-    MCPAUTH_ABI_VERSION
+    boundary::ffi_value(MCPAUTH_ABI_VERSION, || MCPAUTH_ABI_VERSION)
 }

@@ -4,6 +4,8 @@ use std::ffi::c_char;
 
 use mcp_auth::ErrorKind;
 
+use crate::boundary::ffi_value;
+
 /// The result of every fallible `mcpauth_` function: `MCPAUTH_STATUS_OK` (0) or an error.
 ///
 /// The type is a fixed-width `int32_t`. The numbers are stable: they are never renumbered, and
@@ -176,10 +178,13 @@ impl mcpauth_status {
 /// error.
 #[unsafe(no_mangle)]
 pub extern "C" fn mcpauth_status_str(status: i32) -> *const c_char {
-    match mcpauth_status::from_code(status) {
-        Some(s) => s.description().as_ptr(),
-        None => c"unknown status".as_ptr(),
-    }
+    ffi_value(
+        c"unknown status".as_ptr(),
+        || match mcpauth_status::from_code(status) {
+            Some(s) => s.description().as_ptr(),
+            None => c"unknown status".as_ptr(),
+        },
+    )
 }
 
 /// The stable symbolic name of `status` without the `MCPAUTH_STATUS_` prefix, e.g.
@@ -189,10 +194,12 @@ pub extern "C" fn mcpauth_status_str(status: i32) -> *const c_char {
 /// static: do not free it. Thread-safe. Does not change the last error.
 #[unsafe(no_mangle)]
 pub extern "C" fn mcpauth_status_name(status: i32) -> *const c_char {
-    match mcpauth_status::from_code(status) {
-        Some(s) => status_name_cstr(s).as_ptr(),
-        None => c"UNKNOWN".as_ptr(),
-    }
+    ffi_value(c"UNKNOWN".as_ptr(), || {
+        match mcpauth_status::from_code(status) {
+            Some(s) => status_name_cstr(s).as_ptr(),
+            None => c"UNKNOWN".as_ptr(),
+        }
+    })
 }
 
 fn status_name_cstr(s: mcpauth_status) -> &'static std::ffi::CStr {
