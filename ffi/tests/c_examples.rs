@@ -11,7 +11,6 @@
 //! `make test-ffi` runs the last two. `MCPAUTH_LIB_DIR` names a directory holding
 //! `libmcpauth.a` (default: build it with cargo into this test's target directory).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -425,5 +424,33 @@ fn probe_reports_an_unreachable_server() {
 #[test]
 fn probe_rejects_bad_usage() {
     assert_eq!(run("probe", &[]).status.code(), Some(2));
-    let _ = std::io::stdout().flush();
+}
+
+#[test]
+fn shared_library_exports_exactly_the_header_functions() {
+    let header = std::fs::read_to_string(root().join("include/mcpauth.h")).unwrap();
+    let declared: std::collections::BTreeSet<String> = header
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("typedef") && l.contains('('))
+        .filter_map(|l| {
+            let name = l[..l.find('(')?].rsplit([' ', '*']).next()?;
+            name.starts_with("mcpauth_").then(|| name.to_owned())
+        })
+        .collect();
+    assert!(declared.len() > 70, "{declared:?}");
+    let out = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(lib_dir().join("libmcpauth.so"))
+        .output()
+        .expect("cannot run nm");
+    assert!(out.status.success());
+    let exported: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        exported, declared,
+        "libmcpauth.so must export exactly the functions of include/mcpauth.h"
+    );
 }
