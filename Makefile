@@ -24,9 +24,9 @@ doc:
 unit:
 	$(CARGO) test --workspace
 
-## The main job: the whole flow on the embedded loopback demo server.
-demo:
-	$(CARGO) run --quiet -p mcp-auth --example demo
+## The main job: the whole flow from C (examples/c/demo.c, through libmcpauth) on the loopback
+## demo server. The same flow in Rust: `cargo run -q -p mcp-auth --example demo`.
+demo: demo-c
 
 ## Benchmarks (never part of `make test`).
 bench:

@@ -1,0 +1,456 @@
+//! The C examples (`examples/c`) and C tests (`ffi/tests/c`) are compiled with
+//! `-std=c11 -Wall -Wextra -Wpedantic -Werror` against `libmcpauth.a`, run against the loopback
+//! demo server, and their output is checked. The header is also compiled on its own as C11 and
+//! as C++17.
+//!
+//! `MCPAUTH_TEST_MODE` selects how the programs run:
+//! - unset: plainly (part of `cargo test`);
+//! - `valgrind`: under `valgrind --error-exitcode=1 --leak-check=full` (no leak, no error);
+//! - `asan`: compiled with `-fsanitize=address,undefined` (LeakSanitizer included).
+//!
+//! `make test-ffi` runs the last two. `MCPAUTH_LIB_DIR` names a directory holding
+//! `libmcpauth.a` (default: build it with cargo into this test's target directory).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use mcp_auth_demo_server::{DemoConfig, DemoServer};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Plain,
+    Valgrind,
+    Asan,
+}
+
+fn mode() -> Mode {
+    match std::env::var("MCPAUTH_TEST_MODE").as_deref() {
+        Ok("valgrind") => Mode::Valgrind,
+        Ok("asan") => Mode::Asan,
+        Ok("") | Err(_) => Mode::Plain,
+        Ok(other) => panic!("unknown MCPAUTH_TEST_MODE {other:?} (valgrind, asan)"),
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// `target/<profile>` of this test binary (`target/<profile>/deps/c_examples-…`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+/// The directory holding a fresh `libmcpauth.a`.
+fn lib_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Some(d) = std::env::var_os("MCPAUTH_LIB_DIR") {
+            return PathBuf::from(d);
+        }
+        let dir = profile_dir();
+        let target = dir.parent().unwrap();
+        let profile = dir.file_name().unwrap().to_str().unwrap().to_owned();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--quiet", "-p", "mcp-auth-ffi"])
+            .arg("--target-dir")
+            .arg(target)
+            .current_dir(root());
+        match profile.as_str() {
+            "debug" => {}
+            "release" => {
+                cmd.arg("--release");
+            }
+            other => {
+                cmd.args(["--profile", other]);
+            }
+        }
+        let status = cmd.status().expect("cannot run cargo");
+        assert!(status.success(), "cargo build -p mcp-auth-ffi failed");
+        dir
+    })
+}
+
+fn out_dir() -> PathBuf {
+    profile_dir()
+        .join("c-tests")
+        .join(format!("{:?}", mode()).to_lowercase())
+}
+
+fn make(srcdir: &Path, programs: &str) {
+    let mut cmd = Command::new("make");
+    cmd.arg("-s")
+        .arg("-C")
+        .arg(root().join("examples/c"))
+        .arg(format!("OUT={}", out_dir().display()))
+        .arg(format!("LIBDIR={}", lib_dir().display()))
+        .arg(format!("SRCDIR={}", srcdir.display()))
+        .arg(format!("EXAMPLES={programs}"));
+    if mode() == Mode::Asan {
+        cmd.arg("SANITIZE=1");
+    }
+    let out = cmd.output().expect("cannot run make");
+    assert!(
+        out.status.success(),
+        "building {programs} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Build every C program once per test process.
+fn programs() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            make(&root().join("examples/c"), "quickstart demo probe");
+            make(&root().join("ffi/tests/c"), "abi");
+            let dir = out_dir();
+            if mode() == Mode::Asan {
+                // Prove the sanitizer is really linked in.
+                let nm = Command::new("nm").arg(dir.join("demo")).output().unwrap();
+                assert!(
+                    String::from_utf8_lossy(&nm.stdout).contains("__asan_init"),
+                    "demo is not built with ASan"
+                );
+            }
+            dir
+        })
+        .clone()
+}
+
+/// Run one program (under valgrind in that mode) and return its output; checks the
+/// instrumentation's verdict.
+fn run(program: &str, args: &[&str]) -> Output {
+    let bin = programs().join(program);
+    let mut cmd;
+    let mut vg_log = None;
+    match mode() {
+        Mode::Valgrind => {
+            let log = out_dir().join(format!(
+                "valgrind-{program}-{}-{}.log",
+                std::process::id(),
+                COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            ));
+            cmd = Command::new("valgrind");
+            cmd.args([
+                "--error-exitcode=1",
+                "--leak-check=full",
+                "--show-leak-kinds=definite,possible",
+                "--errors-for-leak-kinds=definite,possible",
+                "--track-origins=yes",
+            ])
+            .arg(format!(
+                "--suppressions={}",
+                root().join("ffi/tests/valgrind.supp").display()
+            ))
+            .arg(format!("--log-file={}", log.display()))
+            .arg(&bin);
+            vg_log = Some(log);
+        }
+        Mode::Asan => {
+            cmd = Command::new(&bin);
+            cmd.env(
+                "ASAN_OPTIONS",
+                "detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=86",
+            )
+            .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+        }
+        Mode::Plain => cmd = Command::new(&bin),
+    }
+    let out = cmd.args(args).output().expect("cannot run the program");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if let Some(log) = vg_log {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            text.contains("ERROR SUMMARY: 0 errors"),
+            "valgrind found errors in {program} {args:?}:\n{text}"
+        );
+        assert!(
+            !text.contains("definitely lost: ") || text.contains("definitely lost: 0 bytes"),
+            "valgrind found leaks in {program} {args:?}:\n{text}"
+        );
+        let _ = std::fs::remove_file(log);
+    }
+    if mode() == Mode::Asan {
+        assert!(
+            !stderr.contains("ERROR: AddressSanitizer")
+                && !stderr.contains("ERROR: LeakSanitizer")
+                && !stderr.contains("runtime error:"),
+            "sanitizer report in {program} {args:?}:\n{stderr}"
+        );
+        assert_ne!(out.status.code(), Some(86), "ASan failure:\n{stderr}");
+    }
+    out
+}
+
+static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn assert_ok(out: &Output, what: &str) -> String {
+    let text = stdout(out);
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}):\nstdout:\n{text}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+#[test]
+fn header_compiles_alone_as_c11_and_cxx17() {
+    let include = root().join("include");
+    let dir = root().join("ffi/tests/c");
+    let tmp = out_dir();
+    std::fs::create_dir_all(&tmp).unwrap();
+    for (compiler, std, file) in [
+        ("cc", "-std=c11", "header_c11.c"),
+        ("c++", "-std=c++17", "header_cxx17.cc"),
+    ] {
+        let out = Command::new(compiler)
+            .args([std, "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-c", "-o"])
+            .arg(tmp.join(format!("{file}.o")))
+            .arg("-I")
+            .arg(&include)
+            .arg(dir.join(file))
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
+        assert!(
+            out.status.success(),
+            "{file} with {compiler} {std}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn abi_checks_pass() {
+    let out = run("abi", &[]);
+    assert_eq!(assert_ok(&out, "abi").trim(), "abi: ok");
+}
+
+#[test]
+fn quickstart_runs() {
+    let text = assert_ok(&run("quickstart", &[]), "quickstart");
+    for expected in [
+        &format!(
+            "libmcpauth {v} (header {v}, ABI 1)",
+            v = env!("CARGO_PKG_VERSION")
+        ) as &str,
+        "  scheme                 Bearer",
+        "  error                  invalid_token",
+        "  scope                  files:read files:write",
+        "    1. https://meta.example.com/mcp/prm",
+        "    2. https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
+        "    3. https://mcp.example.com/.well-known/oauth-protected-resource",
+        "    1. https://auth.example.com/.well-known/oauth-authorization-server/tenant1",
+        "    3. https://auth.example.com/tenant1/.well-known/openid-configuration",
+        "  requested scope        files:read files:write offline_access",
+        "  step-up union          files:read files:write offline_access files:admin",
+        "  resource_url           INVALID_ARGUMENT (100): invalid server URL",
+        "  iss check              SECURITY_CHECK (400), check response_iss",
+        "  NULL out-parameter     NULL_ARGUMENT (150): argument 'out' must not be NULL",
+        "quickstart: ok",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+/// The steps a cold-start flow against the default topology prints, in order.
+const COLD_START_STEPS: [&str; 8] = [
+    "[next] mcp_request",
+    "[ok  ] protected_resource_metadata",
+    "[ok  ] authorization_server_metadata",
+    "[ok  ] scope_selection",
+    "[ok  ] registration",
+    "[ok  ] authorization",
+    "[ok  ] token_exchange",
+    "[ok  ] mcp_request",
+];
+
+fn assert_in_order(text: &str, items: &[&str]) {
+    let mut from = 0;
+    for item in items {
+        match text[from..].find(item) {
+            Some(i) => from += i + item.len(),
+            None => panic!("missing {item:?} (in order) in:\n{text}"),
+        }
+    }
+}
+
+fn check_demo_output(text: &str, authorizations_first: u32) {
+    if authorizations_first > 0 {
+        assert_in_order(text, &COLD_START_STEPS);
+    } else {
+        assert!(!text.contains("registration"), "{text}");
+        assert!(!text.contains("token_exchange"), "{text}");
+    }
+    assert_in_order(
+        text,
+        &[
+            "-> initialize",
+            &format!("(authorizations during this request: {authorizations_first})"),
+            "-> tools/list",
+            "(authorizations during this request: 0)",
+            "-> tools/call",
+            "{\"content\":[{\"text\":\"hello from mcp-auth\",\"type\":\"text\"}]}",
+            "tools/call result: hello from mcp-auth",
+            "granted scope: mcp:read mcp:write",
+        ],
+    );
+    assert!(text.trim_end().ends_with("demo: ok"), "{text}");
+    // Tokens and codes never reach the trace.
+    assert!(
+        !text.contains("mcpat_"),
+        "a token leaked into the output:\n{text}"
+    );
+}
+
+#[test]
+fn demo_runs_the_whole_flow() {
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let text = assert_ok(&run("demo", &[&server.mcp_url()]), "demo");
+    check_demo_output(&text, 1);
+    assert!(text.contains("(answered the challenge: WWW-Authenticate: Bearer"));
+}
+
+#[test]
+fn demo_with_host_storage_callbacks() {
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let text = assert_ok(
+        &run("demo", &[&server.mcp_url(), "--storage", "callback"]),
+        "demo --storage callback",
+    );
+    check_demo_output(&text, 1);
+    assert!(
+        text.contains("host storage: 2 gets, 2 sets, 0 removes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn demo_with_file_storage_reuses_tokens_across_runs() {
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let file = out_dir().join(format!("credentials-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let arg = format!("file:{}", file.display());
+    let first = assert_ok(
+        &run("demo", &[&server.mcp_url(), "--storage", &arg]),
+        "demo (first run)",
+    );
+    check_demo_output(&first, 1);
+    let second = assert_ok(
+        &run("demo", &[&server.mcp_url(), "--storage", &arg]),
+        "demo (second run)",
+    );
+    check_demo_output(&second, 0);
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn demo_rejects_bad_usage() {
+    let out = run("demo", &[]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn probe_prints_the_challenge_and_the_discovery_chain() {
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let url = server.mcp_url();
+    let text = assert_ok(&run("probe", &[&url]), "probe");
+    let origin = server.origin();
+    assert_in_order(
+        &text,
+        &[
+            "1. unauthenticated request",
+            "status 401: authorization required",
+            "bearer error               invalid_token",
+            &format!(
+                "bearer resource_metadata   {origin}/.well-known/oauth-protected-resource/mcp"
+            ),
+            "2. discovery",
+            "protected_resource_metadata    ok",
+            "authorization_server_metadata  ok",
+            "3. result",
+            &format!("issuer                     {origin}"),
+            &format!("token_endpoint             {origin}/token"),
+            &format!("registration_endpoint      {origin}/register"),
+            "probe: ok",
+        ],
+    );
+    // Discovery does not register nor authorize.
+    assert_eq!(server.count("/register"), 0);
+    assert_eq!(server.count("/token"), 0);
+}
+
+#[test]
+fn probe_follows_the_legacy_fallback() {
+    let server = DemoServer::start(DemoConfig::topology("legacy").unwrap()).unwrap();
+    let text = assert_ok(&run("probe", &[&server.mcp_url()]), "probe (legacy)");
+    assert_in_order(
+        &text,
+        &[
+            "protected_resource_metadata    fallback",
+            "authorization_server_metadata  ok",
+            "3. result",
+            "probe: ok",
+        ],
+    );
+}
+
+#[test]
+fn probe_reports_an_unreachable_server() {
+    // A port nobody listens on: bind one, then close it.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = run("probe", &[&format!("http://127.0.0.1:{port}/mcp")]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("probe failed: TRANSPORT (200)"), "{text}");
+}
+
+#[test]
+fn probe_rejects_bad_usage() {
+    assert_eq!(run("probe", &[]).status.code(), Some(2));
+}
+
+#[test]
+fn shared_library_exports_exactly_the_header_functions() {
+    let header = std::fs::read_to_string(root().join("include/mcpauth.h")).unwrap();
+    let declared: std::collections::BTreeSet<String> = header
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("typedef") && l.contains('('))
+        .filter_map(|l| {
+            let name = l[..l.find('(')?].rsplit([' ', '*']).next()?;
+            name.starts_with("mcpauth_").then(|| name.to_owned())
+        })
+        .collect();
+    assert!(declared.len() > 70, "{declared:?}");
+    let out = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(lib_dir().join("libmcpauth.so"))
+        .output()
+        .expect("cannot run nm");
+    assert!(out.status.success());
+    let exported: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        exported, declared,
+        "libmcpauth.so must export exactly the functions of include/mcpauth.h"
+    );
+}
