@@ -297,8 +297,11 @@ where
         authorization_url: &str,
         _context: &RedirectContext<'_>,
     ) -> Result<AuthorizationCodeResult> {
-        let redirected = (self.callback)(authorization_url)?;
-        parse_redirect(&redirected)
+        let mut redirected = (self.callback)(authorization_url)?;
+        let result = parse_redirect(&redirected);
+        // The URL carries the authorization code: do not leave a copy behind.
+        zeroize::Zeroize::zeroize(&mut redirected);
+        result
     }
 }
 

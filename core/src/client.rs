@@ -550,6 +550,20 @@ impl CapturedChallenge {
     }
 }
 
+impl Error {
+    /// The 401/403 challenge an [`Error::Unauthorized`] carries, parsed.
+    pub fn challenge(&self) -> Option<CapturedChallenge> {
+        match self {
+            Error::Unauthorized {
+                status,
+                www_authenticate,
+                ..
+            } => Some(CapturedChallenge::from_values(*status, www_authenticate)),
+            _ => None,
+        }
+    }
+}
+
 /// The response to [`Client::send`].
 #[derive(Debug)]
 pub struct Response {

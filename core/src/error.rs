@@ -13,7 +13,9 @@ use std::fmt;
 /// and the Python exception classes are generated from.
 ///
 /// The numeric values are stable (they become C status codes) and are never renumbered;
-/// new kinds get new numbers.
+/// new kinds get new numbers. In each hundred, `x00`-`x49` belong to the core's kinds and
+/// `x50`-`x99` are reserved for the C ABI's own statuses (NULL argument, invalid UTF-8,
+/// panic), so the two never collide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 #[repr(u16)]
@@ -453,6 +455,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kind_codes_stay_out_of_the_range_reserved_for_the_c_abi() {
+        for k in ErrorKind::ALL {
+            assert!(k.code() % 100 < 50, "{k:?} = {}", k.code());
+        }
+    }
 
     #[test]
     fn kind_codes_are_unique_and_sorted() {
