@@ -1007,8 +1007,11 @@ fn rewrite(value: &str, options: &BridgeOptions) -> String {
 /// );
 /// ```
 pub fn rewrite_resource_metadata<'a>(value: &'a str, url: &str) -> Cow<'a, str> {
-    let spans: Vec<Range<usize>> = ParamSpans::new(value)
-        .filter(|(name, _)| value[name.clone()].eq_ignore_ascii_case("resource_metadata"))
+    // The challenge parser's own lexer finds the parameters, so a rewrite changes exactly
+    // the `resource_metadata` values a client would read.
+    let spans: Vec<Range<usize>> = crate::challenge::param_value_spans(value)
+        .into_iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("resource_metadata"))
         .map(|(_, v)| v)
         .collect();
     if spans.is_empty() {
@@ -1034,179 +1037,15 @@ pub fn rewrite_resource_metadata<'a>(value: &'a str, url: &str) -> Cow<'a, str> 
     Cow::Owned(out)
 }
 
-/// The auth-params of one field value as `(name span, value span)` byte ranges, the value
-/// span including its quotes. The scan follows the challenge parser's lexer
-/// ([`challenge::parse_www_authenticate`]) decision for decision (schemes, token68, BWS,
-/// quoted-pairs, malformed-element recovery), so that it finds exactly the parameters the
-/// parser reads; it differs only in also reporting a parameter that has no challenge to
-/// belong to, which the parser drops and a rewrite may still change harmlessly.
-struct ParamSpans<'a> {
-    b: &'a [u8],
-    pos: usize,
-    /// The next element directly follows `auth-scheme 1*SP`: token68 is allowed there.
-    body: bool,
-}
-
-impl<'a> ParamSpans<'a> {
-    fn new(s: &'a str) -> Self {
-        ParamSpans {
-            b: s.as_bytes(),
-            pos: 0,
-            body: false,
-        }
-    }
-
-    fn skip_ows(&self, mut i: usize) -> usize {
-        while i < self.b.len() && (self.b[i] == b' ' || self.b[i] == b'\t') {
-            i += 1;
-        }
-        i
-    }
-
-    /// The next top-level comma at or after `i`, or the end.
-    fn skip_element(&self, mut i: usize) -> usize {
-        let b = self.b;
-        while i < b.len() {
-            match b[i] {
-                b',' => return i,
-                b'"' => {
-                    i += 1;
-                    while i < b.len() {
-                        match b[i] {
-                            b'"' => break,
-                            b'\\' => i += 2,
-                            _ => i += 1,
-                        }
-                    }
-                    i += 1;
-                }
-                _ => i += 1,
-            }
-        }
-        b.len()
-    }
-
-    /// A token68 that is the whole element: its end (RFC 9110 §11.2).
-    fn token68(&self, i: usize) -> Option<usize> {
-        let b = self.b;
-        let is68 = |c: u8| c.is_ascii_alphanumeric() || b"-._~+/".contains(&c);
-        let mut j = i;
-        while j < b.len() && is68(b[j]) {
-            j += 1;
-        }
-        if j == i {
-            return None;
-        }
-        while j < b.len() && b[j] == b'=' {
-            j += 1;
-        }
-        let k = self.skip_ows(j);
-        (k == b.len() || b[k] == b',').then_some(j)
-    }
-
-    /// The end (after the closing quote) of the quoted-string opening at `i`.
-    fn quoted_end(&self, i: usize) -> Option<usize> {
-        let b = self.b;
-        let mut j = i + 1;
-        loop {
-            match *b.get(j)? {
-                b'"' => return Some(j + 1),
-                b'\\' => {
-                    if j + 1 >= b.len() {
-                        return None;
-                    }
-                    j += 2;
-                }
-                _ => j += 1,
-            }
-        }
-    }
-
-    /// The value span after `=` (at `i`, before BWS) and where the next element starts.
-    fn value(&self, i: usize) -> Option<(Range<usize>, usize)> {
-        let b = self.b;
-        let i = self.skip_ows(i);
-        let end = match *b.get(i)? {
-            b'"' => self.quoted_end(i)?,
-            b'=' => return None,
-            _ => {
-                let bare = |c: u8| c > b' ' && c != 0x7f && c != b',' && c != b'"';
-                let mut j = i;
-                while j < b.len() && bare(b[j]) {
-                    j += 1;
-                }
-                if j == i || (j < b.len() && !matches!(b[j], b' ' | b'\t' | b',')) {
-                    return None;
-                }
-                j
-            }
-        };
-        let k = self.skip_ows(end);
-        if k < b.len() && b[k] != b',' {
-            return Some((i..end, self.skip_element(k)));
-        }
-        Some((i..end, k))
-    }
-}
-
-impl Iterator for ParamSpans<'_> {
-    type Item = (Range<usize>, Range<usize>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let b = self.b;
-        // Every iteration moves `pos` forward by at least one byte, so this terminates.
-        loop {
-            let body = std::mem::replace(&mut self.body, false);
-            let start = if body {
-                if let Some(end) = self.token68(self.pos) {
-                    self.pos = end;
-                    continue;
-                }
-                self.pos
-            } else {
-                let mut i = self.pos;
-                while i < b.len() && matches!(b[i], b' ' | b'\t' | b',') {
-                    i += 1;
-                }
-                if i >= b.len() {
-                    self.pos = i;
-                    return None;
-                }
-                i
-            };
-            let mut name_end = start;
-            while name_end < b.len() && is_tchar(b[name_end]) {
-                name_end += 1;
-            }
-            let i = self.skip_ows(name_end);
-            if name_end == start {
-                self.pos = self.skip_element(start);
-            } else if i < b.len() && b[i] == b'=' {
-                match self.value(i + 1) {
-                    Some((value, next)) => {
-                        self.pos = next;
-                        return Some((start..name_end, value));
-                    }
-                    None => self.pos = self.skip_element(i + 1),
-                }
-            } else if !body && (i == b.len() || b[i] == b',') {
-                self.pos = i;
-            } else if !body && i > name_end {
-                self.pos = i;
-                self.body = true;
-            } else {
-                self.pos = self.skip_element(name_end);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn spans(s: &str) -> Vec<(&str, &str)> {
-        ParamSpans::new(s).map(|(n, v)| (&s[n], &s[v])).collect()
+        crate::challenge::param_value_spans(s)
+            .into_iter()
+            .map(|(n, v)| (n, &s[v]))
+            .collect()
     }
 
     #[test]

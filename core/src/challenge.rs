@@ -54,6 +54,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
 
 use crate::error::OAuthErrorResponse;
 
@@ -272,7 +273,7 @@ pub fn extract_field_from_www_auth(
                 };
             }
             Item::Token68(_) => {}
-            Item::Param(name, value) if name.eq_ignore_ascii_case(field_name) => match bearer {
+            Item::Param(name, value, _) if name.eq_ignore_ascii_case(field_name) => match bearer {
                 Bearer::Inside => return Some(value.into_owned()),
                 Bearer::NotSeen if fallback.is_none() => fallback = Some(value),
                 _ => {}
@@ -335,7 +336,9 @@ enum Open {
 enum Item<'a> {
     Scheme(&'a str),
     Token68(&'a str),
-    Param(&'a str, Cow<'a, str>),
+    /// A parameter: its name, its (unquoted) value, and the byte range of the raw value in
+    /// the input (quotes included).
+    Param(&'a str, Cow<'a, str>, Range<usize>),
 }
 
 const fn byte_table(extra: &[u8]) -> [bool; 256] {
@@ -377,6 +380,9 @@ struct Lexer<'a> {
     /// The next element directly follows `auth-scheme 1*SP`: token68 is allowed there, a new
     /// challenge is not.
     body: bool,
+    /// Also report parameters that belong to no challenge (the parser drops them; a proxy
+    /// rewriting a parameter in place may still see them).
+    every_param: bool,
 }
 
 impl<'a> Lexer<'a> {
@@ -386,6 +392,7 @@ impl<'a> Lexer<'a> {
             pos: 0,
             open,
             body: false,
+            every_param: false,
         }
     }
 
@@ -474,7 +481,7 @@ impl<'a> Lexer<'a> {
 
     /// The value after `=` (at `i`, before BWS) and where the next element starts; `None` when
     /// there is no usable value.
-    fn value(&self, i: usize) -> Option<(Cow<'a, str>, usize)> {
+    fn value(&self, i: usize) -> Option<(Cow<'a, str>, Range<usize>, usize)> {
         let b = self.s.as_bytes();
         let i = self.skip_ows(i);
         let (value, end) = match b.get(i)? {
@@ -497,9 +504,9 @@ impl<'a> Lexer<'a> {
         if k < b.len() && b[k] != b',' {
             // A complete value followed by junk (e.g. a missing comma): keep the value,
             // drop the rest of the element.
-            return Some((value, self.skip_element(k)));
+            return Some((value, i..end, self.skip_element(k)));
         }
-        Some((value, k))
+        Some((value, i..end, k))
     }
 }
 
@@ -546,10 +553,10 @@ impl<'a> Iterator for Lexer<'a> {
             } else if i < b.len() && b[i] == b'=' {
                 // auth-param = token BWS "=" BWS ( token / quoted-string )
                 match self.value(i + 1) {
-                    Some((value, next)) => {
+                    Some((value, raw, next)) => {
                         self.pos = next;
-                        if self.open == Open::Params {
-                            return Some(Item::Param(name, value));
+                        if self.open == Open::Params || self.every_param {
+                            return Some(Item::Param(name, value, raw));
                         }
                         // No challenge to attach it to (or a token68 one): dropped.
                     }
@@ -576,6 +583,20 @@ impl<'a> Iterator for Lexer<'a> {
     }
 }
 
+/// Every auth-param of one field value as `(name, raw value byte range)`, the range including
+/// the quotes of a quoted-string: exactly the parameters the parser reads (same lexer), plus
+/// any that belong to no challenge. For in-place rewriting (the proxy bridge).
+pub(crate) fn param_value_spans(value: &str) -> Vec<(&str, Range<usize>)> {
+    let mut lexer = Lexer::new(value, Open::None);
+    lexer.every_param = true;
+    lexer
+        .filter_map(|item| match item {
+            Item::Param(name, _, raw) => Some((name, raw)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Run the lexer over `value`, appending to `out`; returns the state for the next line.
 fn collect(value: &str, open: Open, out: &mut Vec<Challenge>) -> Open {
     let mut lexer = Lexer::new(value, open);
@@ -591,7 +612,7 @@ fn collect(value: &str, open: Open, out: &mut Vec<Challenge>) -> Open {
                     c.token68 = Some(t.to_owned());
                 }
             }
-            Item::Param(name, value) => {
+            Item::Param(name, value, _) => {
                 if let Some(c) = out.last_mut() {
                     c.params
                         .push((name.to_ascii_lowercase(), value.into_owned()));
@@ -611,7 +632,7 @@ mod tests {
             .map(|i| match i {
                 Item::Scheme(s) => format!("S:{s}"),
                 Item::Token68(t) => format!("T:{t}"),
-                Item::Param(n, v) => format!("P:{n}={v}"),
+                Item::Param(n, v, _) => format!("P:{n}={v}"),
             })
             .collect()
     }
