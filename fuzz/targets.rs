@@ -566,10 +566,10 @@ pub fn url_hygiene(data: &[u8]) {
         assert!(!r.contains(['?', '#']), "redact_url kept a query or fragment: {r:?}");
         let p = mcp_auth::token::public_url(u);
         assert!(!p.contains(['?', '#']), "public_url kept a query or fragment: {p:?}");
-        if let Ok(parsed) = url::Url::parse(&p) {
-            if parsed.has_host() {
-                assert_eq!(parsed.password(), None, "public_url kept a password: {p:?}");
-            }
+        assert!(!authority(&r).contains('@'), "redact_url kept userinfo: {r:?}");
+        // For unparsable URLs public_url has a known bug (see `public_url_userinfo`).
+        if url::Url::parse(u).is_ok() {
+            assert!(!authority(&p).contains('@'), "public_url kept userinfo: {p:?}");
         }
         let _ = mcp_auth::checks::is_loopback_url(u);
         let secure = mcp_auth::checks::require_secure_url("endpoint", u);
@@ -596,6 +596,30 @@ pub fn url_hygiene(data: &[u8]) {
     let _ = mcp_auth::checks::check_resource_allowed(&a, &b);
     let _ = mcp_auth::checks::validate_resource_match(&a, &b);
     let _ = mcp_auth::scope::union_scopes(Some(&a), Some(&b));
+}
+
+/// The authority of `url` (between `://` and the next `/`), or `""`.
+fn authority(url: &str) -> &str {
+    match url.find("://") {
+        Some(i) => {
+            let rest = &url[i + 3..];
+            &rest[..rest.find('/').unwrap_or(rest.len())]
+        }
+        None => "",
+    }
+}
+
+/// Known bug, not in [`TARGETS`]: `public_url` must drop the userinfo of *any* URL, but for a
+/// URL that `url::Url` rejects it cuts at the first `@` of the whole string, so
+/// `https://user:p@ss@host:99999/x` gives `https://ss@host:99999/x` (the tail of the
+/// password). The inputs in `fuzz/regressions/public_url_userinfo/` are replayed through this
+/// by an ignored test until `token::public_url` falls back to `http::redact_url`.
+pub fn public_url_userinfo(data: &[u8]) {
+    let (a, b) = split2(data);
+    for u in [&a, &b] {
+        let p = mcp_auth::token::public_url(u);
+        assert!(!authority(&p).contains('@'), "public_url kept userinfo of {u:?}: {p:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
