@@ -78,6 +78,42 @@ fn assert_not_leaked(debug_with: &str, debug_without: &str, secret: &str, what: 
     }
 }
 
+/// JSON equality, except that two floats only need to be within a relative 1e-12: serde_json's
+/// default float parsing is not correctly rounded, so an `extra` member such as
+/// `184467440701606832646` (parsed as a float) can move by one ulp when written back and read
+/// again. Only unmodelled `extra` members can hold such values.
+fn json_close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            x == y || (x - y).abs() <= 1e-12 * x.abs().max(y.abs())
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_close(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_close(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// A model and its re-parse agree: the modelled members exactly, `extra` up to float drift.
+fn assert_round_trip<T: PartialEq + Clone + std::fmt::Debug>(
+    original: &T,
+    again: &T,
+    extra: fn(&mut T) -> &mut serde_json::Map<String, serde_json::Value>,
+    json: &str,
+) {
+    let (mut a, mut b) = (original.clone(), again.clone());
+    let ea = serde_json::Value::Object(std::mem::take(extra(&mut a)));
+    let eb = serde_json::Value::Object(std::mem::take(extra(&mut b)));
+    assert!(a == b, "round trip changed the model: {json}\n{a:?}\n{b:?}");
+    assert!(json_close(&ea, &eb), "round trip changed the extra members: {json}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // WWW-Authenticate (RFC 9110 §11.6.1, RFC 6750 §3, RFC 9728 §5.1)
 // ---------------------------------------------------------------------------------------------
@@ -174,7 +210,7 @@ pub fn json_token(data: &[u8]) {
     let json = t.to_json();
     let again = OAuthToken::from_json(json.as_bytes())
         .unwrap_or_else(|e| panic!("re-parse of {json}: {e}"));
-    assert!(again == t, "round trip changed the token: {json}");
+    assert_round_trip(&t, &again, |t| &mut t.extra, &json);
     let _ = t.is_expired(u64::MAX, u64::MAX);
     let _ = t.clone().with_expiry_from(u64::MAX);
 
@@ -200,7 +236,7 @@ pub fn json_as_metadata(data: &[u8]) {
     let json = m.to_json();
     let again = OAuthMetadata::from_json(json.as_bytes())
         .unwrap_or_else(|e| panic!("re-parse of {json}: {e}"));
-    assert_eq!(again, m, "round trip changed the metadata: {json}");
+    assert_round_trip(&m, &again, |m| &mut m.extra, &json);
     mcp_auth::checks::validate_metadata_issuer(&m, &m.issuer).expect("issuer matches itself");
     assert!(mcp_auth::checks::issuers_match(&m.issuer, &m.issuer));
     let _ = mcp_auth::checks::validate_authorization_response_iss(Some(&m.issuer), Some(&m))
@@ -237,7 +273,7 @@ pub fn json_prm(data: &[u8]) {
     if expected.bearer_methods_supported.is_none() {
         expected.bearer_methods_supported = Some(vec!["header".to_owned()]);
     }
-    assert_eq!(again, expected, "round trip changed the PRM: {json}");
+    assert_round_trip(&expected, &again, |m| &mut m.extra, &json);
     let _ = mcp_auth::checks::validate_resource_match(&m.resource, &m.resource);
     let _ = mcp_auth::checks::resource_param_for(&m.resource, Some(&m));
     let _ = mcp_auth::scope::get_client_metadata_scopes(None, Some(&m), None, None);
@@ -262,7 +298,7 @@ pub fn json_client_metadata(data: &[u8]) {
         let json = m.to_json();
         let again = OAuthClientMetadata::from_json(json.as_bytes())
             .unwrap_or_else(|e| panic!("re-parse of {json}: {e}"));
-        assert_eq!(again, m, "round trip changed the client metadata: {json}");
+        assert_round_trip(&m, &again, |m| &mut m.extra, &json);
     }
     let _ = m.registration_body();
     if m.validate().is_ok() {
@@ -288,7 +324,7 @@ pub fn json_client_info(data: &[u8]) {
     let json = ci.to_json();
     let again = OAuthClientInformationFull::from_json(json.as_bytes())
         .unwrap_or_else(|e| panic!("re-parse of {json}: {e}"));
-    assert!(again == ci, "round trip changed the client information: {json}");
+    assert_round_trip(&ci, &again, |c| &mut c.extra, &json);
     let debug = format!("{ci:?}");
     if let Some(secret) = &ci.client_secret {
         let mut blank = ci.clone();
@@ -358,8 +394,30 @@ pub fn token_response(data: &[u8]) {
         }
         Err(e) => {
             assert_eq!(e.kind(), ErrorKind::Token, "{e}");
-            let msg = e.to_string();
-            assert!(msg.chars().count() < 1024 + 200, "message length");
+            // A token the server did send never ends up in the message (unless the server put
+            // the same text somewhere else in the body too).
+            let text = format!("{e} {e:?}");
+            if let Ok(serde_json::Value::Object(mut body)) =
+                serde_json::from_slice::<serde_json::Value>(response.body())
+            {
+                for member in ["access_token", "refresh_token"] {
+                    if let Some(serde_json::Value::String(secret)) = body.remove(member) {
+                        let rest = serde_json::Value::Object(body.clone()).to_string();
+                        let location = response
+                            .headers()
+                            .get(http::header::LOCATION)
+                            .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned())
+                            .unwrap_or_default();
+                        if secret.len() >= 8
+                            && !rest.contains(&secret)
+                            && !location.contains(&secret)
+                            && !"Token request failed invalid token response".contains(&secret)
+                        {
+                            assert!(!text.contains(&secret), "{member} in the message: {text}");
+                        }
+                    }
+                }
+            }
         }
     }
 }
