@@ -26,9 +26,12 @@ use mcp_auth::metadata::{
 use mcp_auth::pkce::{PkceParameters, generate_state};
 use mcp_auth::{ClientOptions, ErrorKind, OAuthErrorResponse};
 
-/// Every target: (name, body). The name is the directory under `fuzz/corpus/` and the binary
-/// under `fuzz/fuzz_targets/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A target: its name (the directory under `fuzz/corpus/` and the binary under
+/// `fuzz/fuzz_targets/`) and its body.
+pub type Target = (&'static str, fn(&[u8]));
+
+/// Every target.
+pub const TARGETS: &[Target] = &[
     ("challenge", challenge),
     ("json_token", json_token),
     ("json_as_metadata", json_as_metadata),
@@ -86,7 +89,10 @@ fn json_close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     use serde_json::Value;
     match (a, b) {
         (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
-            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
             x == y || (x - y).abs() <= 1e-12 * x.abs().max(y.abs())
         }
         (Value::Array(x), Value::Array(y)) => {
@@ -94,7 +100,8 @@ fn json_close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
         }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_close(v, w)))
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_close(v, w)))
         }
         _ => a == b,
     }
@@ -111,7 +118,10 @@ fn assert_round_trip<T: PartialEq + Clone + std::fmt::Debug>(
     let ea = serde_json::Value::Object(std::mem::take(extra(&mut a)));
     let eb = serde_json::Value::Object(std::mem::take(extra(&mut b)));
     assert!(a == b, "round trip changed the model: {json}\n{a:?}\n{b:?}");
-    assert!(json_close(&ea, &eb), "round trip changed the extra members: {json}");
+    assert!(
+        json_close(&ea, &eb),
+        "round trip changed the extra members: {json}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -127,10 +137,19 @@ pub fn challenge(data: &[u8]) {
 
     // The streaming extractor must agree with the full parse (module docs: the first Bearer
     // challenge answers; with none, the first challenge carrying the field).
-    for field in ["scope", "resource_metadata", "error", "realm", "error_description"] {
+    for field in [
+        "scope",
+        "resource_metadata",
+        "error",
+        "realm",
+        "error_description",
+    ] {
         let expected = match parsed.iter().find(|c| c.is_bearer()) {
             Some(b) => b.param(field).map(str::to_owned),
-            None => parsed.iter().find_map(|c| c.param(field)).map(str::to_owned),
+            None => parsed
+                .iter()
+                .find_map(|c| c.param(field))
+                .map(str::to_owned),
         };
         let got = extract_field_from_www_auth(Some(&text), field);
         assert_eq!(
@@ -139,7 +158,10 @@ pub fn challenge(data: &[u8]) {
         );
     }
     let _ = extract_resource_metadata_from_www_auth(Some(&text), 401);
-    assert_eq!(extract_resource_metadata_from_www_auth(Some(&text), 200), None);
+    assert_eq!(
+        extract_resource_metadata_from_www_auth(Some(&text), 200),
+        None
+    );
 
     // Display writes a challenge back so that it parses to itself when the scheme and names
     // are tokens.
@@ -175,7 +197,11 @@ pub fn challenge(data: &[u8]) {
     let captured = CapturedChallenge::from_response(401, &headers);
     assert_eq!(captured.challenges, from_headers);
     assert_eq!(captured.www_authenticate.len(), headers.len());
-    let _ = (captured.scope(), captured.error(), captured.resource_metadata());
+    let _ = (
+        captured.scope(),
+        captured.error(),
+        captured.resource_metadata(),
+    );
     if let Some(b) = &captured.bearer {
         let _: Vec<&str> = b.scopes().collect();
         let _ = b.oauth_error();
@@ -201,7 +227,11 @@ pub fn challenge(data: &[u8]) {
 pub fn json_token(data: &[u8]) {
     let parsed = OAuthToken::from_json(data);
     let serde: Result<OAuthToken, _> = serde_json::from_slice(data);
-    assert_eq!(parsed.is_ok(), serde.is_ok(), "from_json and serde disagree");
+    assert_eq!(
+        parsed.is_ok(),
+        serde.is_ok(),
+        "from_json and serde disagree"
+    );
     let Ok(t) = parsed else {
         assert_eq!(parsed.unwrap_err().kind(), ErrorKind::InvalidResponse);
         return;
@@ -219,7 +249,12 @@ pub fn json_token(data: &[u8]) {
     blank.access_token = "\u{1}".into();
     blank.refresh_token = blank.refresh_token.as_ref().map(|_| "\u{1}".into());
     let blank_debug = format!("{blank:?}");
-    assert_not_leaked(&debug, &blank_debug, t.access_token.secret(), "access_token");
+    assert_not_leaked(
+        &debug,
+        &blank_debug,
+        t.access_token.secret(),
+        "access_token",
+    );
     if let Some(r) = &t.refresh_token {
         assert_not_leaked(&debug, &blank_debug, r.secret(), "refresh_token");
     }
@@ -231,7 +266,11 @@ pub fn json_token(data: &[u8]) {
 pub fn json_as_metadata(data: &[u8]) {
     let parsed = OAuthMetadata::from_json(data);
     let serde: Result<OAuthMetadata, _> = serde_json::from_slice(data);
-    assert_eq!(parsed.is_ok(), serde.is_ok(), "from_json and serde disagree");
+    assert_eq!(
+        parsed.is_ok(),
+        serde.is_ok(),
+        "from_json and serde disagree"
+    );
     let Ok(m) = parsed else { return };
     let json = m.to_json();
     let again = OAuthMetadata::from_json(json.as_bytes())
@@ -239,7 +278,7 @@ pub fn json_as_metadata(data: &[u8]) {
     assert_round_trip(&m, &again, |m| &mut m.extra, &json);
     mcp_auth::checks::validate_metadata_issuer(&m, &m.issuer).expect("issuer matches itself");
     assert!(mcp_auth::checks::issuers_match(&m.issuer, &m.issuer));
-    let _ = mcp_auth::checks::validate_authorization_response_iss(Some(&m.issuer), Some(&m))
+    mcp_auth::checks::validate_authorization_response_iss(Some(&m.issuer), Some(&m))
         .expect("its own issuer is a valid iss");
     let _ = mcp_auth::checks::validate_authorization_response_iss(None, Some(&m));
     let _ = mcp_auth::discovery::build_oauth_authorization_server_metadata_discovery_urls(
@@ -261,7 +300,11 @@ pub fn json_as_metadata(data: &[u8]) {
 pub fn json_prm(data: &[u8]) {
     let parsed = ProtectedResourceMetadata::from_json(data);
     let serde: Result<ProtectedResourceMetadata, _> = serde_json::from_slice(data);
-    assert_eq!(parsed.is_ok(), serde.is_ok(), "from_json and serde disagree");
+    assert_eq!(
+        parsed.is_ok(),
+        serde.is_ok(),
+        "from_json and serde disagree"
+    );
     let Ok(m) = parsed else { return };
     assert!(!m.authorization_servers.is_empty());
     let json = m.to_json();
@@ -290,7 +333,11 @@ pub fn json_prm(data: &[u8]) {
 pub fn json_client_metadata(data: &[u8]) {
     let parsed = OAuthClientMetadata::from_json(data);
     let serde: Result<OAuthClientMetadata, _> = serde_json::from_slice(data);
-    assert_eq!(parsed.is_ok(), serde.is_ok(), "from_json and serde disagree");
+    assert_eq!(
+        parsed.is_ok(),
+        serde.is_ok(),
+        "from_json and serde disagree"
+    );
     let Ok(m) = parsed else { return };
     // `"redirect_uris": null` (machine-to-machine) serializes as absent, which the model
     // requires present: only metadata with redirect URIs round-trips (documented).
@@ -318,7 +365,11 @@ pub fn json_client_metadata(data: &[u8]) {
 pub fn json_client_info(data: &[u8]) {
     let parsed = OAuthClientInformationFull::from_json(data);
     let serde: Result<OAuthClientInformationFull, _> = serde_json::from_slice(data);
-    assert_eq!(parsed.is_ok(), serde.is_ok(), "from_json and serde disagree");
+    assert_eq!(
+        parsed.is_ok(),
+        serde.is_ok(),
+        "from_json and serde disagree"
+    );
     let Ok(ci) = parsed else { return };
     assert!(!ci.client_id.is_empty());
     let json = ci.to_json();
@@ -329,7 +380,12 @@ pub fn json_client_info(data: &[u8]) {
     if let Some(secret) = &ci.client_secret {
         let mut blank = ci.clone();
         blank.client_secret = Some("\u{1}".into());
-        assert_not_leaked(&debug, &format!("{blank:?}"), secret.secret(), "client_secret");
+        assert_not_leaked(
+            &debug,
+            &format!("{blank:?}"),
+            secret.secret(),
+            "client_secret",
+        );
     }
     let _ = mcp_auth::registration::check_registration_usable(&ci);
     if let Ok(auth) = mcp_auth::token::ClientAuth::from_client_info(&ci) {
@@ -357,7 +413,9 @@ pub fn json_client_info(data: &[u8]) {
 
 /// A status from the first byte: the statuses a token or registration endpoint really sends.
 fn status_of(b: u8) -> u16 {
-    const STATUSES: [u16; 13] = [200, 201, 202, 204, 301, 302, 400, 401, 403, 404, 429, 500, 503];
+    const STATUSES: [u16; 13] = [
+        200, 201, 202, 204, 301, 302, 400, 401, 403, 404, 429, 500, 503,
+    ];
     STATUSES[usize::from(b) % STATUSES.len()]
 }
 
@@ -430,7 +488,10 @@ pub fn registration_response(data: &[u8]) {
             assert!(matches!(response.status().as_u16(), 200 | 201));
             assert!(!ci.client_id.is_empty());
             // The issuer binding is never taken from the server (SEP-2352).
-            assert_eq!(ci.issuer, None, "issuer came from the registration response");
+            assert_eq!(
+                ci.issuer, None,
+                "issuer came from the registration response"
+            );
             let _ = mcp_auth::registration::check_registration_usable_with(
                 &ci,
                 &["none", "client_secret_basic", "client_secret_post"],
@@ -472,7 +533,10 @@ pub fn discovery_urls(data: &[u8]) {
                 same_host(&origin, u);
             }
         }
-        None => assert!(derived.is_empty(), "derived URLs from a non-URL: {derived:?}"),
+        None => assert!(
+            derived.is_empty(),
+            "derived URLs from a non-URL: {derived:?}"
+        ),
     }
 
     let asu = as_urls(header, &b);
@@ -496,7 +560,11 @@ pub fn discovery_urls(data: &[u8]) {
 /// Whatever a URL parser makes of the origin, it makes the same host of the derived URL.
 fn same_host(origin: &str, derived: &str) {
     if let (Ok(o), Ok(d)) = (url::Url::parse(origin), url::Url::parse(derived)) {
-        assert_eq!(o.host_str(), d.host_str(), "{derived} changes the host of {origin}");
+        assert_eq!(
+            o.host_str(),
+            d.host_str(),
+            "{derived} changes the host of {origin}"
+        );
         assert_eq!(o.port(), d.port(), "{derived} changes the port of {origin}");
     }
 }
@@ -529,10 +597,19 @@ pub fn authorization_url(data: &[u8]) {
             .map(|(_, v)| v.clone())
     };
     assert_eq!(last("response_type").as_deref(), Some("code"));
-    assert_eq!(last("client_id").as_deref(), Some(request.client_id.as_str()));
-    assert_eq!(last("redirect_uri").as_deref(), Some(request.redirect_uri.as_str()));
+    assert_eq!(
+        last("client_id").as_deref(),
+        Some(request.client_id.as_str())
+    );
+    assert_eq!(
+        last("redirect_uri").as_deref(),
+        Some(request.redirect_uri.as_str())
+    );
     assert_eq!(last("state").as_deref(), Some(request.state.secret()));
-    assert_eq!(last("code_challenge").as_deref(), Some(request.pkce.code_challenge.as_str()));
+    assert_eq!(
+        last("code_challenge").as_deref(),
+        Some(request.pkce.code_challenge.as_str())
+    );
     assert_eq!(last("code_challenge_method").as_deref(), Some("S256"));
     if let Some(r) = &request.resource {
         assert_eq!(last("resource").as_ref(), Some(r));
@@ -561,22 +638,37 @@ pub fn redirect_location(data: &[u8]) {
         .into_owned()
         .collect();
     let count = |k: &str| pairs.iter().filter(|(n, _)| n == k).count();
-    let repeated = ["code", "state", "iss", "error", "error_description", "error_uri"]
-        .iter()
-        .any(|k| count(k) > 1);
+    let repeated = [
+        "code",
+        "state",
+        "iss",
+        "error",
+        "error_description",
+        "error_uri",
+    ]
+    .iter()
+    .any(|k| count(k) > 1);
     match &result {
         Ok(r) => {
             assert!(!repeated, "a repeated parameter was accepted: {text:?}");
             assert_eq!(count("error"), 0, "an error response was accepted");
             assert!(!r.code.is_empty());
-            let code = pairs.iter().find(|(n, _)| n == "code").map(|(_, v)| v.as_str());
+            let code = pairs
+                .iter()
+                .find(|(n, _)| n == "code")
+                .map(|(_, v)| v.as_str());
             assert_eq!(code, Some(r.code.secret()));
             let blank = mcp_auth::authorization::AuthorizationCodeResult {
                 code: "\u{1}".into(),
                 state: r.state.clone(),
                 iss: r.iss.clone(),
             };
-            assert_not_leaked(&format!("{r:?}"), &format!("{blank:?}"), r.code.secret(), "code");
+            assert_not_leaked(
+                &format!("{r:?}"),
+                &format!("{blank:?}"),
+                r.code.secret(),
+                "code",
+            );
         }
         Err(e) => {
             assert_eq!(e.kind(), ErrorKind::Authorization, "{e}");
@@ -621,13 +713,25 @@ pub fn url_hygiene(data: &[u8]) {
     let (a, b) = split2(data);
     for u in [&a, &b] {
         let r = mcp_auth::http::redact_url(u);
-        assert!(!r.contains(['?', '#']), "redact_url kept a query or fragment: {r:?}");
+        assert!(
+            !r.contains(['?', '#']),
+            "redact_url kept a query or fragment: {r:?}"
+        );
         let p = mcp_auth::token::public_url(u);
-        assert!(!p.contains(['?', '#']), "public_url kept a query or fragment: {p:?}");
-        assert!(!authority(&r).contains('@'), "redact_url kept userinfo: {r:?}");
+        assert!(
+            !p.contains(['?', '#']),
+            "public_url kept a query or fragment: {p:?}"
+        );
+        assert!(
+            !authority(&r).contains('@'),
+            "redact_url kept userinfo: {r:?}"
+        );
         // For unparsable URLs public_url has a known bug (see `public_url_userinfo`).
         if url::Url::parse(u).is_ok() {
-            assert!(!authority(&p).contains('@'), "public_url kept userinfo: {p:?}");
+            assert!(
+                !authority(&p).contains('@'),
+                "public_url kept userinfo: {p:?}"
+            );
         }
         let _ = mcp_auth::checks::is_loopback_url(u);
         let secure = mcp_auth::checks::require_secure_url("endpoint", u);
@@ -642,7 +746,11 @@ pub fn url_hygiene(data: &[u8]) {
         let _ = mcp_auth::checks::resource_url_from_server_url(u);
         let _ = normalize_http_url(u);
         if let Ok(n) = normalize_any_url(u) {
-            assert_eq!(normalize_any_url(&n).as_deref(), Ok(n.as_str()), "not idempotent");
+            assert_eq!(
+                normalize_any_url(&n).as_deref(),
+                Ok(n.as_str()),
+                "not idempotent"
+            );
         }
         let _ = mcp_auth::registration::is_valid_client_metadata_url(u);
     }
@@ -676,7 +784,10 @@ pub fn public_url_userinfo(data: &[u8]) {
     let (a, b) = split2(data);
     for u in [&a, &b] {
         let p = mcp_auth::token::public_url(u);
-        assert!(!authority(&p).contains('@'), "public_url kept userinfo of {u:?}: {p:?}");
+        assert!(
+            !authority(&p).contains('@'),
+            "public_url kept userinfo of {u:?}: {p:?}"
+        );
     }
 }
 
@@ -691,7 +802,10 @@ pub fn host_json(data: &[u8]) {
     match ClientOptions::from_json(&a) {
         Ok(o) => {
             // Building must not touch the network or bind a port; skip loopback listeners.
-            if !matches!(o.redirect, mcp_auth::options::RedirectOptions::Loopback { .. }) {
+            if !matches!(
+                o.redirect,
+                mcp_auth::options::RedirectOptions::Loopback { .. }
+            ) {
                 if let Ok(builder) = o.builder() {
                     let _ = builder.build();
                 }
@@ -706,7 +820,12 @@ pub fn host_json(data: &[u8]) {
         }
     };
     let opts = (!b.is_empty()).then_some(b.as_str());
-    bad(&mcp_auth::bridge::bridge_response_json(status, &a, Some("https://app.example"), opts));
+    bad(&mcp_auth::bridge::bridge_response_json(
+        status,
+        &a,
+        Some("https://app.example"),
+        opts,
+    ));
     bad(&mcp_auth::bridge::preflight_json(&a, opts));
     bad(&mcp_auth::bridge::upstream_request_headers_json(&a));
     bad(&mcp_auth::bridge::challenge_json(401, &a));

@@ -64,8 +64,8 @@ fn replay_dir(target: &str, body: fn(&[u8]), dir: PathBuf) {
 #[test]
 #[ignore = "bug: token::public_url keeps part of the userinfo of URLs url::Url rejects (cuts at the first '@')"]
 fn regression_public_url_userinfo() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/regressions/public_url_userinfo");
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/public_url_userinfo");
     replay_dir("public_url_userinfo", targets::public_url_userinfo, dir);
 }
 

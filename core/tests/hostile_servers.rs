@@ -25,9 +25,7 @@ use common::*;
 use mcp_auth::metadata::{OAuthClientInformationFull, OAuthToken};
 use mcp_auth::storage::{FileStorage, TokenStorage};
 use mcp_auth::{Check, Client, Error, ErrorKind};
-use mcp_auth_demo_server::{
-    AuthMethod, DemoConfig, FaultAction, PreregisteredClient, RouteFault,
-};
+use mcp_auth_demo_server::{AuthMethod, DemoConfig, FaultAction, PreregisteredClient, RouteFault};
 use serde_json::json;
 
 const PRM_PATH: &str = "/.well-known/oauth-protected-resource/mcp";
@@ -54,7 +52,11 @@ fn random() -> String {
 }
 
 fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mcp-auth-hostile-{}-{}", std::process::id(), random()));
+    let d = std::env::temp_dir().join(format!(
+        "mcp-auth-hostile-{}-{}",
+        std::process::id(),
+        random()
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -89,7 +91,9 @@ impl Seeded {
         client.client_secret = Some(secret.clone().into());
         client.token_endpoint_auth_method = Some("client_secret_basic".to_owned());
         client.issuer = Some(client_issuer.clone());
-        client.redirect_uris = Some(vec![mcp_auth::authorization::DEFAULT_REDIRECT_URI.to_owned()]);
+        client.redirect_uris = Some(vec![
+            mcp_auth::authorization::DEFAULT_REDIRECT_URI.to_owned(),
+        ]);
         let access = format!("seeded-access-{}", random());
         let refresh = format!("seeded-refresh-{}", random());
         let mut token = OAuthToken::new(access.clone());
@@ -140,7 +144,11 @@ impl Seeded {
             for (k, v) in r.form() {
                 if matches!(
                     k.as_str(),
-                    "code" | "code_verifier" | "client_secret" | "refresh_token" | "client_assertion"
+                    "code"
+                        | "code_verifier"
+                        | "client_secret"
+                        | "refresh_token"
+                        | "client_assertion"
                 ) {
                     out.push(v);
                 }
@@ -235,7 +243,11 @@ fn with_fault(path: &str, action: FaultAction) -> DemoConfig {
 fn oversized_token_response_with_content_length_is_too_large() {
     let s = Seeded::start(with_fault(
         "/token",
-        FaultAction::Oversized { status: 200, bytes: 2 << 20, chunked: false },
+        FaultAction::Oversized {
+            status: 200,
+            bytes: 2 << 20,
+            chunked: false,
+        },
     ));
     let e = s.fail();
     s.assert_common(&e, ErrorKind::ResponseTooLarge);
@@ -245,7 +257,11 @@ fn oversized_token_response_with_content_length_is_too_large() {
 fn oversized_chunked_metadata_is_too_large() {
     let s = Seeded::start(with_fault(
         ASM_PATH,
-        FaultAction::Oversized { status: 200, bytes: 2 << 20, chunked: true },
+        FaultAction::Oversized {
+            status: 200,
+            bytes: 2 << 20,
+            chunked: true,
+        },
     ));
     let e = s.fail();
     s.assert_common(&e, ErrorKind::ResponseTooLarge);
@@ -256,9 +272,17 @@ fn oversized_chunked_metadata_is_too_large() {
 fn the_body_cap_is_configurable() {
     let s = Seeded::start(with_fault(
         "/token",
-        FaultAction::Oversized { status: 200, bytes: 8 << 10, chunked: true },
+        FaultAction::Oversized {
+            status: 200,
+            bytes: 8 << 10,
+            chunked: true,
+        },
     ));
-    let c = s.builder().config(|c| c.http.max_body_bytes = 4096).build().unwrap();
+    let c = s
+        .builder()
+        .config(|c| c.http.max_body_bytes = 4096)
+        .build()
+        .unwrap();
     let e = s.fail_with(&c);
     s.assert_common(&e, ErrorKind::ResponseTooLarge);
 }
@@ -271,7 +295,11 @@ fn assert_quick(started: Instant, limit: Duration) {
 #[test]
 fn a_token_endpoint_that_never_answers_times_out() {
     let s = Seeded::start(with_fault("/token", FaultAction::Hang));
-    let c = s.builder().timeout(Duration::from_millis(800)).build().unwrap();
+    let c = s
+        .builder()
+        .timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
     let started = Instant::now();
     let e = s.fail_with(&c);
     assert_quick(started, Duration::from_secs(8));
@@ -289,7 +317,11 @@ fn a_dripping_metadata_server_times_out() {
             interval: Duration::from_millis(20),
         },
     ));
-    let c = s.builder().timeout(Duration::from_millis(800)).build().unwrap();
+    let c = s
+        .builder()
+        .timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
     let started = Instant::now();
     let e = s.fail_with(&c);
     assert_quick(started, Duration::from_secs(8));
@@ -307,7 +339,11 @@ fn a_dripping_mcp_endpoint_times_out() {
             interval: Duration::from_millis(20),
         },
     ));
-    let c = s.builder().timeout(Duration::from_millis(800)).build().unwrap();
+    let c = s
+        .builder()
+        .timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
     let started = Instant::now();
     let e = s.fail_with(&c);
     assert_quick(started, Duration::from_secs(8));
@@ -371,7 +407,10 @@ fn a_registration_endpoint_redirect_is_not_followed() {
     let elsewhere = Elsewhere::new();
     let s = Seeded::start_registering(with_fault(
         "/register",
-        FaultAction::Redirect { status: 308, location: elsewhere.url("/register") },
+        FaultAction::Redirect {
+            status: 308,
+            location: elsewhere.url("/register"),
+        },
     ));
     let e = s.fail();
     s.assert_common(&e, ErrorKind::Registration);
@@ -391,13 +430,18 @@ fn a_prm_naming_an_insecure_authorization_server_is_refused() {
     });
     let e = s.fail();
     s.assert_common(&e, ErrorKind::InsecureUrl);
-    assert!(s.h.lines().iter().all(|l| !l.contains("/register") && !l.contains("/token")));
+    assert!(
+        s.h.lines()
+            .iter()
+            .all(|l| !l.contains("/register") && !l.contains("/token"))
+    );
 }
 
 #[test]
 fn metadata_naming_an_insecure_token_endpoint_is_refused() {
     let mut config = DemoConfig::default();
-    config.faults.as_metadata_patch = Some(json!({"token_endpoint": "http://as.example.com/token"}));
+    config.faults.as_metadata_patch =
+        Some(json!({"token_endpoint": "http://as.example.com/token"}));
     let s = Seeded::start(config);
     let e = s.fail();
     s.assert_common(&e, ErrorKind::InsecureUrl);
@@ -479,7 +523,10 @@ fn a_prm_500_html_page_ends_discovery_with_the_status() {
 
 fn redirect_to(s: &Seeded, query: &str) -> RouteFault {
     let c = s.client();
-    RouteFault::new("/authorize", FaultAction::redirect(&format!("{}?{query}", c.redirect_uri())))
+    RouteFault::new(
+        "/authorize",
+        FaultAction::redirect(&format!("{}?{query}", c.redirect_uri())),
+    )
 }
 
 fn enc(v: &str) -> String {
@@ -490,7 +537,10 @@ fn enc(v: &str) -> String {
 fn a_forged_state_is_refused_before_the_token_request() {
     let s = Seeded::start(DemoConfig::default());
     let iss = enc(&s.h.server.issuer());
-    s.h.server.add_fault(redirect_to(&s, &format!("code=forged-code-1234&state=forged-state-1234&iss={iss}")));
+    s.h.server.add_fault(redirect_to(
+        &s,
+        &format!("code=forged-code-1234&state=forged-state-1234&iss={iss}"),
+    ));
     let e = s.fail();
     s.assert_common(&e, ErrorKind::SecurityCheck);
     assert_eq!(e.check(), Some(Check::State));
@@ -502,7 +552,8 @@ fn a_forged_state_is_refused_before_the_token_request() {
 fn a_missing_state_is_refused() {
     let s = Seeded::start(DemoConfig::default());
     let iss = enc(&s.h.server.issuer());
-    s.h.server.add_fault(redirect_to(&s, &format!("code=forged-code-1234&iss={iss}")));
+    s.h.server
+        .add_fault(redirect_to(&s, &format!("code=forged-code-1234&iss={iss}")));
     let e = s.fail();
     s.assert_common(&e, ErrorKind::SecurityCheck);
     assert_eq!(e.check(), Some(Check::State));
@@ -512,7 +563,10 @@ fn a_missing_state_is_refused() {
 #[test]
 fn a_location_with_two_codes_is_refused() {
     let s = Seeded::start(DemoConfig::default());
-    s.h.server.add_fault(redirect_to(&s, "code=first-code-1234&code=second-code-1234&state=x"));
+    s.h.server.add_fault(redirect_to(
+        &s,
+        "code=first-code-1234&code=second-code-1234&state=x",
+    ));
     let e = s.fail();
     s.assert_common(&e, ErrorKind::Authorization);
     assert!(!e.to_string().contains("-code-1234"), "{e}");
@@ -586,7 +640,10 @@ fn an_html_error_page_from_the_token_endpoint_is_a_token_error() {
 fn a_token_endpoint_500_is_a_token_error_with_the_oauth_error() {
     let s = Seeded::start(with_fault(
         "/token",
-        FaultAction::json(500, &json!({"error": "server_error", "error_description": "down"})),
+        FaultAction::json(
+            500,
+            &json!({"error": "server_error", "error_description": "down"}),
+        ),
     ));
     let e = s.fail();
     s.assert_common(&e, ErrorKind::Token);
@@ -604,7 +661,10 @@ fn an_unknown_token_type_is_a_token_error() {
     s.assert_common(&e, ErrorKind::Token);
     s.assert_no_secret(&e, &["patched-access-token-mac"]);
     // Nothing was sent with the unusable token.
-    assert!(s.h.requests_to("/mcp").iter().all(|r| r.header("authorization").is_none_or(|a| !a.contains("patched"))));
+    assert!(s.h.requests_to("/mcp").iter().all(|r| {
+        r.header("authorization")
+            .is_none_or(|a| !a.contains("patched"))
+    }));
 }
 
 #[test]
@@ -684,7 +744,10 @@ const INJECTED: &str = "good\r\nX-Injected: yes";
 
 fn no_injected_header(s: &Seeded) {
     for r in s.h.server.requests() {
-        assert!(r.header("x-injected").is_none(), "split header reached the server: {r:?}");
+        assert!(
+            r.header("x-injected").is_none(),
+            "split header reached the server: {r:?}"
+        );
         for (_, v) in &r.headers {
             assert!(!v.contains('\r') && !v.contains('\n'), "{r:?}");
         }
@@ -698,10 +761,17 @@ fn an_access_token_with_crlf_is_never_put_in_a_header() {
     config.faults.token_response_patch = Some(json!({"access_token": INJECTED}));
     let s = Seeded::start(config);
     let e = s.fail();
-    assert!(matches!(e.kind(), ErrorKind::Token | ErrorKind::InvalidResponse), "{e}");
+    assert!(
+        matches!(e.kind(), ErrorKind::Token | ErrorKind::InvalidResponse),
+        "{e}"
+    );
     s.assert_no_secret(&e, &[]);
     no_injected_header(&s);
-    assert_eq!(s.requests_to("/mcp"), 1, "only the first (seeded-token) request was sent");
+    assert_eq!(
+        s.requests_to("/mcp"),
+        1,
+        "only the first (seeded-token) request was sent"
+    );
 }
 
 /// RFC 6749 Appendix A.12: an access token is `1*VSCHAR`. One with CR/LF can never be sent, so
@@ -767,7 +837,10 @@ fn a_challenge_with_obs_text_is_read() {
     assert_eq!(r.status, 200);
     let ch = r.challenge.unwrap();
     assert_eq!(ch.resource_metadata(), Some(prm.as_str()));
-    assert_eq!(ch.bearer.unwrap().error_description.as_deref(), Some("caf\u{e9} \u{ff}"));
+    assert_eq!(
+        ch.bearer.unwrap().error_description.as_deref(),
+        Some("caf\u{e9} \u{ff}")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -780,7 +853,9 @@ fn a_challenge_with_obs_text_is_read() {
 #[test]
 fn an_already_rotated_refresh_token_falls_back_and_keeps_storage() {
     let s = Seeded::start(DemoConfig::default());
-    let (access, refresh) = s.h.server.issue_token_pair("seeded-client", "mcp:read mcp:write");
+    let (access, refresh) =
+        s.h.server
+            .issue_token_pair("seeded-client", "mcp:read mcp:write");
     // Rotate it once, as another process would.
     let auth = mcp_auth::token::ClientAuth::from_client_info(&s.client).unwrap();
     let mut req = mcp_auth::token::TokenRequest::refresh(
@@ -799,7 +874,8 @@ fn an_already_rotated_refresh_token_falls_back_and_keeps_storage() {
     stale.expires_at = Some(mcp_auth::token::now_unix() - 10);
     s.storage.set_tokens(&s.resource, &stale).unwrap();
     let before = std::fs::read(&s.path).unwrap();
-    s.h.server.update(|c| c.faults.authorize_error = Some("access_denied".into()));
+    s.h.server
+        .update(|c| c.faults.authorize_error = Some("access_denied".into()));
     s.h.server.clear_requests();
 
     let e = s.fail();
@@ -808,8 +884,15 @@ fn an_already_rotated_refresh_token_falls_back_and_keeps_storage() {
     s.assert_no_secret(&e, &[&access, &refresh]);
     let refreshes = s.h.requests_to("/token");
     assert_eq!(refreshes.len(), 1, "one refresh attempt: {:?}", s.h.lines());
-    assert_eq!(refreshes[0].form_value("refresh_token").as_deref(), Some(refresh.as_str()));
-    assert_eq!(std::fs::read(&s.path).unwrap(), before, "stored credentials untouched");
+    assert_eq!(
+        refreshes[0].form_value("refresh_token").as_deref(),
+        Some(refresh.as_str())
+    );
+    assert_eq!(
+        std::fs::read(&s.path).unwrap(),
+        before,
+        "stored credentials untouched"
+    );
 }
 
 /// A server that answers 401 to every token: a bounded number of token acquisitions, then
@@ -817,18 +900,27 @@ fn an_already_rotated_refresh_token_falls_back_and_keeps_storage() {
 #[test]
 fn a_server_answering_401_forever_gets_a_bounded_number_of_attempts() {
     let s = Seeded::start(DemoConfig::default());
-    s.h.server.update(|c| c.faults.mcp_always_unauthorized = true);
+    s.h.server
+        .update(|c| c.faults.mcp_always_unauthorized = true);
     let started = Instant::now();
     let e = s.fail();
     assert_eq!(e.kind(), ErrorKind::Unauthorized, "{e}");
     assert_eq!(e.http_status(), Some(401));
     assert!(!e.www_authenticate().is_empty());
     s.assert_no_secret(&e, &[]);
-    let max = mcp_auth::Client::builder("https://x.example/mcp").build().unwrap().config().max_authorizations as usize;
+    let max = mcp_auth::Client::builder("https://x.example/mcp")
+        .build()
+        .unwrap()
+        .config()
+        .max_authorizations as usize;
     assert!(s.requests_to("/authorize") <= max, "{:?}", s.h.lines());
     assert!(s.requests_to("/token") <= max, "{:?}", s.h.lines());
     assert!(s.requests_to("/mcp") <= 2 * max + 2, "{:?}", s.h.lines());
-    assert_eq!(s.requests_to("/register"), 0, "the stored registration is reused");
+    assert_eq!(
+        s.requests_to("/register"),
+        0,
+        "the stored registration is reused"
+    );
     assert_quick(started, Duration::from_secs(10));
     // The tokens obtained were stored (they are valid for the AS); the registration is intact.
     s.assert_seeded_entries_kept();
@@ -851,7 +943,10 @@ fn a_server_answering_insufficient_scope_forever_is_bounded() {
 #[test]
 fn an_mcp_500_is_returned_without_any_authorization() {
     let s = Seeded::start(with_fault("/mcp", FaultAction::html_error(500)));
-    let r = s.client().post_json(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#).unwrap();
+    let r = s
+        .client()
+        .post_json(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        .unwrap();
     assert_eq!(r.status, 500);
     assert_eq!(r.authorizations, 0);
     assert_eq!(s.h.lines(), common::s(&["POST /mcp"]));
@@ -869,7 +964,9 @@ fn raw_server(response: Vec<u8>, count: usize) -> (String, std::thread::JoinHand
     let url = format!("http://{}/mcp", listener.local_addr().unwrap());
     let t = std::thread::spawn(move || {
         for _ in 0..count {
-            let Ok((mut conn, _)) = listener.accept() else { return };
+            let Ok((mut conn, _)) = listener.accept() else {
+                return;
+            };
             conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
             let mut buf = [0u8; 8192];
             let mut seen = Vec::new();
@@ -893,14 +990,20 @@ fn a_challenge_with_raw_control_and_high_bytes_is_handled() {
     let mut response = b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nWWW-Authenticate: Bearer error=\"invalid_token\", error_description=\"\xff\xfe\x80 bad\", scope=\"a\x01b\"\r\nConnection: close\r\n\r\n".to_vec();
     response.extend_from_slice(b"");
     let (url, t) = raw_server(response, 8);
-    let c = Client::builder(&url).timeout(Duration::from_secs(3)).build().unwrap();
+    let c = Client::builder(&url)
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
     let probe = c.probe();
     if let Ok(p) = &probe {
         assert_eq!(p.status, 401);
     }
     let e = initialize(&c).unwrap_err();
     assert!(
-        matches!(e.kind(), ErrorKind::Discovery | ErrorKind::Transport | ErrorKind::InvalidResponse),
+        matches!(
+            e.kind(),
+            ErrorKind::Discovery | ErrorKind::Transport | ErrorKind::InvalidResponse
+        ),
         "{e}"
     );
     drop(t);

@@ -98,18 +98,29 @@ fn writer() {
     let id = env("WRITER_ID");
     for i in 0..ITERATIONS {
         storage
-            .set_tokens(&format!("https://distinct.example/{id}/{i}"), &token(&format!("{id}-d-{i}")))
+            .set_tokens(
+                &format!("https://distinct.example/{id}/{i}"),
+                &token(&format!("{id}-d-{i}")),
+            )
             .unwrap();
         storage
-            .set_tokens(&format!("https://own.example/{id}/{}", i % OWN_KEYS), &token(&format!("{id}-o-{i}")))
+            .set_tokens(
+                &format!("https://own.example/{id}/{}", i % OWN_KEYS),
+                &token(&format!("{id}-o-{i}")),
+            )
             .unwrap();
         storage
-            .set_tokens(&format!("https://shared.example/{}", i % SHARED_KEYS), &token(&format!("{id}-s-{i}")))
+            .set_tokens(
+                &format!("https://shared.example/{}", i % SHARED_KEYS),
+                &token(&format!("{id}-s-{i}")),
+            )
             .unwrap();
         if i % 10 == 0 {
             let mut ci = OAuthClientInformationFull::new(format!("{id}-client-{i}"));
             ci.client_secret = Some(format!("{id}-secret-{i}").into());
-            storage.set_client_info(&format!("https://as-{id}.example"), &ci).unwrap();
+            storage
+                .set_client_info(&format!("https://as-{id}.example"), &ci)
+                .unwrap();
         }
     }
     println!("writer {id} done");
@@ -122,7 +133,10 @@ fn watch_file(path: PathBuf, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u
         while !stop.load(Ordering::Relaxed) {
             if let Ok(bytes) = std::fs::read(&path) {
                 serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_else(|e| {
-                    panic!("torn credential file ({e}):\n{}", String::from_utf8_lossy(&bytes))
+                    panic!(
+                        "torn credential file ({e}):\n{}",
+                        String::from_utf8_lossy(&bytes)
+                    )
                 });
                 reads += 1;
             }
@@ -143,7 +157,10 @@ fn two_writer_processes_lose_no_key_and_keep_the_newest_values() {
         .map(|id| {
             spawn(
                 "writer",
-                &[("STORE_PATH", path.display().to_string()), ("WRITER_ID", (*id).to_owned())],
+                &[
+                    ("STORE_PATH", path.display().to_string()),
+                    ("WRITER_ID", (*id).to_owned()),
+                ],
             )
         })
         .collect();
@@ -152,26 +169,42 @@ fn two_writer_processes_lose_no_key_and_keep_the_newest_values() {
         assert!(out.status.success(), "writer failed: {out:?}");
     }
     stop.store(true, Ordering::Relaxed);
-    let reads = watcher.join().expect("the file was valid JSON at every read");
+    let reads = watcher
+        .join()
+        .expect("the file was valid JSON at every read");
     assert!(reads > 0, "the watcher read the file");
 
     let storage = FileStorage::new(&path);
     for id in ["a", "b"] {
         for i in 0..ITERATIONS {
             let v = access_of(&storage, &format!("https://distinct.example/{id}/{i}"));
-            assert_eq!(v.as_deref(), Some(format!("{id}-d-{i}").as_str()), "lost update");
+            assert_eq!(
+                v.as_deref(),
+                Some(format!("{id}-d-{i}").as_str()),
+                "lost update"
+            );
         }
         for k in 0..OWN_KEYS {
             let last = (0..ITERATIONS).filter(|i| i % OWN_KEYS == k).max().unwrap();
             let v = access_of(&storage, &format!("https://own.example/{id}/{k}"));
-            assert_eq!(v.as_deref(), Some(format!("{id}-o-{last}").as_str()), "stale value");
+            assert_eq!(
+                v.as_deref(),
+                Some(format!("{id}-o-{last}").as_str()),
+                "stale value"
+            );
         }
         let last = (0..ITERATIONS).filter(|i| i % 10 == 0).max().unwrap();
-        let ci = storage.get_client_info(&format!("https://as-{id}.example")).unwrap().unwrap();
+        let ci = storage
+            .get_client_info(&format!("https://as-{id}.example"))
+            .unwrap()
+            .unwrap();
         assert_eq!(ci.client_id, format!("{id}-client-{last}"));
     }
     for k in 0..SHARED_KEYS {
-        let last = (0..ITERATIONS).filter(|i| i % SHARED_KEYS == k).max().unwrap();
+        let last = (0..ITERATIONS)
+            .filter(|i| i % SHARED_KEYS == k)
+            .max()
+            .unwrap();
         let v = access_of(&storage, &format!("https://shared.example/{k}")).unwrap();
         assert!(
             v == format!("a-s-{last}") || v == format!("b-s-{last}"),
@@ -202,8 +235,12 @@ fn endless_writer() {
     let storage = FileStorage::new(env("STORE_PATH"));
     let mut i = 0u64;
     loop {
-        storage.set_tokens("https://k.example/seq", &token(&format!("seq-{i}"))).unwrap();
-        storage.set_tokens(&format!("https://k.example/{i}"), &token(&format!("k-{i}"))).unwrap();
+        storage
+            .set_tokens("https://k.example/seq", &token(&format!("seq-{i}")))
+            .unwrap();
+        storage
+            .set_tokens(&format!("https://k.example/{i}"), &token(&format!("k-{i}")))
+            .unwrap();
         println!("committed {i}");
         i += 1;
     }
@@ -211,7 +248,10 @@ fn endless_writer() {
 
 /// SIGKILL the writer after `after` commits; returns the last commit it reported.
 fn kill_writer_after(path: &Path, commits: u64) -> u64 {
-    let mut child = spawn("endless_writer", &[("STORE_PATH", path.display().to_string())]);
+    let mut child = spawn(
+        "endless_writer",
+        &[("STORE_PATH", path.display().to_string())],
+    );
     let stdout = child.stdout.take().unwrap();
     let mut last = None;
     let mut lines = BufReader::new(stdout).lines();
@@ -249,7 +289,10 @@ fn a_writer_killed_mid_loop_loses_nothing_committed() {
         let seq = access_of(&storage, "https://k.example/seq").unwrap();
         let seq: u64 = seq.strip_prefix("seq-").unwrap().parse().unwrap();
         // The kill may land after one more commit than was printed, never before the last one.
-        assert!(seq == last || seq == last + 1, "round {round}: stored {seq}, reported {last}");
+        assert!(
+            seq == last || seq == last + 1,
+            "round {round}: stored {seq}, reported {last}"
+        );
         for i in 0..=last {
             assert_eq!(
                 access_of(&storage, &format!("https://k.example/{i}")).as_deref(),
@@ -262,8 +305,13 @@ fn a_writer_killed_mid_loop_loses_nothing_committed() {
         floor = last;
         // The lock died with the process: this process can write at once.
         let started = Instant::now();
-        storage.set_tokens("https://k.example/after-kill", &token("after")).unwrap();
-        assert!(started.elapsed() < Duration::from_secs(5), "lock left behind");
+        storage
+            .set_tokens("https://k.example/after-kill", &token("after"))
+            .unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "lock left behind"
+        );
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -275,11 +323,15 @@ fn a_crash_between_write_and_rename_loses_nothing() {
     let dir = tempdir();
     let path = dir.join("credentials.json");
     let storage = FileStorage::new(&path);
-    storage.set_tokens("https://r.example/mcp", &token("committed")).unwrap();
+    storage
+        .set_tokens("https://r.example/mcp", &token("committed"))
+        .unwrap();
     let committed = std::fs::read(&path).unwrap();
     // A dead writer's temp file, complete, and one torn half-way.
     let dead = dir.join("credentials.json.tmp-4194300");
-    let newer = String::from_utf8(committed.clone()).unwrap().replace("committed", "never-renamed");
+    let newer = String::from_utf8(committed.clone())
+        .unwrap()
+        .replace("committed", "never-renamed");
     std::fs::write(&dead, &newer).unwrap();
     let torn = dir.join("credentials.json.tmp-4194301");
     std::fs::write(&torn, &committed[..committed.len() / 2]).unwrap();
@@ -292,15 +344,32 @@ fn a_crash_between_write_and_rename_loses_nothing() {
     }
 
     let fresh = FileStorage::new(&path);
-    assert_eq!(access_of(&fresh, "https://r.example/mcp").as_deref(), Some("committed"));
-    fresh.set_tokens("https://r.example/other", &token("next")).unwrap();
-    assert_eq!(access_of(&fresh, "https://r.example/mcp").as_deref(), Some("committed"));
-    assert_eq!(access_of(&fresh, "https://r.example/other").as_deref(), Some("next"));
-    assert!(!ours.exists(), "our temp file was renamed over the credential file");
+    assert_eq!(
+        access_of(&fresh, "https://r.example/mcp").as_deref(),
+        Some("committed")
+    );
+    fresh
+        .set_tokens("https://r.example/other", &token("next"))
+        .unwrap();
+    assert_eq!(
+        access_of(&fresh, "https://r.example/mcp").as_deref(),
+        Some("committed")
+    );
+    assert_eq!(
+        access_of(&fresh, "https://r.example/other").as_deref(),
+        Some("next")
+    );
+    assert!(
+        !ours.exists(),
+        "our temp file was renamed over the credential file"
+    );
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "a stale 0644 temp file does not widen the credential file");
+        assert_eq!(
+            mode, 0o600,
+            "a stale 0644 temp file does not widen the credential file"
+        );
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -318,7 +387,10 @@ fn a_corrupt_file_is_a_storage_error_and_is_not_overwritten() {
     let e = storage.set_tokens("https://r", &token("x")).unwrap_err();
     assert_eq!(e.kind(), mcp_auth::ErrorKind::Storage);
     assert!(!e.to_string().contains("x-refresh"));
-    assert_eq!(std::fs::read(&path).unwrap(), b"{\"tokens\": {\"https://r\": ");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"{\"tokens\": {\"https://r\": "
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -358,7 +430,10 @@ fn two_processes_refreshing_leave_a_live_refresh_token() {
         token_ttl_secs: 1,
         ..DemoConfig::default()
     });
-    let secret = format!("shared-secret-{}", mcp_auth::pkce::generate_state().secret());
+    let secret = format!(
+        "shared-secret-{}",
+        mcp_auth::pkce::generate_state().secret()
+    );
     h.server.register_client(PreregisteredClient::new(
         "shared-app",
         Some(&secret),
@@ -388,9 +463,17 @@ fn two_processes_refreshing_leave_a_live_refresh_token() {
         requests.fetch_add(n, Ordering::Relaxed);
     }
     stop.store(true, Ordering::Relaxed);
-    watcher.join().expect("the file was valid JSON at every read");
-    assert!(requests.load(Ordering::Relaxed) > 20, "both processes made requests");
-    assert!(h.server.grant_count("refresh_token") >= 2, "tokens were refreshed");
+    watcher
+        .join()
+        .expect("the file was valid JSON at every read");
+    assert!(
+        requests.load(Ordering::Relaxed) > 20,
+        "both processes made requests"
+    );
+    assert!(
+        h.server.grant_count("refresh_token") >= 2,
+        "tokens were refreshed"
+    );
 
     // The file holds the newest tokens: its refresh token was never rotated away, so a third
     // process refreshes with it instead of authorizing again.
@@ -399,7 +482,10 @@ fn two_processes_refreshing_leave_a_live_refresh_token() {
     let refreshes = h.server.grant_count("refresh_token");
     let stored = FileStorage::new(&path);
     let resource = mcp_auth::checks::resource_url_from_server_url(&h.server.mcp_url()).unwrap();
-    let t = stored.get_tokens(&resource).unwrap().expect("a token is stored");
+    let t = stored
+        .get_tokens(&resource)
+        .unwrap()
+        .expect("a token is stored");
     let mut expired = t.clone();
     expired.expires_at = Some(0);
     expired.expires_in = Some(1);
@@ -415,7 +501,12 @@ fn two_processes_refreshing_leave_a_live_refresh_token() {
         .build()
         .unwrap();
     rpc(&c, 9, "tools/list", json!({})).unwrap();
-    assert_eq!(h.server.grant_count("authorization_code"), codes, "{:?}", h.lines());
+    assert_eq!(
+        h.server.grant_count("authorization_code"),
+        codes,
+        "{:?}",
+        h.lines()
+    );
     assert_eq!(h.server.grant_count("refresh_token"), refreshes + 1);
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -458,7 +549,12 @@ fn a_second_process_adopts_the_token_rotated_by_the_first() {
     h.server.clear_requests();
     let codes = h.server.grant_count("authorization_code");
     rpc(&b, 3, "tools/list", json!({})).unwrap();
-    assert_eq!(h.server.grant_count("authorization_code"), codes, "{:?}", h.lines());
+    assert_eq!(
+        h.server.grant_count("authorization_code"),
+        codes,
+        "{:?}",
+        h.lines()
+    );
     assert!(h.requests_to("/authorize").is_empty(), "{:?}", h.lines());
     // No refresh with the rotated refresh token either.
     assert!(h.requests_to("/token").is_empty(), "{:?}", h.lines());
@@ -496,6 +592,9 @@ fn a_fresh_client_refreshes_a_rejected_stored_token() {
     assert!(h.requests_to("/authorize").is_empty(), "{:?}", h.lines());
     let tokens = h.requests_to("/token");
     assert_eq!(tokens.len(), 1);
-    assert_eq!(tokens[0].form_value("grant_type").as_deref(), Some("refresh_token"));
+    assert_eq!(
+        tokens[0].form_value("grant_type").as_deref(),
+        Some("refresh_token")
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
