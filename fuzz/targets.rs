@@ -397,11 +397,15 @@ pub fn json_client_info(data: &[u8]) {
         if auth.apply(&mut req, "https://as.example.com").is_ok() {
             let _ = req.to_http();
         }
-        let d = format!("{auth:?}");
         if let Some(secret) = &ci.client_secret {
-            if secret.secret().len() >= 8 && !ci.client_id.contains(secret.secret()) {
-                assert!(!d.contains(secret.secret()), "ClientAuth Debug leaks: {d}");
-            }
+            let mut blank = auth.clone();
+            blank.client_secret = Some("\u{1}".into());
+            assert_not_leaked(
+                &format!("{auth:?}"),
+                &format!("{blank:?}"),
+                secret.secret(),
+                "client_secret (ClientAuth)",
+            );
         }
     }
     let _ = mcp_auth::registration::credentials_match_issuer(
@@ -455,9 +459,13 @@ pub fn token_response(data: &[u8]) {
             // A token the server did send never ends up in the message (unless the server put
             // the same text somewhere else in the body too).
             let text = format!("{e} {e:?}");
-            if let Ok(serde_json::Value::Object(mut body)) =
-                serde_json::from_slice::<serde_json::Value>(response.body())
-            {
+            // Only a success status carries a token response; an error body is the server's
+            // text and may be quoted.
+            let success = matches!(response.status().as_u16(), 200 | 201);
+            if let (true, Ok(serde_json::Value::Object(mut body))) = (
+                success,
+                serde_json::from_slice::<serde_json::Value>(response.body()),
+            ) {
                 for member in ["access_token", "refresh_token"] {
                     if let Some(serde_json::Value::String(secret)) = body.remove(member) {
                         let rest = serde_json::Value::Object(body.clone()).to_string();
