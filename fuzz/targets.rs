@@ -772,15 +772,20 @@ pub fn url_hygiene(data: &[u8]) {
     let _ = mcp_auth::scope::union_scopes(Some(&a), Some(&b));
 }
 
-/// The authority of `url` (between `://` and the next `/`), or `""`.
+/// The authority of `url` (between `scheme://` and the next `/`), or `""` when `url` does not
+/// start with a scheme followed by `://` (an opaque URL such as `x:a://b@c` has none).
 fn authority(url: &str) -> &str {
-    match url.find("://") {
-        Some(i) => {
-            let rest = &url[i + 3..];
-            &rest[..rest.find('/').unwrap_or(rest.len())]
-        }
-        None => "",
+    let Some(i) = url.find("://") else { return "" };
+    let scheme = &url[..i];
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !is_scheme {
+        return "";
     }
+    let rest = &url[i + 3..];
+    &rest[..rest.find('/').unwrap_or(rest.len())]
 }
 
 /// Known bug, not in [`TARGETS`]: `public_url` must drop the userinfo of *any* URL, but for a
