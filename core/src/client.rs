@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 use crate::authorization::{
     AuthorizationRequest, DEFAULT_REDIRECT_URI, HeadlessRedirect, RedirectContext, RedirectHandler,
@@ -640,6 +641,9 @@ struct Session {
     dpop_nonce_as: Option<String>,
     /// The last nonce the resource server supplied (RFC 9449 §9).
     dpop_nonce_rs: Option<String>,
+    /// A token this client found unusable (its refresh was refused); storage may still hold
+    /// it, and it must not be adopted back from there.
+    stale: Option<AccessToken>,
 }
 
 struct Inner {
@@ -1013,12 +1017,22 @@ impl Inner {
                 return Ok((s.token.clone(), s.generation));
             }
         }
+        // Another process sharing the store may have refreshed already: use its (rotated)
+        // tokens rather than replaying our refresh token (RFC 9700 §4.14.2 reuse detection).
+        if let Some(adopted) = self.adopt_stored_token(Some(&t))? {
+            if !adopted.is_expired(self.now(), skew) {
+                let s = self.lock_session();
+                return Ok((s.token.clone(), s.generation));
+            }
+        }
+        let t = self.lock_session().token.clone().unwrap_or(t);
         match self.refresh(&t) {
             Ok(()) => {}
             Err(e) if is_refresh_rejection(&e) => {
                 // The refresh token no longer works: drop the token from memory only (storage
                 // keeps it until a new one replaces it) and let the 401 drive the flow.
                 let mut s = self.lock_session();
+                s.stale = Some(t.access_token.clone());
                 s.token = None;
                 s.generation += 1;
             }
@@ -1429,6 +1443,26 @@ impl Inner {
         })
     }
 
+    /// If storage holds a different token than `current` (another process refreshed or
+    /// re-authorized), adopt it: replace the in-memory token, bump the generation, and return
+    /// it. Called with the flow lock held.
+    fn adopt_stored_token(&self, current: Option<&OAuthToken>) -> Result<Option<Arc<OAuthToken>>> {
+        let Some(stored) = self.storage.get_tokens(&self.resource_key)? else {
+            return Ok(None);
+        };
+        if current.is_some_and(|c| stored.access_token == c.access_token) {
+            return Ok(None);
+        }
+        let mut s = self.lock_session();
+        if s.stale.as_ref() == Some(&stored.access_token) {
+            return Ok(None);
+        }
+        let stored = Arc::new(stored);
+        s.token = Some(stored.clone());
+        s.generation += 1;
+        Ok(Some(stored))
+    }
+
     /// Acquire a new token after a 401/403: a refresh when the rejected token is refreshable
     /// (401 only), else the full flow. Single flight with the generation check.
     fn acquire(
@@ -1442,8 +1476,19 @@ impl Inner {
             return Ok(Acquired::ByOther);
         }
         let step_up = challenge.is_step_up();
+        if !step_up && self.adopt_stored_token(rejected)?.is_some() {
+            // Another process sharing the store holds newer tokens: try those first.
+            return Ok(Acquired::ByOther);
+        }
         if let (false, Some(t)) = (step_up, rejected) {
-            if t.refresh_token.is_some() && self.lock_session().discovery.is_some() {
+            if t.refresh_token.is_some() {
+                // A fresh process has no discovery yet: discover with this challenge, then
+                // refresh instead of running a (possibly interactive) authorization.
+                let cached = self.lock_session().discovery.is_some();
+                if !cached {
+                    let d = Arc::new(self.discover(Some(challenge))?);
+                    self.lock_session().discovery = Some(d);
+                }
                 match self.refresh(t) {
                     Ok(()) => return Ok(Acquired::Obtained),
                     Err(e) if is_refresh_rejection(&e) => {}
@@ -1697,6 +1742,24 @@ impl Inner {
         dpop: bool,
     ) -> Result<OAuthToken> {
         client.apply(&mut request, audience)?;
+        // The secrets this request carries: a server that echoes the request into its error
+        // body must not get them into our error messages or traces.
+        let secrets: Vec<Zeroizing<String>> = request
+            .form
+            .iter()
+            .filter(|(k, _)| SECRET_FORM_FIELDS.contains(&k.as_str()))
+            .map(|(_, v)| Zeroizing::new(v.clone()))
+            .chain(
+                request
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                    .filter_map(|(_, v)| {
+                        v.split_once(' ').map(|(_, c)| Zeroizing::new(c.to_owned()))
+                    }),
+            )
+            .filter(|v| v.len() >= 4)
+            .collect();
         let started = Instant::now();
         let url = request.url.clone();
         let response = if dpop {
@@ -1706,7 +1769,8 @@ impl Inner {
         };
         drop(request);
         let status = response.status().as_u16();
-        match token::handle_token_response(&response, scope) {
+        match token::handle_token_response(&response, scope).map_err(|e| redact_echoed(e, &secrets))
+        {
             Ok(t) => {
                 self.emit(
                     step,
@@ -2033,6 +2097,55 @@ impl Inner {
         let new = token::carry_over_refresh(new, current);
         self.store_token(new);
         Ok(())
+    }
+}
+
+/// Form fields of token requests that carry secrets.
+const SECRET_FORM_FIELDS: &[&str] = &[
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "client_secret",
+    "client_assertion",
+    "assertion",
+    "subject_token",
+];
+
+/// Replace every occurrence of a request secret (raw or form-encoded) in a token error's
+/// message and description with `[redacted]`.
+fn redact_echoed(e: Error, secrets: &[Zeroizing<String>]) -> Error {
+    let scrub = |text: &mut String| {
+        for secret in secrets {
+            let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            for needle in [secret.as_str(), encoded.as_str()] {
+                if text.contains(needle) {
+                    *text = text.replace(needle, "[redacted]");
+                }
+            }
+        }
+    };
+    match e {
+        Error::Token {
+            mut message,
+            status,
+            mut oauth,
+        } => {
+            scrub(&mut message);
+            if let Some(o) = oauth.as_mut() {
+                if let Some(d) = o.error_description.as_mut() {
+                    scrub(d);
+                }
+                if let Some(u) = o.error_uri.as_mut() {
+                    scrub(u);
+                }
+            }
+            Error::Token {
+                message,
+                status,
+                oauth,
+            }
+        }
+        other => other,
     }
 }
 

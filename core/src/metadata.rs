@@ -297,6 +297,19 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// A credential string (RFC 6749 Appendix A: `access_token`, `refresh_token`, `client_id`,
+/// `client_secret` are `*VSCHAR`, printable ASCII 0x20-0x7E). Anything else (CR/LF in
+/// particular) could never be sent in a header or form safely, so it is refused at parse time
+/// instead of replacing working stored credentials. The value itself is never echoed.
+fn credential(v: Value) -> std::result::Result<String, Reason> {
+    let s = string(v)?;
+    if s.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        Ok(s)
+    } else {
+        Err("contains characters outside printable ASCII (RFC 6749 Appendix A)".to_owned())
+    }
+}
+
 fn string(v: Value) -> std::result::Result<String, Reason> {
     match v {
         Value::String(s) => Ok(s),
@@ -557,7 +570,7 @@ impl OAuthToken {
 
     fn from_map(map: Map<String, Value>) -> std::result::Result<Self, Reason> {
         let mut m = Members(map);
-        let access_token = AccessToken::new(m.req("access_token", string)?);
+        let access_token = AccessToken::new(m.req("access_token", credential)?);
         let token_type = match m.slot("token_type") {
             Slot::Absent => "Bearer".to_owned(),
             Slot::Null => return Err("token_type: must not be null".to_owned()),
@@ -570,7 +583,7 @@ impl OAuthToken {
             token_type,
             expires_in: m.opt("expires_in", lax_u64_clamped)?,
             scope: m.opt("scope", string)?,
-            refresh_token: m.opt("refresh_token", string)?.map(RefreshToken::new),
+            refresh_token: m.opt("refresh_token", credential)?.map(RefreshToken::new),
             expires_at: m.opt("expires_at", lax_u64_clamped)?,
             extra: m.into_extra(),
         })
@@ -1248,8 +1261,8 @@ impl OAuthClientInformationFull {
         map.retain(|_, v| !(v.is_null() || v.as_str() == Some("")));
         let mut m = Members(map);
         Ok(OAuthClientInformationFull {
-            client_id: m.req("client_id", string)?,
-            client_secret: m.opt("client_secret", string)?.map(ClientSecret::new),
+            client_id: m.req("client_id", credential)?,
+            client_secret: m.opt("client_secret", credential)?.map(ClientSecret::new),
             client_id_issued_at: m.opt("client_id_issued_at", lax_i64)?,
             client_secret_expires_at: m.opt("client_secret_expires_at", lax_i64)?,
             issuer: m.opt("issuer", string)?,

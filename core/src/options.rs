@@ -82,8 +82,8 @@ fn default_true() -> bool {
     true
 }
 
-/// Every client option, all optional except `server_url`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Every client option, all optional except `server_url`. `Debug` redacts the secrets.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientOptions {
     /// The MCP server URL.
@@ -174,6 +174,24 @@ pub struct ClientOptions {
     /// Redirect handling.
     #[serde(default)]
     pub redirect: RedirectOptions,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "[redacted]");
+        f.debug_struct("ClientOptions")
+            .field("server_url", &self.server_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &redacted(&self.client_secret))
+            .field("private_key_pem", &redacted(&self.private_key_pem))
+            .field("assertion", &redacted(&self.assertion))
+            .field("idp_client_secret", &redacted(&self.idp_client_secret))
+            .field("id_token", &redacted(&self.id_token))
+            .field("grant", &self.grant)
+            .field("storage", &self.storage)
+            .field("redirect", &self.redirect)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientOptions {

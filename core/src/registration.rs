@@ -179,7 +179,7 @@ pub fn handle_registration_response(
             message: format!(
                 "Registration failed: {status}{} {}",
                 redirect_note(response),
-                String::from_utf8_lossy(body)
+                crate::token::body_snippet(body)
             ),
             status: Some(status),
             oauth: OAuthErrorResponse::from_json(body).map(Box::new),

@@ -42,7 +42,7 @@ pub fn handle_token_exchange_response(
         let oauth = OAuthErrorResponse::from_json(response.body());
         let detail = match &oauth {
             Some(o) => o.to_string(),
-            None => redirect_note(response).unwrap_or_else(|| body_snippet(response.body())),
+            None => redirect_note(response).unwrap_or_else(|| body_summary(response)),
         };
         return Err(Error::Token {
             message: format!("Token exchange failed ({status}): {detail}"),
@@ -714,9 +714,11 @@ pub fn handle_token_response(
     let status = response.status().as_u16();
     if status != 200 && status != 201 {
         let oauth = OAuthErrorResponse::from_json(response.body());
+        // A non-JSON body is summarised, never quoted: a server that echoes the request
+        // (error pages often do) would put the code, verifier or refresh token in our message.
         let detail = match &oauth {
             Some(o) => o.to_string(),
-            None => redirect_note(response).unwrap_or_else(|| body_snippet(response.body())),
+            None => redirect_note(response).unwrap_or_else(|| body_summary(response)),
         };
         return Err(Error::Token {
             message: format!("Token request failed ({status}): {detail}"),
@@ -781,25 +783,40 @@ pub fn public_url(url: &str) -> String {
             u.set_fragment(None);
             u.to_string()
         }
-        Err(_) => {
-            let end = url.find(['?', '#']).unwrap_or(url.len());
-            let s = &url[..end];
-            match s.find('@') {
-                Some(at) if s.find("://").is_some_and(|p| p < at) => {
-                    let p = s.find("://").unwrap_or(0) + 3;
-                    format!("{}{}", &s[..p], &s[at + 1..])
-                }
-                _ => s.to_owned(),
-            }
-        }
+        // Not a URL the parser accepts: the conservative redaction (cuts at the last `@` of
+        // the authority, so no part of a password survives).
+        Err(_) => crate::http::redact_url(url),
     }
 }
 
-/// The first 200 characters of a body, for error messages (servers' error pages).
+/// `"<content type> body of <n> bytes"`: what an error message says about a body it must not
+/// quote.
+pub(crate) fn body_summary(response: &http::Response<Vec<u8>>) -> String {
+    let ct = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or(v).trim().to_owned())
+        .unwrap_or_else(|| "untyped".to_owned());
+    format!(
+        "{ct} body of {} bytes (not an OAuth error response)",
+        response.body().len()
+    )
+}
+
+/// The first 200 characters of a body, for error messages (servers' error pages), with
+/// control characters escaped so that server text cannot forge log lines.
 pub(crate) fn body_snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let trimmed = text.trim();
-    let mut out: String = trimmed.chars().take(200).collect();
+    let mut out = String::with_capacity(trimmed.len().min(256));
+    for c in trimmed.chars().take(200) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
     if trimmed.chars().count() > 200 {
         out.push('…');
     }

@@ -58,17 +58,6 @@ fn replay_dir(target: &str, body: fn(&[u8]), dir: PathBuf) {
     );
 }
 
-/// Crash inputs of bugs whose fix is pending in `core/src` live in `fuzz/regressions/<check>/`
-/// and are replayed through the strict check here; once fixed, the test is un-ignored and the
-/// inputs move to the corpus.
-#[test]
-#[ignore = "bug: token::public_url keeps part of the userinfo of URLs url::Url rejects (cuts at the first '@')"]
-fn regression_public_url_userinfo() {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/public_url_userinfo");
-    replay_dir("public_url_userinfo", targets::public_url_userinfo, dir);
-}
-
 macro_rules! replay_tests {
     ($($name:ident),* $(,)?) => {
         $(

@@ -216,6 +216,16 @@ impl Seeded {
         self.h.requests_to(path).len()
     }
 
+    /// Authorization-code exchanges only (a rejected stored token is first refreshed, which
+    /// is also a POST to the token endpoint).
+    fn code_exchanges(&self) -> usize {
+        self.h
+            .requests_to("/token")
+            .iter()
+            .filter(|r| r.form_value("grant_type").as_deref() == Some("authorization_code"))
+            .count()
+    }
+
     fn assert_common(&self, e: &Error, kind: ErrorKind) {
         assert_eq!(e.kind(), kind, "{e}\n{:?}", self.h.lines());
         self.assert_no_secret(e, &[]);
@@ -545,7 +555,7 @@ fn a_forged_state_is_refused_before_the_token_request() {
     s.assert_common(&e, ErrorKind::SecurityCheck);
     assert_eq!(e.check(), Some(Check::State));
     assert!(!e.to_string().contains("forged-state"), "{e}");
-    assert_eq!(s.requests_to("/token"), 0);
+    assert_eq!(s.code_exchanges(), 0);
 }
 
 #[test]
@@ -557,7 +567,7 @@ fn a_missing_state_is_refused() {
     let e = s.fail();
     s.assert_common(&e, ErrorKind::SecurityCheck);
     assert_eq!(e.check(), Some(Check::State));
-    assert_eq!(s.requests_to("/token"), 0);
+    assert_eq!(s.code_exchanges(), 0);
 }
 
 #[test]
@@ -570,7 +580,7 @@ fn a_location_with_two_codes_is_refused() {
     let e = s.fail();
     s.assert_common(&e, ErrorKind::Authorization);
     assert!(!e.to_string().contains("-code-1234"), "{e}");
-    assert_eq!(s.requests_to("/token"), 0);
+    assert_eq!(s.code_exchanges(), 0);
 }
 
 #[test]
@@ -582,7 +592,7 @@ fn an_iss_mismatch_is_refused_before_the_token_request() {
     let e = s.fail();
     s.assert_common(&e, ErrorKind::SecurityCheck);
     assert_eq!(e.check(), Some(Check::ResponseIss));
-    assert_eq!(s.requests_to("/token"), 0);
+    assert_eq!(s.code_exchanges(), 0);
 }
 
 #[test]
@@ -594,7 +604,7 @@ fn a_missing_iss_that_the_server_advertises_is_refused() {
     let e = s.fail();
     s.assert_common(&e, ErrorKind::SecurityCheck);
     assert_eq!(e.check(), Some(Check::MissingIss));
-    assert_eq!(s.requests_to("/token"), 0);
+    assert_eq!(s.code_exchanges(), 0);
 }
 
 #[test]
@@ -606,7 +616,7 @@ fn an_unexpected_iss_without_metadata_is_refused() {
     let e = s.fail();
     s.assert_common(&e, ErrorKind::SecurityCheck);
     assert_eq!(e.check(), Some(Check::ResponseIss));
-    assert_eq!(s.requests_to("/token"), 0);
+    assert_eq!(s.code_exchanges(), 0);
 }
 
 #[test]
@@ -614,7 +624,7 @@ fn an_authorization_endpoint_500_is_an_authorization_error() {
     let s = Seeded::start(with_fault("/authorize", FaultAction::html_error(500)));
     let e = s.fail();
     s.assert_common(&e, ErrorKind::Authorization);
-    assert_eq!(s.requests_to("/token"), 0);
+    assert_eq!(s.code_exchanges(), 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -680,7 +690,6 @@ fn a_token_response_without_access_token_is_a_token_error() {
 /// and debug pages do): the authorization code and the PKCE verifier must not be quoted back
 /// into the error message or the trace.
 #[test]
-#[ignore = "bug: token error messages quote the first 200 bytes of the response body, which can echo the code and code_verifier"]
 fn a_token_endpoint_echoing_the_request_leaks_nothing() {
     let s = Seeded::start(DemoConfig::default());
     let inner = Arc::new(mcp_auth::http::UreqHttpClient::default());
@@ -779,7 +788,6 @@ fn an_access_token_with_crlf_is_never_put_in_a_header() {
 /// today it is stored, and every later request (and every restart) fails with
 /// `InvalidResponse` until the user logs out.
 #[test]
-#[ignore = "bug: a token response whose access_token is not VSCHAR (CR/LF) is accepted and stored, replacing working credentials"]
 fn an_access_token_with_crlf_is_refused_and_not_stored() {
     let mut config = DemoConfig::default();
     config.faults.token_response_patch = Some(json!({"access_token": INJECTED}));
@@ -790,7 +798,6 @@ fn an_access_token_with_crlf_is_refused_and_not_stored() {
 
 /// RFC 6749 Appendix A.1: a client_id is `*VSCHAR`; one with CR/LF must not be stored.
 #[test]
-#[ignore = "bug: a registration response whose client_id contains CR/LF is accepted and stored"]
 fn a_client_id_with_crlf_is_refused_and_not_stored() {
     let mut config = DemoConfig::default();
     config.faults.registration_response_patch = Some(json!({"client_id": INJECTED}));
@@ -914,7 +921,8 @@ fn a_server_answering_401_forever_gets_a_bounded_number_of_attempts() {
         .config()
         .max_authorizations as usize;
     assert!(s.requests_to("/authorize") <= max, "{:?}", s.h.lines());
-    assert!(s.requests_to("/token") <= max, "{:?}", s.h.lines());
+    // Each acquisition is at most a refresh attempt plus a code exchange.
+    assert!(s.requests_to("/token") <= 2 * max, "{:?}", s.h.lines());
     assert!(s.requests_to("/mcp") <= 2 * max + 2, "{:?}", s.h.lines());
     assert_eq!(
         s.requests_to("/register"),

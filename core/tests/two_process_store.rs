@@ -520,7 +520,6 @@ fn two_processes_refreshing_leave_a_live_refresh_token() {
 /// refresh token (which an RFC 9700 §4.14.2 server treats as theft and answers by revoking the
 /// whole grant, logging out both processes) or start an interactive authorization.
 #[test]
-#[ignore = "bug: on a 401, a client re-authorizes (or replays its rotated refresh token) instead of re-reading storage for a newer token"]
 fn a_second_process_adopts_the_token_rotated_by_the_first() {
     let h = Harness::start(DemoConfig::default());
     h.server.register_client(PreregisteredClient::new(
@@ -564,7 +563,6 @@ fn a_second_process_adopts_the_token_rotated_by_the_first() {
 /// A new process with a stored, refreshable token that the server rejects (401) refreshes
 /// rather than running a new (possibly interactive) authorization.
 #[test]
-#[ignore = "bug: Inner::acquire refreshes on a 401 only when discovery is cached, so a fresh client re-authorizes despite a stored refresh token"]
 fn a_fresh_client_refreshes_a_rejected_stored_token() {
     let h = Harness::start(DemoConfig::default());
     h.server.register_client(PreregisteredClient::new(

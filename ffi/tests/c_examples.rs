@@ -333,7 +333,7 @@ fn demo_with_host_storage_callbacks() {
     );
     check_demo_output(&text, 1);
     assert!(
-        text.contains("host storage: 2 gets, 2 sets, 0 removes"),
+        text.contains("host storage: 3 gets, 2 sets, 0 removes"),
         "{text}"
     );
 }
