@@ -131,6 +131,12 @@ class Client:
     def redirect_uri(self) -> str:
         return self._native.redirect_uri
 
+    @property
+    def max_authorizations(self) -> int:
+        """How many tokens one request may acquire before the client gives up (option
+        ``max_authorizations``, default 3); the httpx adapters bound their retries with it."""
+        return self._native.max_authorizations
+
     def send(
         self,
         method: str,
@@ -168,16 +174,22 @@ class Client:
         return self._native.access_token()
 
     def current_token(self) -> str | None:
-        """The token the client would send now (loaded from storage, refreshed when about to
-        expire), or ``None``; never starts an authorization."""
+        """The token to attach to a request your own HTTP stack sends: loaded from storage and
+        refreshed when about to expire (one refresh for all threads), or ``None``; never starts
+        an authorization."""
         return self._native.current_token()
 
     def reauthorize(
         self, status: int, www_authenticate: list[str], rejected_token: str | None = None
     ) -> str | None:
-        """Hand the client a 401/403 your own HTTP stack received with ``rejected_token`` (or
-        no token): it refreshes, authorizes or steps up, and returns the token to retry with,
-        or ``None`` when the answer is final (a 403 without ``insufficient_scope``)."""
+        """What ``send`` does on a refusal, for a 401/403 your own HTTP stack received with
+        ``rejected_token`` (or no token): refresh, authorize, or step up (403
+        ``insufficient_scope``, scopes unioned), once for all threads, and return the token to
+        retry with. If another thread already replaced ``rejected_token``, that token is
+        returned without a new authorization. ``None`` when the answer is final (a 403 without
+        ``insufficient_scope``). Bound your retries (see ``max_authorizations``).
+
+        Raises ``InvalidArgumentError`` for a status other than 401 and 403."""
         return self._native.reauthorize(status, list(www_authenticate), rejected_token)
 
     def granted_scope(self) -> str | None:
