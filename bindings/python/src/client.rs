@@ -202,11 +202,6 @@ impl PyResponse {
     pub(crate) fn header_pairs(&self) -> Vec<(String, String)> {
         mcp_auth::bridge::header_pairs(&self.inner.headers)
     }
-
-    /// The core response.
-    pub(crate) fn core(&self) -> &Response {
-        &self.inner
-    }
 }
 
 #[pymethods]
