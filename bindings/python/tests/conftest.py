@@ -43,9 +43,9 @@ def demo_server_binary() -> Path:
 class DemoServer:
     """A running `mcp-auth-demo-server`; stops when its stdin closes."""
 
-    def __init__(self, topology: str = "default") -> None:
+    def __init__(self, topology: str = "default", *args: str) -> None:
         self.proc = subprocess.Popen(
-            [str(demo_server_binary()), "--port", "0", "--topology", topology, "--exit-on-stdin-eof"],
+            [str(demo_server_binary()), "--port", "0", "--topology", topology, "--exit-on-stdin-eof", *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -71,12 +71,13 @@ class DemoServer:
 
 
 @pytest.fixture
-def demo_server() -> Iterator[Callable[[str], DemoServer]]:
-    """`demo_server(topology)` starts a server, stopped at the end of the test."""
+def demo_server() -> Iterator[Callable[..., DemoServer]]:
+    """`demo_server(topology, *args)` starts a server (more command-line `args`, e.g.
+    `--context-file PATH`), stopped at the end of the test."""
     servers: list[DemoServer] = []
 
-    def start(topology: str = "default") -> DemoServer:
-        s = DemoServer(topology)
+    def start(topology: str = "default", *args: str) -> DemoServer:
+        s = DemoServer(topology, *args)
         servers.append(s)
         return s
 
@@ -86,7 +87,7 @@ def demo_server() -> Iterator[Callable[[str], DemoServer]]:
 
 
 @pytest.fixture
-def demo(demo_server: Callable[[str], DemoServer]) -> DemoServer:
+def demo(demo_server: Callable[..., DemoServer]) -> DemoServer:
     """The default topology."""
     return demo_server("default")
 

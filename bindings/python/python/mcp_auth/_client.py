@@ -58,8 +58,9 @@ class Client:
     Args:
         server_url: the MCP endpoint, e.g. ``https://mcp.example.com/mcp``.
         storage: where tokens and registrations live: ``None`` or ``"memory"`` (in memory),
-            ``"file"`` (the default credentials file), a path (a credentials file), or an
-            object (see ``mcp_auth.TokenStorage`` / ``mcp_auth.KeyedTokenStorage``).
+            ``"file"`` (the default credentials file), a path (a credentials file), the core's
+            option as a dict (``{"type": "file", "path": ...}``), or an object (see
+            ``mcp_auth.TokenStorage`` / ``mcp_auth.KeyedTokenStorage``).
         redirect_handler: how the authorization redirect is completed: ``None`` or
             ``"headless"`` (follow the authorization URL without a browser: auto-approving
             servers), ``"loopback"`` (listen on 127.0.0.1 and print the URL), ``"browser"``
@@ -68,11 +69,18 @@ class Client:
         observer: ``observer(TraceEvent)`` is called for every step of the flow.
         client_metadata: RFC 7591 metadata for dynamic registration (an
             ``OAuthClientMetadata``, a dict, or the reference SDK's pydantic model).
-        **options: every other core option, e.g. ``client_name``, ``scope``,
-            ``client_metadata_url``, ``client_id``, ``client_secret``,
-            ``token_endpoint_auth_method``, ``grant``, ``timeout`` (seconds),
-            ``protocol_version``, ``max_authorizations``, ``preferred_issuer``. An unknown
-            option raises ``InvalidArgumentError``.
+        **options: every other core option (``mcp_auth::options::ClientOptions``):
+            ``client_name``, ``scope``, ``redirect_uris``, ``client_metadata_url``,
+            ``client_id``, ``client_secret``, ``token_endpoint_auth_method``,
+            ``private_key_pem``, ``signing_algorithm``, ``client_issuer``, ``grant``
+            (``authorization_code``, ``client_credentials``, ``jwt_bearer``,
+            ``enterprise_managed``), ``assertion``, ``idp_token_endpoint``, ``idp_client_id``,
+            ``idp_client_secret``, ``id_token``, ``dpop``, ``timeout`` (seconds) or
+            ``timeout_ms``, ``max_body_bytes``, ``user_agent``, ``protocol_version``,
+            ``require_pkce_s256``, ``refresh_skew_secs``, ``max_authorizations``,
+            ``preferred_issuer``, ``allow_insecure_server_url``, and ``redirect`` (the core's
+            dict form, instead of ``redirect_handler``). An unknown option raises
+            ``InvalidArgumentError``.
     """
 
     def __init__(
@@ -97,6 +105,8 @@ class Client:
             opts["storage"] = {"type": "file"}
         elif isinstance(storage, (str, os.PathLike)):
             opts["storage"] = {"type": "file", "path": os.fspath(storage)}
+        elif isinstance(storage, Mapping):
+            opts["storage"] = dict(storage)
         else:
             storage_obj = adapt_storage(storage)
         handler = None
