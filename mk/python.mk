@@ -29,6 +29,7 @@ python-wheel: $(PY_STAMP)
 python-stubtest: python-develop
 	cd $(PY_DIR) && $(PY_BIN)/python -m mypy.stubtest mcp_auth._native --allowlist stubtest-allowlist.txt
 	cd $(PY_DIR) && $(PY_BIN)/python -m mypy --no-incremental python/mcp_auth
+	$(PY_BIN)/python -m mypy --no-incremental examples/python/conformance_client.py
 
 test-python: python-develop
 	$(CARGO) build -q -p mcp-auth-demo-server

@@ -7,18 +7,6 @@ use pyo3::types::PyDict;
 
 use crate::convert::py_str_repr;
 
-/// `WWW-Authenticate` values as a header map (values that are not valid header bytes are
-/// skipped: they cannot have come from an HTTP response).
-pub(crate) fn header_map(values: &[String]) -> http::HeaderMap {
-    let mut headers = http::HeaderMap::new();
-    for v in values {
-        if let Ok(value) = http::HeaderValue::from_bytes(v.as_bytes()) {
-            headers.append(http::header::WWW_AUTHENTICATE, value);
-        }
-    }
-    headers
-}
-
 /// One challenge of a `WWW-Authenticate` header: an auth-scheme and its token68 or
 /// auth-params (names lowercased, values unquoted).
 #[pyclass(frozen, eq, module = "mcp_auth", name = "Challenge")]
@@ -191,9 +179,9 @@ pub(crate) struct PyCapturedChallenge {
 
 impl PyCapturedChallenge {
     pub(crate) fn from_values(status: u16, values: Vec<String>) -> Self {
-        let mut inner = CapturedChallenge::from_response(status, &header_map(&values));
-        inner.www_authenticate = values;
-        PyCapturedChallenge { inner }
+        PyCapturedChallenge {
+            inner: CapturedChallenge::from_values(status, &values),
+        }
     }
 }
 

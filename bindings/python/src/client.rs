@@ -1,16 +1,13 @@
 //! The native `Client`: the core `mcp_auth::Client` with Python storage, redirect handler and
 //! trace observer. Every network call releases the GIL; callbacks reattach to run.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use mcp_auth::authorization::CallbackRedirect;
 use mcp_auth::client::{Discovery, ProbeResult, Response};
-use mcp_auth::http::{HttpClient, UreqHttpClient};
 use mcp_auth::metadata::{OAuthClientInformationFull, OAuthToken};
-use mcp_auth::options::StorageOptions;
-use mcp_auth::storage::{FileStorage, MemoryStorage, TokenStorage};
+use mcp_auth::secret::AccessToken;
+use mcp_auth::storage::TokenStorage;
 use mcp_auth::trace::{TraceEvent, TraceObserver};
 use mcp_auth::{Client, ClientOptions, Error};
 use pyo3::prelude::*;
@@ -164,12 +161,6 @@ fn redirect_callback(
     }
 }
 
-thread_local! {
-    /// Set while this thread runs a synthetic exchange (see [`Intercept`]): its MCP request
-    /// events describe replies that never went over the network and are not reported.
-    static IN_SYNTHETIC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
 /// Calls a Python `observer(TraceEvent)`; an exception is raised after the core call returns.
 struct PyObserver {
     callback: Py<PyAny>,
@@ -177,9 +168,6 @@ struct PyObserver {
 
 impl TraceObserver for PyObserver {
     fn on_event(&self, event: &TraceEvent) {
-        if event.step == mcp_auth::trace::Step::McpRequest && IN_SYNTHETIC.with(|f| f.get()) {
-            return;
-        }
         Python::attach(|py| {
             let result = Bound::new(
                 py,
@@ -196,146 +184,23 @@ impl TraceObserver for PyObserver {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Synthetic exchanges: "authorize after this challenge" through `Client::send`
-// ---------------------------------------------------------------------------------------------
-
-/// The header that marks a request as answered here, never sent.
-const SYNTHETIC: &str = "x-mcp-auth-python-synthetic";
-
-enum Mode {
-    /// Answer `status` + `WWW-Authenticate` to the request carrying the rejected
-    /// `Authorization` value (or none), 200 to any other.
-    Challenge {
-        status: u16,
-        www_authenticate: Vec<String>,
-        rejected: Option<String>,
-    },
-    /// Answer 200 to anything: reads the token the client would send.
-    Pass,
-}
-
-struct Slot {
-    mode: Mode,
-    /// The `Authorization` value of the request answered 200.
-    seen: Option<Option<String>>,
-}
-
-/// The HTTP client of a binding `Client`: the core's ureq client, except for requests marked
-/// [`SYNTHETIC`], which replay a response the caller's own HTTP stack received. This lets a
-/// host that sends MCP requests itself (an httpx `Auth`) hand the core a 401/403 and get the
-/// core's own decision (refresh, re-authorize, step-up union, give up), with no core change.
-struct Intercept {
-    inner: UreqHttpClient,
-    slots: Mutex<HashMap<u64, Slot>>,
-    next: AtomicU64,
-}
-
-impl Intercept {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Slot>> {
-        self.slots.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn register(&self, mode: Mode) -> u64 {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.lock().insert(id, Slot { mode, seen: None });
-        id
-    }
-
-    fn finish(&self, id: u64) -> Option<Option<String>> {
-        self.lock().remove(&id).and_then(|s| s.seen)
-    }
-}
-
-impl HttpClient for Intercept {
-    fn execute(
-        &self,
-        request: http::Request<Vec<u8>>,
-    ) -> mcp_auth::Result<http::Response<Vec<u8>>> {
-        let id = request
-            .headers()
-            .get(SYNTHETIC)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.parse::<u64>().ok());
-        let Some(id) = id else {
-            return self.inner.execute(request);
-        };
-        let auth = request
-            .headers()
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let mut slots = self.lock();
-        let Some(slot) = slots.get_mut(&id) else {
-            drop(slots);
-            return self.inner.execute(request);
-        };
-        let internal = |e: http::Error| Error::Internal {
-            message: e.to_string(),
-        };
-        match &slot.mode {
-            Mode::Challenge {
-                status,
-                www_authenticate,
-                rejected,
-            } if auth == *rejected => {
-                let mut b = http::Response::builder().status(*status);
-                for v in www_authenticate {
-                    if let Ok(value) = http::HeaderValue::from_bytes(v.as_bytes()) {
-                        b = b.header(http::header::WWW_AUTHENTICATE, value);
-                    }
-                }
-                b.body(Vec::new()).map_err(internal)
-            }
-            _ => {
-                slot.seen = Some(auth);
-                http::Response::builder()
-                    .status(200)
-                    .body(Vec::new())
-                    .map_err(internal)
-            }
-        }
-    }
-}
-
-fn bearer_value(authorization: Option<String>) -> Option<String> {
-    authorization.map(|a| match a.split_once(' ') {
-        Some((_, token)) => token.to_owned(),
-        None => a,
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
 // Result classes
 // ---------------------------------------------------------------------------------------------
 
 /// The final response of `Client.send`.
 #[pyclass(frozen, module = "mcp_auth", name = "Response")]
 pub(crate) struct PyResponse {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    challenge: Option<PyCapturedChallenge>,
-    authorizations: u32,
+    inner: Response,
 }
 
 impl PyResponse {
-    fn from_core(r: Response) -> Self {
-        PyResponse {
-            status: r.status,
-            headers: r
-                .headers
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
-            body: r.body,
-            challenge: r.challenge.map(|inner| PyCapturedChallenge { inner }),
-            authorizations: r.authorizations,
-        }
+    fn from_core(inner: Response) -> Self {
+        PyResponse { inner }
+    }
+
+    /// The headers as `(name, value)` pairs (names lowercase, values decoded lossily).
+    pub(crate) fn header_pairs(&self) -> Vec<(String, String)> {
+        mcp_auth::bridge::header_pairs(&self.inner.headers)
     }
 }
 
@@ -344,52 +209,73 @@ impl PyResponse {
     /// The HTTP status.
     #[getter]
     fn status(&self) -> u16 {
-        self.status
+        self.inner.status
     }
     /// The headers, names lowercased, in order (repeated names repeated).
     #[getter]
     fn headers(&self) -> Vec<(String, String)> {
-        self.headers.clone()
+        self.header_pairs()
     }
     /// The body.
     #[getter]
     fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.body)
+        PyBytes::new(py, &self.inner.body)
     }
     /// The body decoded as UTF-8 (invalid bytes replaced).
     #[getter]
     fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
+        String::from_utf8_lossy(&self.inner.body).into_owned()
     }
     /// The last 401/403 challenge seen while sending, if any.
     #[getter]
     fn challenge(&self) -> Option<PyCapturedChallenge> {
-        self.challenge.clone()
+        self.inner
+            .challenge
+            .clone()
+            .map(|inner| PyCapturedChallenge { inner })
     }
     /// How many tokens were acquired for this request.
     #[getter]
     fn authorizations(&self) -> u32 {
-        self.authorizations
+        self.inner.authorizations
     }
     /// The first value of header `name` (case-insensitive).
     fn header(&self, name: &str) -> Option<String> {
-        self.headers
+        self.inner
+            .headers
+            .get(name.to_ascii_lowercase().as_str())
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    }
+    /// Every value of header `name` (case-insensitive), in order.
+    fn header_values(&self, name: &str) -> Vec<String> {
+        self.inner
+            .headers
+            .get_all(name.to_ascii_lowercase().as_str())
             .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect()
     }
     /// The body parsed as JSON.
     fn json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let v: serde_json::Value = serde_json::from_slice(&self.body)
+        let v: serde_json::Value = serde_json::from_slice(&self.inner.body)
             .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("invalid JSON: {e}")))?;
         value_to_py(py, &v)
+    }
+    /// The JSON-RPC message in the body: the JSON body itself, or the first `data:` event of
+    /// a `text/event-stream` body (MCP streamable HTTP answers POSTs either way); `None` when
+    /// there is none.
+    fn message<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.inner
+            .json_message()
+            .map(|v| value_to_py(py, &v))
+            .transpose()
     }
     fn __repr__(&self) -> String {
         format!(
             "Response(status={}, body=<{} bytes>, authorizations={})",
-            self.status,
-            self.body.len(),
-            self.authorizations
+            self.inner.status,
+            self.inner.body.len(),
+            self.inner.authorizations
         )
     }
 }
@@ -574,10 +460,6 @@ impl PyTraceEvent {
 #[pyclass(frozen, module = "mcp_auth._native", name = "Client")]
 pub(crate) struct PyClient {
     inner: Client,
-    intercept: Arc<Intercept>,
-    storage: Arc<dyn TokenStorage>,
-    /// Whether the core holds a discovery result (see [`PyClient::prime`]).
-    discovered: AtomicBool,
 }
 
 #[pymethods]
@@ -601,34 +483,11 @@ impl PyClient {
         if let Some(md) = client_metadata.filter(|m| !m.is_none()) {
             builder = builder.client_metadata(PyOAuthClientMetadata::extract_core(md)?);
         }
-        let mut http_config = None;
-        builder = builder.config(|c| http_config = Some(c.http.clone()));
-        let intercept = Arc::new(Intercept {
-            inner: UreqHttpClient::new(http_config.unwrap_or_default()),
-            slots: Mutex::new(HashMap::new()),
-            next: AtomicU64::new(1),
-        });
-        builder = builder.http_client(intercept.clone());
-        let storage: Arc<dyn TokenStorage> = match storage {
-            Some(obj) => Arc::new(PyStorage { obj }),
-            None => match &options.storage {
-                StorageOptions::Memory => Arc::new(MemoryStorage::new()),
-                StorageOptions::File { path } => {
-                    let path = path
-                        .clone()
-                        .map(std::path::PathBuf::from)
-                        .or_else(FileStorage::default_path)
-                        .ok_or_else(|| {
-                            err(Error::invalid_argument(
-                                "storage",
-                                "no path given and no home directory to default to",
-                            ))
-                        })?;
-                    Arc::new(FileStorage::new(path))
-                }
-            },
-        };
-        builder = builder.storage(storage.clone());
+        // A Python storage object replaces the one the options name; the options' own storage
+        // is already on the builder otherwise.
+        if let Some(obj) = storage {
+            builder = builder.storage(Arc::new(PyStorage { obj }));
+        }
         if let Some(r) = redirect_handler {
             builder = builder.redirect_handler(Arc::new(CallbackRedirect::new(
                 redirect_uri,
@@ -639,12 +498,7 @@ impl PyClient {
             builder = builder.observer(Arc::new(PyObserver { callback: o }));
         }
         let inner = builder.build().map_err(err)?;
-        Ok(PyClient {
-            inner,
-            intercept,
-            storage,
-            discovered: AtomicBool::new(false),
-        })
+        Ok(PyClient { inner })
     }
 
     /// The MCP server URL.
@@ -665,6 +519,12 @@ impl PyClient {
         self.inner.redirect_uri().to_owned()
     }
 
+    /// How many tokens one request may acquire before the client gives up.
+    #[getter]
+    fn max_authorizations(&self) -> u32 {
+        self.inner.config().max_authorizations
+    }
+
     /// Send a request with the bearer token, running the authorization flow on 401 and on a
     /// 403 `insufficient_scope` step-up, then retrying.
     #[pyo3(signature = (method, url, headers = Vec::new(), body = None))]
@@ -682,15 +542,11 @@ impl PyClient {
         };
         let mut b = http::Request::builder().method(method).uri(url);
         for (k, v) in &headers {
-            if k.eq_ignore_ascii_case(SYNTHETIC) {
-                continue;
-            }
             b = b.header(k.as_str(), v.as_str());
         }
         let request = b
             .body(body)
             .map_err(|e| to_pyerr(py, &Error::invalid_argument("request", e.to_string())))?;
-        self.prime(py)?;
         let client = self.inner.clone();
         run(py, move || client.send(request)).map(PyResponse::from_core)
     }
@@ -698,7 +554,6 @@ impl PyClient {
     /// POST a JSON-RPC message to the MCP endpoint through `send`.
     fn post_json(&self, py: Python<'_>, body: &Bound<'_, PyAny>) -> PyResult<PyResponse> {
         let body = bytes_of(body)?;
-        self.prime(py)?;
         let client = self.inner.clone();
         run(py, move || client.post_json(body)).map(PyResponse::from_core)
     }
@@ -712,34 +567,32 @@ impl PyClient {
     /// Run discovery (PRM, then AS metadata).
     fn discover(&self, py: Python<'_>) -> PyResult<PyDiscovery> {
         let client = self.inner.clone();
-        let d = run(py, move || client.discover()).map(|inner| PyDiscovery { inner })?;
-        self.discovered.store(true, Ordering::Relaxed);
-        Ok(d)
+        run(py, move || client.discover()).map(|inner| PyDiscovery { inner })
     }
 
     /// A valid access token, refreshing or authorizing if needed.
     fn access_token(&self, py: Python<'_>) -> PyResult<String> {
-        self.prime(py)?;
         let client = self.inner.clone();
         run(py, move || {
             client.access_token().map(|t| t.secret().to_owned())
         })
     }
 
-    /// The token the client would send now (loaded from storage, refreshed when about to
-    /// expire), or `None`; never authorizes.
+    /// The token to attach to a request the host sends itself (loaded from storage, refreshed
+    /// when about to expire, one refresh for all threads), or `None`; never authorizes.
     fn current_token(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        self.prime(py)?;
-        let id = self.intercept.register(Mode::Pass);
-        let result = self.synthetic(py, id);
-        let seen = self.intercept.finish(id);
-        result?;
-        Ok(bearer_value(seen.flatten()))
+        let client = self.inner.clone();
+        run(py, move || {
+            client
+                .current_token()
+                .map(|t| t.map(|t| t.secret().to_owned()))
+        })
     }
 
     /// Hand the client a 401/403 that `rejected_token` (or no token) received: the client
-    /// refreshes, authorizes or steps up as the core decides, and returns the token to retry
-    /// with, or `None` when the answer is final (a 403 without `insufficient_scope`).
+    /// refreshes, authorizes or steps up as `send` would (single flight across threads), and
+    /// returns the token to retry with, or `None` when the answer is final (a 403 without
+    /// `insufficient_scope`).
     #[pyo3(signature = (status, www_authenticate, rejected_token = None))]
     fn reauthorize(
         &self,
@@ -748,21 +601,13 @@ impl PyClient {
         www_authenticate: Vec<String>,
         rejected_token: Option<String>,
     ) -> PyResult<Option<String>> {
-        self.prime(py)?;
-        let id = self.intercept.register(Mode::Challenge {
-            status,
-            www_authenticate,
-            rejected: rejected_token.map(|t| format!("Bearer {t}")),
-        });
-        let result = self.synthetic(py, id);
-        let seen = self.intercept.finish(id);
-        let status = result?;
-        if status != 200 {
-            return Ok(None);
-        }
-        // A token was obtained or kept after a challenge: discovery has run.
-        self.discovered.store(true, Ordering::Relaxed);
-        Ok(bearer_value(seen.flatten()))
+        let client = self.inner.clone();
+        let rejected = rejected_token.map(AccessToken::new);
+        run(py, move || {
+            client
+                .authorize_after(status, &www_authenticate, rejected.as_ref())
+                .map(|t| t.map(|t| t.secret().to_owned()))
+        })
     }
 
     /// The current token's scope, if a token is held.
@@ -781,48 +626,5 @@ impl PyClient {
             "Client(server_url={})",
             py_str_repr(&self.inner.config().server_url)
         )
-    }
-}
-
-impl PyClient {
-    /// Work around a core deadlock: `Inner::refresh` holds the session lock across
-    /// `self.discover(None)` when no discovery is cached (the `match` scrutinee's guard lives
-    /// for the whole `match`), so refreshing a token loaded from storage (e.g. after a restart)
-    /// hangs. Until the core is fixed, run discovery first whenever the stored token is due for
-    /// a refresh and the core has not discovered yet.
-    fn prime(&self, py: Python<'_>) -> PyResult<()> {
-        if self.discovered.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        let storage = self.storage.clone();
-        let key = self.inner.resource_key().to_owned();
-        let skew = self.inner.config().refresh_skew.as_secs();
-        let due = run(py, move || {
-            Ok(storage.get_tokens(&key)?.is_some_and(|t| {
-                t.refresh_token.is_some() && t.is_expired(mcp_auth::token::now_unix(), skew)
-            }))
-        })?;
-        if due {
-            let client = self.inner.clone();
-            run(py, move || client.discover())?;
-            self.discovered.store(true, Ordering::Relaxed);
-        }
-        Ok(())
-    }
-
-    /// `send` a marked request answered by [`Intercept`]; the final status.
-    fn synthetic(&self, py: Python<'_>, id: u64) -> PyResult<u16> {
-        let request = http::Request::post(self.inner.config().server_url.as_str())
-            .header(SYNTHETIC, id.to_string())
-            .body(Vec::new())
-            .map_err(|e| to_pyerr(py, &Error::invalid_argument("server URL", e.to_string())))?;
-        let client = self.inner.clone();
-        run(py, move || {
-            IN_SYNTHETIC.with(|f| f.set(true));
-            let result = client.send(request);
-            IN_SYNTHETIC.with(|f| f.set(false));
-            result
-        })
-        .map(|r| r.status)
     }
 }

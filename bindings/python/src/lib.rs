@@ -2,6 +2,7 @@
 //! core call (with the GIL released for anything that may block), results and errors out.
 //! The public API is the pure-Python package `mcp_auth`, which re-exports these.
 
+mod bridge;
 mod challenge;
 mod client;
 mod convert;
@@ -14,6 +15,14 @@ use pyo3::prelude::*;
 /// The native module.
 #[pymodule(gil_used = false)]
 mod _native {
+    #[pymodule_export]
+    use crate::bridge::{
+        PyBridgeOptions, PyCorsPolicy, PyDownstreamResponse, PyRelayedChallenge, bridge_captured,
+        bridge_error, bridge_error_json, bridge_response, bridge_response_json, challenge_json,
+        fetch_protected_resource_metadata, is_challenge_status, merge_expose_headers,
+        merge_field_names, preflight, preflight_json, relay_protected_resource_metadata,
+        rewrite_resource_metadata, upstream_request_headers, upstream_request_headers_json,
+    };
     #[pymodule_export]
     use crate::challenge::{PyBearerChallenge, PyCapturedChallenge, PyChallenge};
     #[pymodule_export]
@@ -45,6 +54,7 @@ mod _native {
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         m.add("ERROR_KINDS", crate::errors::error_kinds())?;
+        crate::bridge::add_constants(m)?;
         Ok(())
     }
 }

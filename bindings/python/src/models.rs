@@ -17,6 +17,25 @@ use crate::errors::to_pyerr;
 /// How a secret is shown by `repr`.
 const REDACTED: &str = "'***'";
 
+/// Member names whose values are secrets whatever the model (an extra member of a model that
+/// does not define it, e.g. a client registration given as client metadata), at any depth.
+const SECRET_MEMBERS: [&str; 10] = [
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "registration_access_token",
+    "code",
+    "code_verifier",
+    "assertion",
+    "client_assertion",
+    "subject_token",
+];
+
+fn is_secret_member(name: &str) -> bool {
+    SECRET_MEMBERS.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
 fn repr_value(v: &Value) -> String {
     match v {
         Value::Null => "None".to_owned(),
@@ -31,7 +50,14 @@ fn repr_value(v: &Value) -> String {
         Value::Object(m) => format!(
             "{{{}}}",
             m.iter()
-                .map(|(k, v)| format!("'{k}': {}", repr_value(v)))
+                .map(|(k, v)| {
+                    let shown = if is_secret_member(k) {
+                        REDACTED.to_owned()
+                    } else {
+                        repr_value(v)
+                    };
+                    format!("{}: {shown}", py_str_repr(k))
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -53,7 +79,9 @@ fn model_repr(
     let fields: Vec<String> = map
         .iter()
         .map(|(k, v)| {
-            let shown = if secrets.contains(&k.as_str()) || (redact_extra && extra.contains_key(k))
+            let shown = if secrets.contains(&k.as_str())
+                || is_secret_member(k)
+                || (redact_extra && extra.contains_key(k))
             {
                 REDACTED.to_owned()
             } else {

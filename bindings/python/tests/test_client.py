@@ -288,3 +288,52 @@ def test_blocking_calls_release_the_gil() -> None:
         assert elapsed < 5, elapsed
     finally:
         server.shutdown()
+
+
+def test_every_core_option_is_accepted(demo, tmp_path) -> None:
+    """The options the conformance client (and the C ABI) use, as keyword arguments."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    common = {
+        "client_name": "all options",
+        "client_metadata_url": "https://client.example/metadata.json",
+        "dpop": "never",
+        "protocol_version": "2025-11-25",
+        "timeout_ms": 5000,
+    }
+    path = tmp_path / "creds.json"
+    c = m.Client(
+        demo.url,
+        storage={"type": "file", "path": str(path)},
+        redirect={"type": "callback", "redirect_uri": "http://127.0.0.1:1/cb"},
+        client_id="c",
+        client_secret="s",
+        token_endpoint_auth_method="client_secret_post",
+        grant="client_credentials",
+        **common,
+    )
+    assert c.redirect_uri == "http://127.0.0.1:1/cb"
+    m.Client(demo.url, client_id="c", private_key_pem=pem, signing_algorithm="ES256", grant="client_credentials", **common)
+    m.Client(demo.url, client_id="c", grant="jwt_bearer", assertion="eyJ.e30.sig", **common)
+    m.Client(
+        demo.url,
+        grant="enterprise_managed",
+        client_id="c",
+        idp_token_endpoint="https://idp.example/token",
+        idp_client_id="idp-client",
+        idp_client_secret="idp-secret",
+        id_token="eyJ.e30.sig",
+        **common,
+    )
+    m.Client(demo.url, storage={"type": "memory"}, redirect={"type": "headless"}, **common)
+    # The file storage named by the dict form is the one used.
+    m.Client(demo.url, storage={"type": "file", "path": str(path)}).access_token()
+    assert demo.url in json.loads(path.read_text())["tokens"]
+    with pytest.raises(m.InvalidArgumentError, match="grant"):
+        m.Client(demo.url, grant="password")
+    with pytest.raises(m.InvalidArgumentError):
+        m.Client(demo.url, grant="enterprise_managed", id_token="x")  # the IdP fields go together

@@ -148,10 +148,8 @@ def test_httpx_adapter_sync_and_async(demo) -> None:
 
 def test_adapter_gives_up_on_a_final_403(demo_server) -> None:
     """scope-retry-limit: the AS never grants mcp:admin, so the server keeps answering 403
-    insufficient_scope; the adapter stops after MAX_ROUNDS authorizations and hands the final
-    403 to the caller, as httpx auth flows do."""
-    from mcp_auth._auth import MAX_ROUNDS
-
+    insufficient_scope; the adapter stops after `max_authorizations` authorizations and hands
+    the final 403 to the caller, as httpx auth flows do."""
     server = demo_server("scope-retry-limit")
     events: list[mcp_auth.TraceEvent] = []
     auth = McpAuth(server.url, observer=events.append)
@@ -167,4 +165,5 @@ def test_adapter_gives_up_on_a_final_403(demo_server) -> None:
     r = anyio.run(run)
     assert r.status_code == 403
     assert 'error="insufficient_scope"' in r.headers["www-authenticate"]
-    assert [e.step for e in events].count("token_exchange") == MAX_ROUNDS
+    assert auth.client.max_authorizations == 3
+    assert [e.step for e in events].count("token_exchange") == 3

@@ -9,6 +9,9 @@ One audited Rust implementation, used three ways from Python:
 - ``Client``: send requests to an MCP server and let it run the whole authorization flow;
 - ``mcp_auth.httpx2.McpAuth`` / ``mcp_auth.sdk.OAuthClientProvider``: auth for the official
   MCP Python SDK's HTTP client.
+
+``mcp_auth.bridge`` is for proxies and gateways: it hands the server's ``WWW-Authenticate``
+challenge on to a (browser) client, with CORS.
 """
 
 from __future__ import annotations

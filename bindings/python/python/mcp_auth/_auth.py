@@ -1,9 +1,12 @@
 """The httpx/httpx2 ``Auth`` flow shared by ``mcp_auth.httpx2`` and ``mcp_auth.httpx``.
 
-The flow: attach the token the core holds (refreshed if about to expire) → send → on 401, or
-on 403, hand the status and ``WWW-Authenticate`` values to the core, which refreshes,
-authorizes or steps up exactly as its own ``send`` would → retry with the new token. The token
-is attached only to requests for the MCP server's origin. Blocking core calls run in a worker
+The flow: attach ``Client.current_token()`` (the core's ``current_token``: the stored token,
+refreshed if about to expire, never a new authorization) → send → on 401, or on 403, hand the
+status, the ``WWW-Authenticate`` values and the rejected token to ``Client.reauthorize`` (the
+core's ``authorize_after``: refresh, authorize or step up exactly as its own ``send`` would,
+single flight across threads) → retry with the new token, at most
+``Client.max_authorizations`` times, then hand the last response to the caller. The token is
+attached only to requests for the MCP server's origin. Blocking core calls run in a worker
 thread (AnyIO) in the async flow, so the event loop is never blocked, and async storages and
 handlers run on the loop.
 """
@@ -14,9 +17,6 @@ from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
 from ._client import Client
-
-#: At most this many token acquisitions per request (the core bounds its own loop too).
-MAX_ROUNDS = 3
 
 
 def _origin(url: Any) -> tuple[str, str, int | None]:
@@ -51,7 +51,7 @@ class AuthFlow:
         token = self.client.current_token()
         self._token_header(request, token)
         response = yield request
-        for _ in range(MAX_ROUNDS):
+        for _ in range(self.client.max_authorizations):
             if response.status_code not in (401, 403):
                 return
             www = response.headers.get_list("www-authenticate")
@@ -71,7 +71,7 @@ class AuthFlow:
         token = await to_thread.run_sync(self.client.current_token, abandon_on_cancel=True)
         self._token_header(request, token)
         response = yield request
-        for _ in range(MAX_ROUNDS):
+        for _ in range(self.client.max_authorizations):
             if response.status_code not in (401, 403):
                 return
             www = response.headers.get_list("www-authenticate")

@@ -58,8 +58,9 @@ class Client:
     Args:
         server_url: the MCP endpoint, e.g. ``https://mcp.example.com/mcp``.
         storage: where tokens and registrations live: ``None`` or ``"memory"`` (in memory),
-            ``"file"`` (the default credentials file), a path (a credentials file), or an
-            object (see ``mcp_auth.TokenStorage`` / ``mcp_auth.KeyedTokenStorage``).
+            ``"file"`` (the default credentials file), a path (a credentials file), the core's
+            option as a dict (``{"type": "file", "path": ...}``), or an object (see
+            ``mcp_auth.TokenStorage`` / ``mcp_auth.KeyedTokenStorage``).
         redirect_handler: how the authorization redirect is completed: ``None`` or
             ``"headless"`` (follow the authorization URL without a browser: auto-approving
             servers), ``"loopback"`` (listen on 127.0.0.1 and print the URL), ``"browser"``
@@ -68,11 +69,18 @@ class Client:
         observer: ``observer(TraceEvent)`` is called for every step of the flow.
         client_metadata: RFC 7591 metadata for dynamic registration (an
             ``OAuthClientMetadata``, a dict, or the reference SDK's pydantic model).
-        **options: every other core option, e.g. ``client_name``, ``scope``,
-            ``client_metadata_url``, ``client_id``, ``client_secret``,
-            ``token_endpoint_auth_method``, ``grant``, ``timeout`` (seconds),
-            ``protocol_version``, ``max_authorizations``, ``preferred_issuer``. An unknown
-            option raises ``InvalidArgumentError``.
+        **options: every other core option (``mcp_auth::options::ClientOptions``):
+            ``client_name``, ``scope``, ``redirect_uris``, ``client_metadata_url``,
+            ``client_id``, ``client_secret``, ``token_endpoint_auth_method``,
+            ``private_key_pem``, ``signing_algorithm``, ``client_issuer``, ``grant``
+            (``authorization_code``, ``client_credentials``, ``jwt_bearer``,
+            ``enterprise_managed``), ``assertion``, ``idp_token_endpoint``, ``idp_client_id``,
+            ``idp_client_secret``, ``id_token``, ``dpop``, ``timeout`` (seconds) or
+            ``timeout_ms``, ``max_body_bytes``, ``user_agent``, ``protocol_version``,
+            ``require_pkce_s256``, ``refresh_skew_secs``, ``max_authorizations``,
+            ``preferred_issuer``, ``allow_insecure_server_url``, and ``redirect`` (the core's
+            dict form, instead of ``redirect_handler``). An unknown option raises
+            ``InvalidArgumentError``.
     """
 
     def __init__(
@@ -97,6 +105,8 @@ class Client:
             opts["storage"] = {"type": "file"}
         elif isinstance(storage, (str, os.PathLike)):
             opts["storage"] = {"type": "file", "path": os.fspath(storage)}
+        elif isinstance(storage, Mapping):
+            opts["storage"] = dict(storage)
         else:
             storage_obj = adapt_storage(storage)
         handler = None
@@ -130,6 +140,12 @@ class Client:
     @property
     def redirect_uri(self) -> str:
         return self._native.redirect_uri
+
+    @property
+    def max_authorizations(self) -> int:
+        """How many tokens one request may acquire before the client gives up (option
+        ``max_authorizations``, default 3); the httpx adapters bound their retries with it."""
+        return self._native.max_authorizations
 
     def send(
         self,
@@ -168,16 +184,22 @@ class Client:
         return self._native.access_token()
 
     def current_token(self) -> str | None:
-        """The token the client would send now (loaded from storage, refreshed when about to
-        expire), or ``None``; never starts an authorization."""
+        """The token to attach to a request your own HTTP stack sends: loaded from storage and
+        refreshed when about to expire (one refresh for all threads), or ``None``; never starts
+        an authorization."""
         return self._native.current_token()
 
     def reauthorize(
         self, status: int, www_authenticate: list[str], rejected_token: str | None = None
     ) -> str | None:
-        """Hand the client a 401/403 your own HTTP stack received with ``rejected_token`` (or
-        no token): it refreshes, authorizes or steps up, and returns the token to retry with,
-        or ``None`` when the answer is final (a 403 without ``insufficient_scope``)."""
+        """What ``send`` does on a refusal, for a 401/403 your own HTTP stack received with
+        ``rejected_token`` (or no token): refresh, authorize, or step up (403
+        ``insufficient_scope``, scopes unioned), once for all threads, and return the token to
+        retry with. If another thread already replaced ``rejected_token``, that token is
+        returned without a new authorization. ``None`` when the answer is final (a 403 without
+        ``insufficient_scope``). Bound your retries (see ``max_authorizations``).
+
+        Raises ``InvalidArgumentError`` for a status other than 401 and 403."""
         return self._native.reauthorize(status, list(www_authenticate), rejected_token)
 
     def granted_scope(self) -> str | None:

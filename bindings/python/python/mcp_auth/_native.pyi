@@ -1,15 +1,22 @@
 """Type stubs of ``mcp_auth._native``, the Rust extension (hand-written; checked with
 ``mypy.stubtest``)."""
 
+from collections.abc import Iterable, Mapping
 from typing import Any, Self, final
 
 __all__ = [
+    "ALLOWED_METHODS",
+    "ALLOWED_REQUEST_HEADERS",
     "BearerChallenge",
+    "BridgeOptions",
     "CapturedChallenge",
     "Challenge",
     "Client",
+    "CorsPolicy",
     "Discovery",
+    "DownstreamResponse",
     "ERROR_KINDS",
+    "EXPOSED_HEADERS",
     "OAuthClientInformationFull",
     "OAuthClientMetadata",
     "OAuthMetadata",
@@ -17,12 +24,19 @@ __all__ = [
     "PKCEParameters",
     "ProbeResult",
     "ProtectedResourceMetadata",
+    "RelayedChallenge",
     "Response",
     "TraceEvent",
     "__version__",
     "bearer_challenge",
+    "bridge_captured",
+    "bridge_error",
+    "bridge_error_json",
+    "bridge_response",
+    "bridge_response_json",
     "build_oauth_authorization_server_metadata_discovery_urls",
     "build_protected_resource_metadata_discovery_urls",
+    "challenge_json",
     "check_registration_usable",
     "check_resource_allowed",
     "client_secret_basic_header",
@@ -33,19 +47,29 @@ __all__ = [
     "extract_field_from_www_auth",
     "extract_resource_metadata_from_www_auth",
     "extract_scope_from_www_auth",
+    "fetch_protected_resource_metadata",
     "generate_state",
     "get_client_metadata_scopes",
     "handle_registration_response",
     "handle_token_response_scopes",
+    "is_challenge_status",
     "is_valid_client_metadata_url",
     "issuers_match",
+    "merge_expose_headers",
+    "merge_field_names",
     "parse_www_authenticate",
+    "preflight",
+    "preflight_json",
     "prepare_token_auth",
+    "relay_protected_resource_metadata",
     "resource_param_for",
     "resource_url_from_server_url",
+    "rewrite_resource_metadata",
     "should_include_resource_param",
     "should_use_client_metadata_url",
     "union_scopes",
+    "upstream_request_headers",
+    "upstream_request_headers_json",
     "validate_authorization_response_iss",
     "validate_metadata_issuer",
     "validate_resource_match",
@@ -438,7 +462,9 @@ class Response:
     @property
     def authorizations(self) -> int: ...
     def header(self, name: str) -> str | None: ...
+    def header_values(self, name: str) -> list[str]: ...
     def json(self) -> Any: ...
+    def message(self) -> Any | None: ...
 
 @final
 class ProbeResult:
@@ -517,6 +543,8 @@ class Client:
     def resource_key(self) -> str: ...
     @property
     def redirect_uri(self) -> str: ...
+    @property
+    def max_authorizations(self) -> int: ...
     def send(
         self,
         method: str,
@@ -597,3 +625,142 @@ def prepare_token_auth(
 def client_secret_basic_header(client_id: str, client_secret: str) -> str: ...
 def code_challenge_s256(code_verifier: str) -> str: ...
 def generate_state() -> str: ...
+
+# ---- The proxy bridge (mcp_auth.bridge) -------------------------------------------------------
+
+#: Header pairs: a list of ``(name, value)`` tuples (``str`` or ``bytes``), a mapping, or an
+#: object with ``multi_items()`` such as ``httpx.Headers``.
+_Headers = Iterable[tuple[str | bytes, str | bytes]] | Mapping[str, str] | Any
+_Cors = CorsPolicy | Mapping[str, Any] | str | bool | None
+_Options = BridgeOptions | Mapping[str, Any] | str | None
+
+EXPOSED_HEADERS: tuple[str, ...]
+ALLOWED_REQUEST_HEADERS: tuple[str, ...]
+ALLOWED_METHODS: str
+
+@final
+class CorsPolicy:
+    """Who may call the proxy from a browser, when the proxy owns CORS."""
+
+    def __new__(
+        cls,
+        allowed_origins: list[str] | None = None,
+        *,
+        allow_credentials: bool = False,
+        max_age_secs: int | None = 600,
+    ) -> Self: ...
+    @property
+    def allowed_origins(self) -> list[str]: ...
+    @property
+    def allow_credentials(self) -> bool: ...
+    @property
+    def max_age_secs(self) -> int | None: ...
+    def allows(self, origin: str | None = None) -> bool: ...
+    def allow_origin(self, origin: str | None = None) -> str | None: ...
+    def response_headers(self, origin: str | None = None) -> list[tuple[str, str]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class BridgeOptions:
+    """The ``resource_metadata`` rewrite and the CORS policy of the bridge."""
+
+    def __new__(
+        cls, *, resource_metadata_url: str | None = None, cors: _Cors = None
+    ) -> Self: ...
+    @staticmethod
+    def from_json(json: str) -> BridgeOptions: ...
+    @property
+    def resource_metadata_url(self) -> str | None: ...
+    @property
+    def cors(self) -> CorsPolicy | None: ...
+    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class RelayedChallenge:
+    """The challenge of a 401/403 in structured form."""
+
+    @staticmethod
+    def from_values(status: int, www_authenticate: list[str]) -> RelayedChallenge | None: ...
+    @staticmethod
+    def from_headers(status: int, headers: _Headers) -> RelayedChallenge | None: ...
+    @staticmethod
+    def from_captured(captured: CapturedChallenge) -> RelayedChallenge | None: ...
+    @staticmethod
+    def from_error(error: BaseException) -> RelayedChallenge | None: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def scheme(self) -> str | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def error_description(self) -> str | None: ...
+    @property
+    def scope(self) -> str | None: ...
+    @property
+    def resource_metadata(self) -> str | None: ...
+    @property
+    def www_authenticate(self) -> list[str]: ...
+    def error_body(self) -> bytes: ...
+    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class DownstreamResponse:
+    """The status, headers and challenge to send downstream."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> list[tuple[str, str]]: ...
+    @property
+    def challenge(self) -> RelayedChallenge | None: ...
+    def header_values(self, name: str) -> list[str]: ...
+    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+def bridge_response(
+    status: int,
+    headers: _Headers,
+    origin: str | None = None,
+    options: _Options = None,
+    *,
+    resource_metadata_url: str | None = None,
+    cors: _Cors = None,
+) -> DownstreamResponse: ...
+def bridge_captured(
+    captured: CapturedChallenge,
+    origin: str | None = None,
+    options: _Options = None,
+    *,
+    resource_metadata_url: str | None = None,
+    cors: _Cors = None,
+) -> DownstreamResponse: ...
+def bridge_error(
+    error: BaseException,
+    origin: str | None = None,
+    options: _Options = None,
+    *,
+    resource_metadata_url: str | None = None,
+    cors: _Cors = None,
+) -> DownstreamResponse | None: ...
+def merge_expose_headers(existing: str | Iterable[str] | None = None) -> str: ...
+def merge_field_names(existing: str | Iterable[str] | None, add: list[str]) -> str: ...
+def preflight(request_headers: _Headers, cors: _Cors = None) -> DownstreamResponse: ...
+def upstream_request_headers(headers: _Headers) -> list[tuple[str, str]]: ...
+def rewrite_resource_metadata(value: str, url: str) -> str: ...
+def relay_protected_resource_metadata(body: bytes | str, resource: str | None = None) -> bytes: ...
+def fetch_protected_resource_metadata(
+    url: str, resource: str | None = None, *, timeout: float | None = None
+) -> bytes: ...
+def is_challenge_status(status: int) -> bool: ...
+def bridge_response_json(
+    status: int, headers_json: str, origin: str | None = None, options_json: str | None = None
+) -> str: ...
+def bridge_error_json(
+    error: BaseException, origin: str | None = None, options_json: str | None = None
+) -> str: ...
+def preflight_json(request_headers_json: str, cors_json: str | None = None) -> str: ...
+def upstream_request_headers_json(request_headers_json: str) -> str: ...
+def challenge_json(status: int, headers_json: str) -> str: ...
