@@ -1,8 +1,10 @@
 # The official MCP conformance suite's authorization scenarios, against each client built on
 # the library. `make conformance` installs both pinned harnesses (npm ci), builds the clients,
 # runs everything (conformance/run.py) and prints one closing line over all scenarios.
-CONFORMANCE_CLIENTS ?= rust
+CONFORMANCE_CLIENTS ?= rust c
 CONFORMANCE_CMD_rust = exec $(CURDIR)/target/debug/examples/conformance_client
+# examples/c/conformance_client.c, statically linked against the debug libmcpauth.a.
+CONFORMANCE_CMD_c = exec $(CURDIR)/target/c-examples/debug/conformance_client
 
 .PHONY: conformance conformance-deps conformance-clients
 TEST_TARGETS += conformance
@@ -13,6 +15,11 @@ conformance-deps:
 
 conformance-clients::
 	$(CARGO) build -q -p mcp-auth --example conformance_client
+
+conformance-clients::
+	$(CARGO) build -q -p mcp-auth-ffi
+	@$(MAKE) -s -C examples/c OUT=$(CURDIR)/target/c-examples/debug LIBDIR=$(CURDIR)/target/debug \
+		EXAMPLES=conformance_client
 
 conformance: conformance-deps conformance-clients
 	@status=0; \
