@@ -109,7 +109,10 @@ fn programs() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            make(&root().join("examples/c"), "quickstart demo probe");
+            make(
+                &root().join("examples/c"),
+                "quickstart demo probe conformance_client bridge",
+            );
             make(&root().join("ffi/tests/c"), "abi");
             let dir = out_dir();
             if mode() == Mode::Asan {
@@ -128,6 +131,11 @@ fn programs() -> PathBuf {
 /// Run one program (under valgrind in that mode) and return its output; checks the
 /// instrumentation's verdict.
 fn run(program: &str, args: &[&str]) -> Output {
+    run_env(program, args, &[])
+}
+
+/// [`run`] with extra environment variables.
+fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let bin = programs().join(program);
     let mut cmd;
     let mut vg_log = None;
@@ -163,6 +171,9 @@ fn run(program: &str, args: &[&str]) -> Output {
             .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
         }
         Mode::Plain => cmd = Command::new(&bin),
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
     }
     let out = cmd.args(args).output().expect("cannot run the program");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -424,6 +435,132 @@ fn probe_reports_an_unreachable_server() {
 #[test]
 fn probe_rejects_bad_usage() {
     assert_eq!(run("probe", &[]).status.code(), Some(2));
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn conformance_client_speaks_mcp_through_the_library() {
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let url = server.mcp_url();
+    // The suite appends the URL to its command: anything before it is ignored.
+    let out = run_env(
+        "conformance_client",
+        &["--ignored", &url],
+        &[("MCP_CONFORMANCE_SCENARIO", "auth/metadata-default")],
+    );
+    let (text, log) = (assert_ok(&out, "conformance_client"), stderr(&out));
+    assert_eq!(text.trim(), "conformance client: ok");
+    assert_in_order(
+        &log,
+        &[
+            "trace: {\"step\":\"mcp_request\"",
+            "\"step\":\"token_exchange\"",
+            "initialize -> 200",
+            "notifications/initialized -> 202",
+            "tools/list -> 200",
+            "tools/call -> 200",
+            "tools/call result: {\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"test\",\"type\":\"text\"}]}}",
+        ],
+    );
+    let initialize = &server.requests_to("/mcp")[1];
+    assert_eq!(initialize.header("mcp-method"), Some("initialize"));
+    assert_eq!(initialize.header("mcp-protocol-version"), Some("2025-11-25"));
+    assert!(
+        initialize
+            .header("accept")
+            .is_some_and(|a| a.contains("text/event-stream"))
+    );
+}
+
+#[test]
+fn conformance_client_maps_the_context_and_the_stateless_wire() {
+    // Pre-registered credentials from the context, the client-credentials grant from the
+    // scenario name, and the 2026-07-28 wire (no initialize; `_meta` in every request), with
+    // SSE answers.
+    let mut config = DemoConfig::topology("client-credentials-basic").unwrap();
+    config.sse = true;
+    let server = DemoServer::start(config).unwrap();
+    let context = server.context().unwrap().to_string();
+    let out = run_env(
+        "conformance_client",
+        &[&server.mcp_url()],
+        &[
+            ("MCP_CONFORMANCE_SCENARIO", "auth/client-credentials-basic"),
+            ("MCP_CONFORMANCE_CONTEXT", &context),
+            ("MCP_CONFORMANCE_PROTOCOL_VERSION", "2026-07-28"),
+        ],
+    );
+    let log = stderr(&out);
+    assert_ok(&out, &format!("conformance_client (stateless):\n{log}"));
+    assert!(!log.contains("initialize"), "{log}");
+    assert!(log.contains("tools/call result: {"), "{log}");
+    assert_eq!(server.grant_count("client_credentials"), 1);
+    let mcp = server.requests_to("/mcp");
+    let call = mcp.last().unwrap();
+    assert_eq!(call.header("mcp-method"), Some("tools/call"));
+    assert_eq!(call.header("mcp-protocol-version"), Some("2026-07-28"));
+    let body = call.json().unwrap();
+    assert_eq!(body["params"]["name"], "test-tool");
+    assert_eq!(
+        body["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"],
+        "2026-07-28"
+    );
+    assert!(body["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"].is_object());
+    // The secret never reaches the output.
+    let secret = server.context().unwrap()["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!log.contains(&secret) && !stdout(&out).contains(&secret));
+}
+
+#[test]
+fn conformance_client_fails_with_status_1() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = run("conformance_client", &[&format!("http://127.0.0.1:{port}/mcp")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("conformance client: initialize: TRANSPORT (200)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(run("conformance_client", &[]).status.code(), Some(2));
+}
+
+#[test]
+fn bridge_forwards_a_401_and_a_403() {
+    let server = DemoServer::start(DemoConfig::topology("scope-retry-limit").unwrap()).unwrap();
+    let text = assert_ok(&run("bridge", &[&server.mcp_url()]), "bridge");
+    assert_in_order(
+        &text,
+        &[
+            "1. 401",
+            "send                  UNAUTHORIZED (305), upstream status 401",
+            "downstream status     401",
+            "header                WWW-Authenticate: Bearer error=\"invalid_token\"",
+            "resource_metadata=\"https://gateway.example/.well-known/oauth-protected-resource/mcp\"",
+            "header                Access-Control-Expose-Headers: WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version",
+            "header                Access-Control-Allow-Origin: https://app.example",
+            "challenge error       invalid_token",
+            "2. 403",
+            "send                  UNAUTHORIZED (305), upstream status 403",
+            "downstream status     403",
+            "header                WWW-Authenticate: Bearer error=\"insufficient_scope\"",
+            "challenge error       insufficient_scope",
+            "challenge scope       mcp:admin",
+            "3. CORS preflight",
+            "downstream status     204",
+            "forward upstream      [[\"Authorization\",\"Bearer from-the-browser\"],[\"Mcp-Session-Id\",\"s1\"]]",
+            "relayed resource      https://gateway.example/mcp",
+            "bridge: ok",
+        ],
+    );
 }
 
 #[test]
