@@ -6,7 +6,9 @@
 //! `MCPAUTH_TEST_MODE` selects how the programs run:
 //! - unset: plainly (part of `cargo test`);
 //! - `valgrind`: under `valgrind --error-exitcode=1 --leak-check=full` (no leak, no error);
-//! - `asan`: compiled with `-fsanitize=address,undefined` (LeakSanitizer included).
+//! - `asan`: compiled with `-fsanitize=address,undefined` (LeakSanitizer included);
+//! - `tsan`: compiled with `-fsanitize=thread` (the C programs; `libmcpauth.a` is linked in
+//!   uninstrumented, its pthread calls intercepted).
 //!
 //! `make test-ffi` runs the last two. `MCPAUTH_LIB_DIR` names a directory holding
 //! `libmcpauth.a` (default: build it with cargo into this test's target directory).
@@ -22,14 +24,16 @@ enum Mode {
     Plain,
     Valgrind,
     Asan,
+    Tsan,
 }
 
 fn mode() -> Mode {
     match std::env::var("MCPAUTH_TEST_MODE").as_deref() {
         Ok("valgrind") => Mode::Valgrind,
         Ok("asan") => Mode::Asan,
+        Ok("tsan") => Mode::Tsan,
         Ok("") | Err(_) => Mode::Plain,
-        Ok(other) => panic!("unknown MCPAUTH_TEST_MODE {other:?} (valgrind, asan)"),
+        Ok(other) => panic!("unknown MCPAUTH_TEST_MODE {other:?} (valgrind, asan, tsan)"),
     }
 }
 
@@ -92,8 +96,14 @@ fn make(srcdir: &Path, programs: &str) {
         .arg(format!("LIBDIR={}", lib_dir().display()))
         .arg(format!("SRCDIR={}", srcdir.display()))
         .arg(format!("EXAMPLES={programs}"));
-    if mode() == Mode::Asan {
-        cmd.arg("SANITIZE=1");
+    match mode() {
+        Mode::Asan => {
+            cmd.arg("SANITIZE=1");
+        }
+        Mode::Tsan => {
+            cmd.arg("SANITIZE=thread");
+        }
+        _ => {}
     }
     let out = cmd.output().expect("cannot run make");
     assert!(
@@ -113,7 +123,7 @@ fn programs() -> PathBuf {
                 &root().join("examples/c"),
                 "quickstart demo probe conformance_client bridge",
             );
-            make(&root().join("ffi/tests/c"), "abi");
+            make(&root().join("ffi/tests/c"), "abi threads");
             let dir = out_dir();
             if mode() == Mode::Asan {
                 // Prove the sanitizer is really linked in.
@@ -132,6 +142,22 @@ fn programs() -> PathBuf {
 /// instrumentation's verdict.
 fn run(program: &str, args: &[&str]) -> Output {
     run_env(program, args, &[])
+}
+
+/// Run an instrumented program without judging the instrumentation's report.
+fn run_raw(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(programs().join(program));
+    cmd.env(
+        "TSAN_OPTIONS",
+        format!(
+            "halt_on_error=1:exitcode=66:suppressions={}",
+            root().join("ffi/tests/tsan.supp").display()
+        ),
+    );
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(args).output().expect("cannot run the program")
 }
 
 /// [`run`] with extra environment variables.
@@ -170,6 +196,16 @@ fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
             )
             .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
         }
+        Mode::Tsan => {
+            cmd = Command::new(&bin);
+            cmd.env(
+                "TSAN_OPTIONS",
+                format!(
+                    "halt_on_error=1:exitcode=66:suppressions={}",
+                    root().join("ffi/tests/tsan.supp").display()
+                ),
+            );
+        }
         Mode::Plain => cmd = Command::new(&bin),
     }
     for (k, v) in env {
@@ -197,6 +233,13 @@ fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
             "sanitizer report in {program} {args:?}:\n{stderr}"
         );
         assert_ne!(out.status.code(), Some(86), "ASan failure:\n{stderr}");
+    }
+    if mode() == Mode::Tsan {
+        assert!(
+            !stderr.contains("WARNING: ThreadSanitizer"),
+            "ThreadSanitizer report in {program} {args:?}:\n{stderr}"
+        );
+        assert_ne!(out.status.code(), Some(66), "TSan failure:\n{stderr}");
     }
     out
 }
@@ -561,6 +604,75 @@ fn bridge_forwards_a_401_and_a_403() {
             "bridge: ok",
         ],
     );
+}
+
+/// Many threads share one client through the C ABI, from an expired token in the host's
+/// storage: exactly one refresh at the token endpoint, and every request carries the new token.
+#[test]
+fn threads_share_one_client_and_refresh_once() {
+    use mcp_auth_demo_server::{AuthMethod, PreregisteredClient};
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    server.register_client(PreregisteredClient::new(
+        "threads-client",
+        Some("threads-secret-0123456789"),
+        AuthMethod::ClientSecretBasic,
+    ));
+    let (access, refresh) = server.issue_token_pair("threads-client", "mcp:read mcp:write");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let tokens = serde_json::json!({
+        "access_token": access, "token_type": "Bearer", "expires_in": 3600,
+        "refresh_token": refresh, "scope": "mcp:read mcp:write", "expires_at": now - 60,
+    });
+    let client_info = serde_json::json!({
+        "client_id": "threads-client", "client_secret": "threads-secret-0123456789",
+        "token_endpoint_auth_method": "client_secret_basic",
+        "redirect_uris": ["http://localhost:3000/callback"], "issuer": server.issuer(),
+    });
+    let threads = if mode() == Mode::Valgrind { "8" } else { "32" };
+    let out = run_env(
+        "threads",
+        &[&server.mcp_url(), threads],
+        &[
+            ("MCPAUTH_TEST_TOKENS", &tokens.to_string()),
+            ("MCPAUTH_TEST_CLIENT_INFO", &client_info.to_string()),
+            ("MCPAUTH_TEST_ISSUER", &server.issuer()),
+        ],
+    );
+    let text = assert_ok(&out, "threads");
+    assert!(text.contains("threads: ok"), "{text}");
+    assert_eq!(server.grant_count("refresh_token"), 1, "{text}");
+    assert_eq!(server.count("/token"), 1);
+    assert_eq!(server.count("/register") + server.count("/authorize"), 0);
+    // Every MCP request carried the refreshed token: none the expired one, none without.
+    let mcp = server.requests_to("/mcp");
+    assert_eq!(mcp.len(), threads.parse::<usize>().unwrap(), "no request was retried");
+    let first = mcp[0].header("authorization").unwrap().to_owned();
+    assert_ne!(first, format!("Bearer {access}"));
+    assert!(mcp.iter().all(|r| r.header("authorization") == Some(first.as_str())));
+
+    if mode() == Mode::Tsan {
+        // The suppressions (ffi/tests/tsan.supp) hide no race in C code: a deliberate one in
+        // the trace callback is reported.
+        server.reset_counters();
+        let out = run_raw(
+            "threads",
+            &[&server.mcp_url(), "8"],
+            &[
+                ("MCPAUTH_TEST_TOKENS", &tokens.to_string()),
+                ("MCPAUTH_TEST_CLIENT_INFO", &client_info.to_string()),
+                ("MCPAUTH_TEST_ISSUER", &server.issuer()),
+                ("MCPAUTH_TEST_RACE", "1"),
+            ],
+        );
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            log.contains("WARNING: ThreadSanitizer: data race") && log.contains("on_trace"),
+            "the deliberate race was not reported:\n{log}"
+        );
+    }
 }
 
 #[test]
