@@ -923,7 +923,11 @@ fn bridge(r: &Runner, server: &DemoServer) {
     case!(mcpauth_bridge_response(h, g, j, o); mcpauth_bridge_response(401, h.get(), g.get(), j.get(), o.get()));
     // With and without a challenge in the last error: the case runs after a failure that
     // carries none; the client tests cover the one that does.
-    let (g, j, o) = (opt("https://app.example"), opt(BRIDGE_OPTIONS), OutStr::new());
+    let (g, j, o) = (
+        opt("https://app.example"),
+        opt(BRIDGE_OPTIONS),
+        OutStr::new(),
+    );
     case!(mcpauth_bridge_last_error(g, j, o); mcpauth_bridge_last_error(g.get(), j.get(), o.get()));
     let (h, o) = (req(UPSTREAM_HEADERS), OutStr::new());
     case!(mcpauth_bridge_challenge(h, o); mcpauth_bridge_challenge(403, h.get(), o.get()));
@@ -953,7 +957,11 @@ fn bridge(r: &Runner, server: &DemoServer) {
     );
     case!(mcpauth_bridge_relay_protected_resource_metadata(b, rs, o); mcpauth_bridge_relay_protected_resource_metadata(b.ptr(), b.len(), rs.get(), o.get()));
     let prm_url = server.prm_url().unwrap();
-    let (u, rs, o) = (req(&prm_url), opt("https://proxy.example/mcp"), OutStr::new());
+    let (u, rs, o) = (
+        req(&prm_url),
+        opt("https://proxy.example/mcp"),
+        OutStr::new(),
+    );
     case!(mcpauth_bridge_fetch_protected_resource_metadata(u, rs, o); mcpauth_bridge_fetch_protected_resource_metadata(u.get(), rs.get(), 5000, o.get()));
 }
 

@@ -510,7 +510,10 @@ fn conformance_client_speaks_mcp_through_the_library() {
     );
     let initialize = &server.requests_to("/mcp")[1];
     assert_eq!(initialize.header("mcp-method"), Some("initialize"));
-    assert_eq!(initialize.header("mcp-protocol-version"), Some("2025-11-25"));
+    assert_eq!(
+        initialize.header("mcp-protocol-version"),
+        Some("2025-11-25")
+    );
     assert!(
         initialize
             .header("accept")
@@ -566,7 +569,10 @@ fn conformance_client_fails_with_status_1() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let out = run("conformance_client", &[&format!("http://127.0.0.1:{port}/mcp")]);
+    let out = run(
+        "conformance_client",
+        &[&format!("http://127.0.0.1:{port}/mcp")],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("conformance client: initialize: TRANSPORT (200)"),
@@ -648,10 +654,17 @@ fn threads_share_one_client_and_refresh_once() {
     assert_eq!(server.count("/register") + server.count("/authorize"), 0);
     // Every MCP request carried the refreshed token: none the expired one, none without.
     let mcp = server.requests_to("/mcp");
-    assert_eq!(mcp.len(), threads.parse::<usize>().unwrap(), "no request was retried");
+    assert_eq!(
+        mcp.len(),
+        threads.parse::<usize>().unwrap(),
+        "no request was retried"
+    );
     let first = mcp[0].header("authorization").unwrap().to_owned();
     assert_ne!(first, format!("Bearer {access}"));
-    assert!(mcp.iter().all(|r| r.header("authorization") == Some(first.as_str())));
+    assert!(
+        mcp.iter()
+            .all(|r| r.header("authorization") == Some(first.as_str()))
+    );
 
     if mode() == Mode::Tsan {
         // The suppressions (ffi/tests/tsan.supp) hide no race in C code: a deliberate one in

@@ -179,7 +179,12 @@ fn client(server: &DemoServer, h: &Host, extra: &Value) -> Client {
         mcpauth_client_config_set_trace(config, Some(trace), ud);
         let s = mcpauth_client_new(config, &mut c);
         mcpauth_client_config_free(config);
-        assert_eq!(s, mcpauth_status::Ok, "{:?}", cstr(mcpauth_last_error_message()));
+        assert_eq!(
+            s,
+            mcpauth_status::Ok,
+            "{:?}",
+            cstr(mcpauth_last_error_message())
+        );
     }
     Client(c)
 }
@@ -197,7 +202,10 @@ fn observe(h: &Host, label: &str, s: mcpauth_status) -> mcpauth_status {
             "oauth_error_description",
             cstr(mcpauth_last_error_oauth_error_description()),
         ),
-        ("oauth_error_uri", cstr(mcpauth_last_error_oauth_error_uri())),
+        (
+            "oauth_error_uri",
+            cstr(mcpauth_last_error_oauth_error_uri()),
+        ),
         ("check", cstr(mcpauth_last_error_check())),
         ("challenge_json", cstr(mcpauth_last_error_challenge_json())),
         ("json", cstr(mcpauth_last_error_json())),
