@@ -851,9 +851,11 @@ fn hosts_that_send_themselves_use_current_token_and_authorize_after() {
 #[test]
 fn json_message_reads_json_and_sse_bodies() {
     for sse in [false, true] {
-        let mut config = DemoConfig::default();
-        config.sse = sse;
-        let server = DemoServer::start(config).unwrap();
+        let server = DemoServer::start(DemoConfig {
+            sse,
+            ..DemoConfig::default()
+        })
+        .unwrap();
         let client = build(&options(&server), None, (false, false, false)).unwrap();
         let r = call(&client, "tools/call", ECHO).unwrap();
         assert_eq!(
