@@ -630,6 +630,75 @@ mcpauth_status mcpauth_client_discover(const mcpauth_client *client,
 mcpauth_status mcpauth_client_access_token(const mcpauth_client *client, char **out_token);
 
 /**
+ * The access token a host should attach to a request it sends itself (hosts that run their
+ * own HTTP stack: an `Authorization: Bearer` hook, a proxy): loaded from storage and refreshed
+ * when it is due (one refresh serves every thread), never a new authorization. NULL when no
+ * usable token is held: send without one, and hand the 401 to
+ * `mcpauth_client_authorize_after`.
+ *
+ * A DPoP-bound token (RFC 9449) also needs a proof per request, which this function does not
+ * make: hosts of servers that bind tokens should let the library send
+ * (`mcpauth_client_send`).
+ *
+ * - `client`: the client.
+ * - `out_token`: on success, the access token, a secret (free with `mcpauth_string_free`,
+ *   which zeroizes it), or NULL when no usable token is held.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, and those of a refresh:
+ * `MCPAUTH_STATUS_TRANSPORT`, `MCPAUTH_STATUS_TIMEOUT`, `MCPAUTH_STATUS_RESPONSE_TOO_LARGE`,
+ * `MCPAUTH_STATUS_INVALID_RESPONSE`, `MCPAUTH_STATUS_DISCOVERY`, `MCPAUTH_STATUS_TOKEN`,
+ * `MCPAUTH_STATUS_SECURITY_CHECK`, `MCPAUTH_STATUS_INSECURE_URL`,
+ * `MCPAUTH_STATUS_UNSUPPORTED`, `MCPAUTH_STATUS_STORAGE`, `MCPAUTH_STATUS_INTERNAL`.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_client_current_token(const mcpauth_client *client, char **out_token);
+
+/**
+ * What `mcpauth_client_send` does when the server refuses a request, for hosts that send
+ * requests themselves: given the refused response's status (401 or 403), its
+ * `WWW-Authenticate` values and the token it refused, refresh or run the authorization flow
+ * (on a 403 `insufficient_scope`, step up to the union of the granted and the challenged
+ * scopes, SEP-2350), and return the token to retry with. One acquisition serves every thread:
+ * when another thread already replaced `rejected_token`, the newer token is returned without a
+ * new authorization. The host bounds its own retries.
+ *
+ * - `client`: the client.
+ * - `status`: the status of the refused response: 401 or 403 (anything else is
+ *   `MCPAUTH_STATUS_INVALID_ARGUMENT`).
+ * - `www_authenticate_json`: every `WWW-Authenticate` field value of that response, as a JSON
+ *   array of strings, e.g. `["Bearer error=\"invalid_token\", resource_metadata=\"…\""]`; may
+ *   be NULL (no challenge).
+ * - `rejected_token`: the access token the server refused (from
+ *   `mcpauth_client_current_token`), or NULL when the request carried none.
+ * - `out_token`: on success, the token to retry with, a secret (free with
+ *   `mcpauth_string_free`), or NULL when there is nothing to retry: a 403 that is not an
+ *   `insufficient_scope` challenge is final.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+ * `MCPAUTH_STATUS_INVALID_ARGUMENT`, and any flow status: `MCPAUTH_STATUS_TRANSPORT`,
+ * `MCPAUTH_STATUS_TIMEOUT`, `MCPAUTH_STATUS_RESPONSE_TOO_LARGE`,
+ * `MCPAUTH_STATUS_INVALID_RESPONSE`, `MCPAUTH_STATUS_DISCOVERY`,
+ * `MCPAUTH_STATUS_REGISTRATION`, `MCPAUTH_STATUS_AUTHORIZATION`, `MCPAUTH_STATUS_TOKEN`,
+ * `MCPAUTH_STATUS_UNAUTHORIZED`, `MCPAUTH_STATUS_SECURITY_CHECK`,
+ * `MCPAUTH_STATUS_INSECURE_URL`, `MCPAUTH_STATUS_UNSUPPORTED`, `MCPAUTH_STATUS_STORAGE`,
+ * `MCPAUTH_STATUS_INTERNAL`.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_client_authorize_after(const mcpauth_client *client,
+                                              uint16_t status,
+                                              const char *www_authenticate_json,
+                                              const char *rejected_token,
+                                              char **out_token);
+
+/**
  * The scope granted with the current token (space-delimited), without any network request.
  *
  * - `client`: the client.
@@ -803,6 +872,49 @@ mcpauth_status mcpauth_response_challenge_json(const mcpauth_response *response,
  * Every pointer is NULL or valid as described above.
  */
 mcpauth_status mcpauth_response_authorizations(const mcpauth_response *response, uint32_t *out);
+
+/**
+ * The JSON-RPC message in the body of the final response, as compact JSON: the body itself
+ * when it is JSON, or the first `data:` event that holds JSON when the response is
+ * `text/event-stream` (MCP Streamable HTTP answers a POST either way).
+ *
+ * - `response`: the response.
+ * - `out_json`: on success, a new string (free with `mcpauth_string_free`), or NULL when the
+ *   body holds no JSON message.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INTERNAL`.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_response_json_message(const mcpauth_response *response, char **out_json);
+
+/**
+ * What a proxy sends downstream for this response (`mcpauth_bridge_response` applied to its
+ * status and headers): every `WWW-Authenticate` value verbatim, hop-by-hop fields dropped,
+ * `Access-Control-Expose-Headers` merged with `WWW-Authenticate, Mcp-Session-Id,
+ * MCP-Protocol-Version`, and for a 401/403 the challenge. See `mcpauth_bridge_response` for
+ * the options and the JSON result.
+ *
+ * - `response`: the response.
+ * - `origin`: the downstream request's `Origin` header; may be NULL.
+ * - `options_json`: bridge options (see `mcpauth_bridge_response`); may be NULL.
+ * - `out_json`: on success, a new string (free with `mcpauth_string_free`).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+ * `MCPAUTH_STATUS_INVALID_ARGUMENT` (invalid options).
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_response_bridge(const mcpauth_response *response,
+                                       const char *origin,
+                                       const char *options_json,
+                                       char **out_json);
 
 /**
  * The message of the last failure on the calling thread, or NULL if the last fallible call
@@ -1633,6 +1745,252 @@ mcpauth_status mcpauth_parse_token(const char *json, char **out_json);
  * Every pointer is NULL or valid as described above.
  */
 mcpauth_status mcpauth_json_get(const char *json, const char *pointer, char **out);
+
+/**
+ * The downstream response for an upstream response with this status and these headers: what
+ * a proxy sends to its client.
+ *
+ * - The status is unchanged.
+ * - Every upstream header is copied in order, names as sent, except hop-by-hop fields and
+ *   those named in `Connection` (RFC 9110 §7.6.1), `Trailer`, `Content-Length` (the proxy
+ *   frames the body it sends), `Proxy-Authenticate`, `Proxy-Authentication-Info`, and pairs
+ *   that are not valid on the wire (a name that is not a token, a value with CR, LF, NUL or
+ *   another control character): the result can be written out as is, without response
+ *   splitting.
+ * - Every `WWW-Authenticate` value is copied verbatim, one pair per upstream field line; with
+ *   the option `resource_metadata_url`, only the `resource_metadata` values are replaced.
+ * - One `Access-Control-Expose-Headers` header replaces the upstream's: its names merged with
+ *   `WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version` (on every status).
+ * - With the option `cors`, the upstream's `Access-Control-Allow-*` and
+ *   `Access-Control-Max-Age` are replaced by the policy's for `origin`, and `Vary` gets
+ *   `Origin` when the origin is echoed.
+ *
+ * Options (`options_json`, every member optional; NULL, `""` or `null` for the default, which
+ * copies everything and merges the expose list):
+ * `{"resource_metadata_url":"https://proxy.example/.well-known/oauth-protected-resource/mcp","cors":{"allowed_origins":["https://app.example"],"allow_credentials":false,"max_age_secs":600}}`.
+ *
+ * Result:
+ * `{"status":401,"headers":[["WWW-Authenticate","Bearer …"],["Access-Control-Expose-Headers","WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version"]],"challenge":{"status":401,"scheme":"Bearer","error":"invalid_token","error_description":null,"scope":"…","resource_metadata":"…","www_authenticate":["Bearer …"]}}`
+ * (`challenge` is null unless the status is 401 or 403).
+ *
+ * - `status`: the upstream status.
+ * - `headers_json`: the upstream headers, `[["name","value"],…]`.
+ * - `origin`: the downstream request's `Origin` header; may be NULL.
+ * - `options_json`: the options; may be NULL.
+ * - `out_json`: on success, a new string (free with `mcpauth_string_free`).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+ * `MCPAUTH_STATUS_INVALID_ARGUMENT` (malformed header JSON, invalid options).
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_bridge_response(uint16_t status,
+                                       const char *headers_json,
+                                       const char *origin,
+                                       const char *options_json,
+                                       char **out_json);
+
+/**
+ * The downstream response for the calling thread's last error, when the server still refused
+ * after the allowed authorizations (`MCPAUTH_STATUS_UNAUTHORIZED` from `mcpauth_client_send`,
+ * `mcpauth_client_post_json`, `mcpauth_client_authorize_after`…): its 401/403 status, every
+ * `WWW-Authenticate` value it carried, the merged `Access-Control-Expose-Headers` and the
+ * CORS headers of the options, with the structured challenge. Same JSON as
+ * `mcpauth_bridge_response`. The body is the proxy's choice, e.g.
+ * `{"error":"invalid_token"}` with `Content-Type: application/json`.
+ *
+ * Call it right after the failed call, on the same thread: it reads the last error as it is
+ * on entry, and then, like every status-returning function, clears it.
+ *
+ * - `origin`: the downstream request's `Origin` header; may be NULL.
+ * - `options_json`: the options (see `mcpauth_bridge_response`); may be NULL.
+ * - `out_json`: on success, a new string (free with `mcpauth_string_free`), or NULL when the
+ *   last error carries no challenge (no error, or another kind of failure: a proxy answers
+ *   those as it sees fit, typically 502).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+ * `MCPAUTH_STATUS_INVALID_ARGUMENT` (invalid options).
+ *
+ * Thread-safe (the last error is per thread).
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_bridge_last_error(const char *origin,
+                                         const char *options_json,
+                                         char **out_json);
+
+/**
+ * The structured challenge of a 401/403 response given its headers, for hosts that relay it
+ * over a channel that is not HTTP (a WebSocket, a postMessage bridge, an IPC pipe). The fields
+ * come from the first `Bearer` challenge, else the first challenge of any scheme:
+ *
+ * `{"status":403,"scheme":"Bearer","error":"insufficient_scope","error_description":null,"scope":"mcp:write","resource_metadata":"https://…","www_authenticate":["Bearer …"]}`
+ *
+ * - `status`: the response status.
+ * - `headers_json`: the response headers, `[["name","value"],…]` (only `WWW-Authenticate` is
+ *   read, names compared case-insensitively).
+ * - `out_json`: on success, a new string (free with `mcpauth_string_free`), or NULL unless
+ *   `status` is 401 or 403.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+ * `MCPAUTH_STATUS_INVALID_ARGUMENT` (malformed header JSON).
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_bridge_challenge(uint16_t status,
+                                        const char *headers_json,
+                                        char **out_json);
+
+/**
+ * Merge an `Access-Control-Expose-Headers` value with `WWW-Authenticate, Mcp-Session-Id,
+ * MCP-Protocol-Version`: the existing names first, in order and as spelled, then the missing
+ * ones; names compare case-insensitively and appear once; empty elements and elements that
+ * are not tokens are dropped (a browser ignores the whole header when one does not parse); a
+ * `*` is kept.
+ *
+ * - `existing`: the existing value (several header lines joined with `", "`); may be NULL.
+ * - `out`: on success, a new string (free with `mcpauth_string_free`), e.g.
+ *   `"X-Request-Id, WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version"`.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT` (`out`),
+ * `MCPAUTH_STATUS_INVALID_UTF8`.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_bridge_merge_expose_headers(const char *existing, char **out);
+
+/**
+ * The answer to a CORS preflight (`OPTIONS` with `Origin` and
+ * `Access-Control-Request-Method`) for the MCP endpoint, given the request's headers. An
+ * allowed origin gets `204` with `Access-Control-Allow-Origin`, `-Methods` (`GET, POST,
+ * DELETE, OPTIONS`), `-Headers` (`Authorization, Content-Type, Mcp-Session-Id,
+ * MCP-Protocol-Version, Last-Event-ID`) and `-Max-Age`; an origin the policy does not list
+ * gets `403` without CORS headers; a request without `Origin` gets `204` with `Allow`. Same
+ * JSON as `mcpauth_bridge_response` (`challenge` is null).
+ *
+ * - `request_headers_json`: the preflight's headers, `[["name","value"],…]`.
+ * - `cors_json`: the policy, `{"allowed_origins":["https://app.example"],"allow_credentials":false,"max_age_secs":600}`
+ *   (every member optional); NULL, `""` or `null` for the default (any origin, no
+ *   credentials, 600 s).
+ * - `out_json`: on success, a new string (free with `mcpauth_string_free`).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+ * `MCPAUTH_STATUS_INVALID_ARGUMENT` (malformed JSON).
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_bridge_preflight(const char *request_headers_json,
+                                        const char *cors_json,
+                                        char **out_json);
+
+/**
+ * The request headers a proxy forwards upstream for a downstream request: every valid pair in
+ * order (`Authorization`, `Content-Type`, `Accept`, `Mcp-Session-Id`, `MCP-Protocol-Version`,
+ * `Last-Event-ID` pass unchanged), minus hop-by-hop fields and those named in `Connection`,
+ * `Host`, `Content-Length`, `Proxy-Authorization`, `Origin` and `Access-Control-Request-*`.
+ *
+ * - `request_headers_json`: the downstream request's headers, `[["name","value"],…]`.
+ * - `out_json`: on success, a new string (free with `mcpauth_string_free`): the headers to
+ *   send, in the same form. It may hold the bearer token: `mcpauth_string_free` zeroizes it.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+ * `MCPAUTH_STATUS_INVALID_ARGUMENT` (malformed header JSON).
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_bridge_upstream_request_headers(const char *request_headers_json,
+                                                       char **out_json);
+
+/**
+ * Replace the value of every well-formed `resource_metadata` parameter (RFC 9728 §5.1) of one
+ * `WWW-Authenticate` value with `url`, as a quoted string, leaving every other byte as it was
+ * (for a proxy that serves the metadata itself; see
+ * `mcpauth_bridge_relay_protected_resource_metadata`).
+ *
+ * - `www_authenticate`: one `WWW-Authenticate` field value.
+ * - `url`: the new URL: an absolute http(s) URL of visible ASCII characters.
+ * - `out`: on success, a new string (free with `mcpauth_string_free`).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+ * `MCPAUTH_STATUS_INVALID_ARGUMENT` (`url` is not such a URL).
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_bridge_rewrite_resource_metadata(const char *www_authenticate,
+                                                        const char *url,
+                                                        char **out);
+
+/**
+ * The body a proxy serves at its own `resource_metadata` URL, from the upstream's protected
+ * resource metadata document (RFC 9728): validated, then written back as compact JSON with
+ * every member kept; with `resource`, the `resource` member is replaced (only when the upstream
+ * accepts tokens issued for that resource: RFC 9728 §3.3 makes clients reject metadata whose
+ * `resource` is not the URL they called).
+ *
+ * - `body`, `body_len`: the upstream document; `body` may be NULL when `body_len` is 0.
+ * - `resource`: the replacement `resource`, an absolute URL; may be NULL (kept).
+ * - `out_json`: on success, a new string (free with `mcpauth_string_free`).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+ * `MCPAUTH_STATUS_INVALID_RESPONSE` (the body is not valid metadata),
+ * `MCPAUTH_STATUS_INVALID_ARGUMENT` (`resource` is not an absolute URL),
+ * `MCPAUTH_STATUS_INTERNAL`.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_bridge_relay_protected_resource_metadata(const uint8_t *body,
+                                                                size_t body_len,
+                                                                const char *resource,
+                                                                char **out_json);
+
+/**
+ * Fetch the upstream's protected resource metadata at `url` (a `GET` with
+ * `Accept: application/json`, no redirect followed) and return the body to relay, as
+ * `mcpauth_bridge_relay_protected_resource_metadata` does. `url` must be `https` or a loopback
+ * `http` URL. Blocks until done.
+ *
+ * - `url`: the upstream's metadata URL.
+ * - `resource`: the replacement `resource`; may be NULL (kept).
+ * - `timeout_ms`: the request timeout in milliseconds; 0 for the library's default (30 s).
+ * - `out_json`: on success, a new string (free with `mcpauth_string_free`).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+ * `MCPAUTH_STATUS_INVALID_ARGUMENT`, `MCPAUTH_STATUS_INSECURE_URL`,
+ * `MCPAUTH_STATUS_TRANSPORT`, `MCPAUTH_STATUS_TIMEOUT`, `MCPAUTH_STATUS_RESPONSE_TOO_LARGE`,
+ * `MCPAUTH_STATUS_INVALID_RESPONSE` (not 200, or not valid metadata; the status is in
+ * `mcpauth_last_error_http_status`), `MCPAUTH_STATUS_INTERNAL`.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_bridge_fetch_protected_resource_metadata(const char *url,
+                                                                const char *resource,
+                                                                uint32_t timeout_ms,
+                                                                char **out_json);
 
 #ifdef __cplusplus
 }  // extern "C"

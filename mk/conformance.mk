@@ -2,11 +2,14 @@
 # the library. `make conformance` installs both pinned harnesses (npm ci), builds the clients,
 # runs everything (conformance/run.py) and prints one closing line over all scenarios.
 # A client is a name in CONFORMANCE_CLIENTS, its command CONFORMANCE_CMD_<name> (the suite
-# appends the server URL), and a `conformance-clients::` rule that builds it.
-CONFORMANCE_CLIENTS ?= rust python
+# appends the server URL), and a `conformance-clients::` rule that builds it. The issue's two
+# clients are c (the C ABI) and python (the package); rust is the core's own example.
+CONFORMANCE_CLIENTS ?= c python rust
 CONFORMANCE_CMD_rust = exec $(CURDIR)/target/debug/examples/conformance_client
 # The venv of mk/python.mk, with the package built into it by python-develop.
 CONFORMANCE_CMD_python = exec $(PY_BIN)/python $(CURDIR)/examples/python/conformance_client.py
+# examples/c/conformance_client.c, statically linked against the debug libmcpauth.a.
+CONFORMANCE_CMD_c = exec $(CURDIR)/target/c-examples/debug/conformance_client
 
 .PHONY: conformance conformance-deps conformance-clients
 TEST_TARGETS += conformance
@@ -19,6 +22,11 @@ conformance-clients::
 	$(CARGO) build -q -p mcp-auth --example conformance_client
 
 conformance-clients:: python-develop
+
+conformance-clients::
+	$(CARGO) build -q -p mcp-auth-ffi
+	@$(MAKE) -s -C examples/c OUT=$(CURDIR)/target/c-examples/debug LIBDIR=$(CURDIR)/target/debug \
+		EXAMPLES=conformance_client
 
 conformance: conformance-deps conformance-clients
 	@status=0; \

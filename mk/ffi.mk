@@ -3,7 +3,7 @@
 #   make demo             the whole flow from C (examples/c/demo.c) on the loopback demo server
 #   make header           regenerate include/mcpauth.h (cbindgen, pinned) after changing ffi/src
 #   make install PREFIX=… libmcpauth.{a,so}, mcpauth.h and mcpauth.pc (release build)
-#   make test-ffi         valgrind + ASan/UBSan runs of the C programs, Python ctypes, Node
+#   make test-ffi         valgrind, ASan/UBSan and TSan runs of the C programs, Python ctypes, Node
 #                         (koffi) and an install + pkg-config build (part of `make test`; the
 #                         plain C runs, the bad-input and header tests are in `cargo test`)
 
@@ -21,7 +21,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
 .PHONY: ffi-build ffi-examples demo-c header install test-ffi test-ffi-valgrind test-ffi-asan \
-	test-ffi-python test-ffi-node test-ffi-install
+	test-ffi-tsan test-ffi-python test-ffi-node test-ffi-install
 
 TEST_TARGETS += test-ffi
 
@@ -49,7 +49,7 @@ install: ffi-build
 		-e 's|@VERSION@|$(FFI_VERSION)|' ffi/mcpauth.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/mcpauth.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/mcpauth.pc
 
-test-ffi: test-ffi-valgrind test-ffi-asan test-ffi-python test-ffi-node test-ffi-install
+test-ffi: test-ffi-valgrind test-ffi-asan test-ffi-tsan test-ffi-python test-ffi-node test-ffi-install
 
 test-ffi-valgrind: ffi-build
 	@command -v valgrind >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq valgrind; }
@@ -57,6 +57,11 @@ test-ffi-valgrind: ffi-build
 
 test-ffi-asan: ffi-build
 	MCPAUTH_TEST_MODE=asan MCPAUTH_LIB_DIR=$(FFI_DIR) $(CARGO) test -p mcp-auth-ffi --test c_examples
+
+# The C programs built with -fsanitize=thread (libmcpauth.a itself is not instrumented: that
+# needs a nightly toolchain with rust-src); ffi/tests/tsan.supp says what is suppressed and why.
+test-ffi-tsan: ffi-build
+	MCPAUTH_TEST_MODE=tsan MCPAUTH_LIB_DIR=$(FFI_DIR) $(CARGO) test -p mcp-auth-ffi --test c_examples
 
 test-ffi-python: ffi-build
 	MCPAUTH_LIB=$(FFI_DIR)/libmcpauth.so $(WITH_DEMO_SERVER) python3 examples/python-ctypes/demo.py {url}

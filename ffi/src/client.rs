@@ -8,6 +8,7 @@ use mcp_auth::authorization::CallbackRedirect;
 use mcp_auth::client::Response;
 use mcp_auth::metadata::{OAuthClientInformationFull, OAuthToken};
 use mcp_auth::options::RedirectOptions;
+use mcp_auth::secret::AccessToken;
 use mcp_auth::storage::TokenStorage;
 use mcp_auth::trace::{TraceEvent, TraceObserver};
 use mcp_auth::{Client, ClientOptions, Error};
@@ -941,6 +942,109 @@ pub unsafe extern "C" fn mcpauth_client_access_token(
     })
 }
 
+/// The access token a host should attach to a request it sends itself (hosts that run their
+/// own HTTP stack: an `Authorization: Bearer` hook, a proxy): loaded from storage and refreshed
+/// when it is due (one refresh serves every thread), never a new authorization. NULL when no
+/// usable token is held: send without one, and hand the 401 to
+/// `mcpauth_client_authorize_after`.
+///
+/// A DPoP-bound token (RFC 9449) also needs a proof per request, which this function does not
+/// make: hosts of servers that bind tokens should let the library send
+/// (`mcpauth_client_send`).
+///
+/// - `client`: the client.
+/// - `out_token`: on success, the access token, a secret (free with `mcpauth_string_free`,
+///   which zeroizes it), or NULL when no usable token is held.
+///
+/// Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, and those of a refresh:
+/// `MCPAUTH_STATUS_TRANSPORT`, `MCPAUTH_STATUS_TIMEOUT`, `MCPAUTH_STATUS_RESPONSE_TOO_LARGE`,
+/// `MCPAUTH_STATUS_INVALID_RESPONSE`, `MCPAUTH_STATUS_DISCOVERY`, `MCPAUTH_STATUS_TOKEN`,
+/// `MCPAUTH_STATUS_SECURITY_CHECK`, `MCPAUTH_STATUS_INSECURE_URL`,
+/// `MCPAUTH_STATUS_UNSUPPORTED`, `MCPAUTH_STATUS_STORAGE`, `MCPAUTH_STATUS_INTERNAL`.
+///
+/// Thread-safe.
+///
+/// # Safety
+/// Every pointer is NULL or valid as described above.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mcpauth_client_current_token(
+    client: *const mcpauth_client,
+    out_token: *mut *mut c_char,
+) -> mcpauth_status {
+    ffi_boundary(|| {
+        // SAFETY: the caller's contract (# Safety).
+        let (c, out) = unsafe { (handle(client, "client")?, Out::new(out_token, "out_token")?) };
+        let token = c.client.current_token()?;
+        out.write_opt_str(token.as_ref().map(|t| t.secret()))
+    })
+}
+
+/// What `mcpauth_client_send` does when the server refuses a request, for hosts that send
+/// requests themselves: given the refused response's status (401 or 403), its
+/// `WWW-Authenticate` values and the token it refused, refresh or run the authorization flow
+/// (on a 403 `insufficient_scope`, step up to the union of the granted and the challenged
+/// scopes, SEP-2350), and return the token to retry with. One acquisition serves every thread:
+/// when another thread already replaced `rejected_token`, the newer token is returned without a
+/// new authorization. The host bounds its own retries.
+///
+/// - `client`: the client.
+/// - `status`: the status of the refused response: 401 or 403 (anything else is
+///   `MCPAUTH_STATUS_INVALID_ARGUMENT`).
+/// - `www_authenticate_json`: every `WWW-Authenticate` field value of that response, as a JSON
+///   array of strings, e.g. `["Bearer error=\"invalid_token\", resource_metadata=\"…\""]`; may
+///   be NULL (no challenge).
+/// - `rejected_token`: the access token the server refused (from
+///   `mcpauth_client_current_token`), or NULL when the request carried none.
+/// - `out_token`: on success, the token to retry with, a secret (free with
+///   `mcpauth_string_free`), or NULL when there is nothing to retry: a 403 that is not an
+///   `insufficient_scope` challenge is final.
+///
+/// Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+/// `MCPAUTH_STATUS_INVALID_ARGUMENT`, and any flow status: `MCPAUTH_STATUS_TRANSPORT`,
+/// `MCPAUTH_STATUS_TIMEOUT`, `MCPAUTH_STATUS_RESPONSE_TOO_LARGE`,
+/// `MCPAUTH_STATUS_INVALID_RESPONSE`, `MCPAUTH_STATUS_DISCOVERY`,
+/// `MCPAUTH_STATUS_REGISTRATION`, `MCPAUTH_STATUS_AUTHORIZATION`, `MCPAUTH_STATUS_TOKEN`,
+/// `MCPAUTH_STATUS_UNAUTHORIZED`, `MCPAUTH_STATUS_SECURITY_CHECK`,
+/// `MCPAUTH_STATUS_INSECURE_URL`, `MCPAUTH_STATUS_UNSUPPORTED`, `MCPAUTH_STATUS_STORAGE`,
+/// `MCPAUTH_STATUS_INTERNAL`.
+///
+/// Thread-safe.
+///
+/// # Safety
+/// Every pointer is NULL or valid as described above.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mcpauth_client_authorize_after(
+    client: *const mcpauth_client,
+    status: u16,
+    www_authenticate_json: *const c_char,
+    rejected_token: *const c_char,
+    out_token: *mut *mut c_char,
+) -> mcpauth_status {
+    ffi_boundary(|| {
+        // SAFETY: the caller's contract (# Safety).
+        let (c, www, rejected, out) = unsafe {
+            (
+                handle(client, "client")?,
+                opt_str(www_authenticate_json, "www_authenticate_json")?,
+                opt_str(rejected_token, "rejected_token")?,
+                Out::new(out_token, "out_token")?,
+            )
+        };
+        let www: Vec<String> = match www {
+            Some(json) => serde_json::from_str(json).map_err(|e| {
+                FfiError::invalid(
+                    "www_authenticate_json",
+                    format!("expected a JSON array of strings: {e}"),
+                )
+            })?,
+            None => Vec::new(),
+        };
+        let rejected = rejected.map(AccessToken::new);
+        let token = c.client.authorize_after(status, &www, rejected.as_ref())?;
+        out.write_opt_str(token.as_ref().map(|t| t.secret()))
+    })
+}
+
 /// The scope granted with the current token (space-delimited), without any network request.
 ///
 /// - `client`: the client.
@@ -1255,5 +1359,88 @@ pub unsafe extern "C" fn mcpauth_response_authorizations(
         let (r, out) = unsafe { (handle(response, "response")?, Out::new(out, "out")?) };
         out.write(r.authorizations);
         Ok(())
+    })
+}
+
+/// The JSON-RPC message in the body of the final response, as compact JSON: the body itself
+/// when it is JSON, or the first `data:` event that holds JSON when the response is
+/// `text/event-stream` (MCP Streamable HTTP answers a POST either way).
+///
+/// - `response`: the response.
+/// - `out_json`: on success, a new string (free with `mcpauth_string_free`), or NULL when the
+///   body holds no JSON message.
+///
+/// Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INTERNAL`.
+///
+/// Thread-safe.
+///
+/// # Safety
+/// Every pointer is NULL or valid as described above.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mcpauth_response_json_message(
+    response: *const mcpauth_response,
+    out_json: *mut *mut c_char,
+) -> mcpauth_status {
+    ffi_boundary(|| {
+        // SAFETY: the caller's contract (# Safety).
+        let (r, out) = unsafe {
+            (
+                handle(response, "response")?,
+                Out::new(out_json, "out_json")?,
+            )
+        };
+        let core = Response {
+            status: r.status,
+            headers: r.headers.clone(),
+            body: r.body[..r.body.len().saturating_sub(1)].to_vec(),
+            challenge: None,
+            authorizations: r.authorizations,
+        };
+        match core.json_message() {
+            Some(v) => out.write_json(&v),
+            None => out.write_opt_str(None),
+        }
+    })
+}
+
+/// What a proxy sends downstream for this response (`mcpauth_bridge_response` applied to its
+/// status and headers): every `WWW-Authenticate` value verbatim, hop-by-hop fields dropped,
+/// `Access-Control-Expose-Headers` merged with `WWW-Authenticate, Mcp-Session-Id,
+/// MCP-Protocol-Version`, and for a 401/403 the challenge. See `mcpauth_bridge_response` for
+/// the options and the JSON result.
+///
+/// - `response`: the response.
+/// - `origin`: the downstream request's `Origin` header; may be NULL.
+/// - `options_json`: bridge options (see `mcpauth_bridge_response`); may be NULL.
+/// - `out_json`: on success, a new string (free with `mcpauth_string_free`).
+///
+/// Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+/// `MCPAUTH_STATUS_INVALID_ARGUMENT` (invalid options).
+///
+/// Thread-safe.
+///
+/// # Safety
+/// Every pointer is NULL or valid as described above.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mcpauth_response_bridge(
+    response: *const mcpauth_response,
+    origin: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> mcpauth_status {
+    ffi_boundary(|| {
+        // SAFETY: the caller's contract (# Safety).
+        let (r, origin, options, out) = unsafe {
+            (
+                handle(response, "response")?,
+                opt_str(origin, "origin")?,
+                opt_str(options_json, "options_json")?,
+                Out::new(out_json, "out_json")?,
+            )
+        };
+        let options = crate::bridge::options(options)?;
+        let pairs = mcp_auth::bridge::header_pairs(&r.headers);
+        let down = mcp_auth::bridge::bridge_response(r.status, &pairs, origin, &options)?;
+        out.write_str(&down.to_json())
     })
 }

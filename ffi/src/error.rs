@@ -63,18 +63,7 @@ impl FfiError {
 impl From<Error> for FfiError {
     fn from(e: Error) -> Self {
         let kind = e.kind();
-        let www = e.www_authenticate();
-        let challenge = (!www.is_empty()).then(|| {
-            let challenges =
-                mcp_auth::challenge::parse_www_authenticate_values(www.iter().map(String::as_str));
-            let bearer = mcp_auth::challenge::bearer_challenge(&challenges);
-            CapturedChallenge {
-                status: e.http_status().unwrap_or(401),
-                www_authenticate: www.to_vec(),
-                challenges,
-                bearer,
-            }
-        });
+        let challenge = e.challenge();
         FfiError {
             status: mcpauth_status::from_kind(kind),
             message: e.to_string(),
@@ -100,6 +89,8 @@ struct LastError {
     check: Option<CString>,
     challenge_json: Option<CString>,
     json: CString,
+    /// The captured challenge itself, for `mcpauth_bridge_last_error`.
+    challenge: Option<CapturedChallenge>,
 }
 
 /// A C string from text that may contain NUL bytes (they become `\0`).
@@ -143,6 +134,7 @@ impl LastError {
             check: d.check.map(lossy_cstring),
             challenge_json: challenge_json.as_deref().map(lossy_cstring),
             json: lossy_cstring(&json),
+            challenge: d.challenge,
         }
     }
 }
@@ -167,6 +159,18 @@ pub(crate) fn set_last_error(e: FfiError) {
             *slot = Some(stored);
         }
     });
+}
+
+/// The challenge captured with the calling thread's last error, if any (read before a
+/// status-returning function clears the last error).
+pub(crate) fn last_error_challenge() -> Option<CapturedChallenge> {
+    LAST_ERROR
+        .try_with(|slot| match slot.try_borrow() {
+            Ok(slot) => slot.as_ref().and_then(|e| e.challenge.clone()),
+            Err(_) => None,
+        })
+        .ok()
+        .flatten()
 }
 
 fn with_last<T: Copy>(f: impl FnOnce(&LastError) -> T, default: T) -> T {

@@ -43,9 +43,13 @@ mod error;
 mod status;
 mod util;
 
+// Last in the header: the proxy bridge.
+mod bridge;
+
 use std::ffi::c_char;
 
 pub use boundary::mcpauth_string_free;
+pub use bridge::*;
 pub use client::*;
 pub use error::*;
 pub use status::*;

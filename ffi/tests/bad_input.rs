@@ -905,6 +905,66 @@ fn utilities(r: &Runner) {
     case!(mcpauth_json_get(j, p, o); mcpauth_json_get(j.get(), p.get(), o.get()));
 }
 
+const UPSTREAM_HEADERS: &str = r#"[["WWW-Authenticate","Bearer error=\"invalid_token\", resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\""],["Connection","close"],["Access-Control-Expose-Headers","X-Trace"]]"#;
+const BRIDGE_OPTIONS: &str = r#"{"resource_metadata_url":"https://proxy.example/prm","cors":{"allowed_origins":["https://app.example"]}}"#;
+
+fn bridge(r: &Runner, server: &DemoServer) {
+    macro_rules! case {
+        ($f:ident ( $($a:ident),* ) ; $call:expr) => {
+            r.case(stringify!($f), &[$(&$a),*], &|| unsafe { $call })
+        };
+    }
+    let (h, g, j, o) = (
+        req(UPSTREAM_HEADERS),
+        opt("https://app.example"),
+        opt(BRIDGE_OPTIONS),
+        OutStr::new(),
+    );
+    case!(mcpauth_bridge_response(h, g, j, o); mcpauth_bridge_response(401, h.get(), g.get(), j.get(), o.get()));
+    // With and without a challenge in the last error: the case runs after a failure that
+    // carries none; the client tests cover the one that does.
+    let (g, j, o) = (
+        opt("https://app.example"),
+        opt(BRIDGE_OPTIONS),
+        OutStr::new(),
+    );
+    case!(mcpauth_bridge_last_error(g, j, o); mcpauth_bridge_last_error(g.get(), j.get(), o.get()));
+    let (h, o) = (req(UPSTREAM_HEADERS), OutStr::new());
+    case!(mcpauth_bridge_challenge(h, o); mcpauth_bridge_challenge(403, h.get(), o.get()));
+    let (e, o) = (opt("X-Trace, www-authenticate"), OutStr::new());
+    case!(mcpauth_bridge_merge_expose_headers(e, o); mcpauth_bridge_merge_expose_headers(e.get(), o.get()));
+    let (h, c, o) = (
+        req(r#"[["Origin","https://app.example"],["Access-Control-Request-Method","POST"]]"#),
+        opt(r#"{"allowed_origins":["https://app.example"],"allow_credentials":true}"#),
+        OutStr::new(),
+    );
+    case!(mcpauth_bridge_preflight(h, c, o); mcpauth_bridge_preflight(h.get(), c.get(), o.get()));
+    let (h, o) = (
+        req(r#"[["Authorization","Bearer x"],["Host","proxy"],["Origin","https://app.example"]]"#),
+        OutStr::new(),
+    );
+    case!(mcpauth_bridge_upstream_request_headers(h, o); mcpauth_bridge_upstream_request_headers(h.get(), o.get()));
+    let (w, u, o) = (
+        req(r#"Bearer resource_metadata="https://up/prm", scope="a""#),
+        req("https://proxy.example/prm"),
+        OutStr::new(),
+    );
+    case!(mcpauth_bridge_rewrite_resource_metadata(w, u, o); mcpauth_bridge_rewrite_resource_metadata(w.get(), u.get(), o.get()));
+    let (b, rs, o) = (
+        Bytes::new(PRM.as_bytes()),
+        opt("https://proxy.example/mcp"),
+        OutStr::new(),
+    );
+    case!(mcpauth_bridge_relay_protected_resource_metadata(b, rs, o); mcpauth_bridge_relay_protected_resource_metadata(b.ptr(), b.len(), rs.get(), o.get()));
+    let prm_url = server.prm_url().unwrap();
+    let (u, rs, o) = (
+        req(&prm_url),
+        opt("https://proxy.example/mcp"),
+        OutStr::new(),
+    );
+    case!(mcpauth_bridge_fetch_protected_resource_metadata(u, rs, o); mcpauth_bridge_fetch_protected_resource_metadata(u.get(), rs.get(), 5000, o.get()));
+}
+
 fn new_config(json: &str) -> *mut mcpauth_client_config {
     let json = CString::new(json).unwrap();
     let mut config = ptr::null_mut();
@@ -993,6 +1053,22 @@ fn client_api(r: &Runner, server: &DemoServer) {
     let (c, o) = (Handle::new(client), OutStr::new());
     case!(mcpauth_client_access_token(c, o); mcpauth_client_access_token(c.cget(), o.get()));
     let (c, o) = (Handle::new(client), OutStr::new());
+    case!(mcpauth_client_current_token(c, o); mcpauth_client_current_token(c.cget(), o.get()));
+    let (c, w, t, o) = (
+        Handle::new(client),
+        opt(r#"["Bearer error=\"invalid_token\""]"#),
+        opt("not-the-current-token"),
+        OutStr::new(),
+    );
+    case!(mcpauth_client_authorize_after(c, w, t, o); mcpauth_client_authorize_after(c.cget(), 401, w.get(), t.get(), o.get()));
+    let (c, w, t, o) = (
+        Handle::new(client),
+        opt(r#"["Bearer error=\"insufficient_scope\", scope=\"mcp:read\""]"#),
+        opt("x"),
+        OutStr::new(),
+    );
+    case!(mcpauth_client_authorize_after(c, w, t, o); mcpauth_client_authorize_after(c.cget(), 403, w.get(), t.get(), o.get()));
+    let (c, o) = (Handle::new(client), OutStr::new());
     case!(mcpauth_client_granted_scope(c, o); mcpauth_client_granted_scope(c.cget(), o.get()));
     let (c, o) = (Handle::new(client), OutStr::new());
     case!(mcpauth_client_redirect_uri(c, o); mcpauth_client_redirect_uri(c.cget(), o.get()));
@@ -1021,6 +1097,15 @@ fn client_api(r: &Runner, server: &DemoServer) {
     case!(mcpauth_response_challenge_json(rh, o); mcpauth_response_challenge_json(rh.cget(), o.get()));
     let (rh, o) = (Handle::new(response), OutVal::<u32>::new());
     case!(mcpauth_response_authorizations(rh, o); mcpauth_response_authorizations(rh.cget(), o.get()));
+    let (rh, o) = (Handle::new(response), OutStr::new());
+    case!(mcpauth_response_json_message(rh, o); mcpauth_response_json_message(rh.cget(), o.get()));
+    let (rh, g, j, o) = (
+        Handle::new(response),
+        opt("https://app.example"),
+        opt(r#"{"cors":{"allowed_origins":["https://app.example"]}}"#),
+        OutStr::new(),
+    );
+    case!(mcpauth_response_bridge(rh, g, j, o); mcpauth_response_bridge(rh.cget(), g.get(), j.get(), o.get()));
     // SAFETY: created above, not used afterwards.
     unsafe { mcpauth_response_free(response) };
 
@@ -1170,6 +1255,7 @@ fn every_export_survives_bad_input() {
     plain_functions(&runner);
     utilities(&runner);
     client_api(&runner, &server);
+    bridge(&runner, &server);
 
     let covered = runner.covered.lock().unwrap();
     let mut failures = runner.failures.lock().unwrap().clone();

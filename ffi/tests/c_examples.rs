@@ -6,7 +6,9 @@
 //! `MCPAUTH_TEST_MODE` selects how the programs run:
 //! - unset: plainly (part of `cargo test`);
 //! - `valgrind`: under `valgrind --error-exitcode=1 --leak-check=full` (no leak, no error);
-//! - `asan`: compiled with `-fsanitize=address,undefined` (LeakSanitizer included).
+//! - `asan`: compiled with `-fsanitize=address,undefined` (LeakSanitizer included);
+//! - `tsan`: compiled with `-fsanitize=thread` (the C programs; `libmcpauth.a` is linked in
+//!   uninstrumented, its pthread calls intercepted).
 //!
 //! `make test-ffi` runs the last two. `MCPAUTH_LIB_DIR` names a directory holding
 //! `libmcpauth.a` (default: build it with cargo into this test's target directory).
@@ -22,14 +24,16 @@ enum Mode {
     Plain,
     Valgrind,
     Asan,
+    Tsan,
 }
 
 fn mode() -> Mode {
     match std::env::var("MCPAUTH_TEST_MODE").as_deref() {
         Ok("valgrind") => Mode::Valgrind,
         Ok("asan") => Mode::Asan,
+        Ok("tsan") => Mode::Tsan,
         Ok("") | Err(_) => Mode::Plain,
-        Ok(other) => panic!("unknown MCPAUTH_TEST_MODE {other:?} (valgrind, asan)"),
+        Ok(other) => panic!("unknown MCPAUTH_TEST_MODE {other:?} (valgrind, asan, tsan)"),
     }
 }
 
@@ -92,8 +96,14 @@ fn make(srcdir: &Path, programs: &str) {
         .arg(format!("LIBDIR={}", lib_dir().display()))
         .arg(format!("SRCDIR={}", srcdir.display()))
         .arg(format!("EXAMPLES={programs}"));
-    if mode() == Mode::Asan {
-        cmd.arg("SANITIZE=1");
+    match mode() {
+        Mode::Asan => {
+            cmd.arg("SANITIZE=1");
+        }
+        Mode::Tsan => {
+            cmd.arg("SANITIZE=thread");
+        }
+        _ => {}
     }
     let out = cmd.output().expect("cannot run make");
     assert!(
@@ -109,8 +119,11 @@ fn programs() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            make(&root().join("examples/c"), "quickstart demo probe");
-            make(&root().join("ffi/tests/c"), "abi");
+            make(
+                &root().join("examples/c"),
+                "quickstart demo probe conformance_client bridge",
+            );
+            make(&root().join("ffi/tests/c"), "abi threads");
             let dir = out_dir();
             if mode() == Mode::Asan {
                 // Prove the sanitizer is really linked in.
@@ -128,6 +141,27 @@ fn programs() -> PathBuf {
 /// Run one program (under valgrind in that mode) and return its output; checks the
 /// instrumentation's verdict.
 fn run(program: &str, args: &[&str]) -> Output {
+    run_env(program, args, &[])
+}
+
+/// Run an instrumented program without judging the instrumentation's report.
+fn run_raw(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(programs().join(program));
+    cmd.env(
+        "TSAN_OPTIONS",
+        format!(
+            "halt_on_error=1:exitcode=66:suppressions={}",
+            root().join("ffi/tests/tsan.supp").display()
+        ),
+    );
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(args).output().expect("cannot run the program")
+}
+
+/// [`run`] with extra environment variables.
+fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let bin = programs().join(program);
     let mut cmd;
     let mut vg_log = None;
@@ -162,7 +196,20 @@ fn run(program: &str, args: &[&str]) -> Output {
             )
             .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
         }
+        Mode::Tsan => {
+            cmd = Command::new(&bin);
+            cmd.env(
+                "TSAN_OPTIONS",
+                format!(
+                    "halt_on_error=1:exitcode=66:suppressions={}",
+                    root().join("ffi/tests/tsan.supp").display()
+                ),
+            );
+        }
         Mode::Plain => cmd = Command::new(&bin),
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
     }
     let out = cmd.args(args).output().expect("cannot run the program");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -186,6 +233,13 @@ fn run(program: &str, args: &[&str]) -> Output {
             "sanitizer report in {program} {args:?}:\n{stderr}"
         );
         assert_ne!(out.status.code(), Some(86), "ASan failure:\n{stderr}");
+    }
+    if mode() == Mode::Tsan {
+        assert!(
+            !stderr.contains("WARNING: ThreadSanitizer"),
+            "ThreadSanitizer report in {program} {args:?}:\n{stderr}"
+        );
+        assert_ne!(out.status.code(), Some(66), "TSan failure:\n{stderr}");
     }
     out
 }
@@ -424,6 +478,214 @@ fn probe_reports_an_unreachable_server() {
 #[test]
 fn probe_rejects_bad_usage() {
     assert_eq!(run("probe", &[]).status.code(), Some(2));
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn conformance_client_speaks_mcp_through_the_library() {
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let url = server.mcp_url();
+    // The suite appends the URL to its command: anything before it is ignored.
+    let out = run_env(
+        "conformance_client",
+        &["--ignored", &url],
+        &[("MCP_CONFORMANCE_SCENARIO", "auth/metadata-default")],
+    );
+    let (text, log) = (assert_ok(&out, "conformance_client"), stderr(&out));
+    assert_eq!(text.trim(), "conformance client: ok");
+    assert_in_order(
+        &log,
+        &[
+            "trace: {\"step\":\"mcp_request\"",
+            "\"step\":\"token_exchange\"",
+            "initialize -> 200",
+            "notifications/initialized -> 202",
+            "tools/list -> 200",
+            "tools/call -> 200",
+            "tools/call result: {\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"test\",\"type\":\"text\"}]}}",
+        ],
+    );
+    let initialize = &server.requests_to("/mcp")[1];
+    assert_eq!(initialize.header("mcp-method"), Some("initialize"));
+    assert_eq!(
+        initialize.header("mcp-protocol-version"),
+        Some("2025-11-25")
+    );
+    assert!(
+        initialize
+            .header("accept")
+            .is_some_and(|a| a.contains("text/event-stream"))
+    );
+}
+
+#[test]
+fn conformance_client_maps_the_context_and_the_stateless_wire() {
+    // Pre-registered credentials from the context, the client-credentials grant from the
+    // scenario name, and the 2026-07-28 wire (no initialize; `_meta` in every request), with
+    // SSE answers.
+    let mut config = DemoConfig::topology("client-credentials-basic").unwrap();
+    config.sse = true;
+    let server = DemoServer::start(config).unwrap();
+    let context = server.context().unwrap().to_string();
+    let out = run_env(
+        "conformance_client",
+        &[&server.mcp_url()],
+        &[
+            ("MCP_CONFORMANCE_SCENARIO", "auth/client-credentials-basic"),
+            ("MCP_CONFORMANCE_CONTEXT", &context),
+            ("MCP_CONFORMANCE_PROTOCOL_VERSION", "2026-07-28"),
+        ],
+    );
+    let log = stderr(&out);
+    assert_ok(&out, &format!("conformance_client (stateless):\n{log}"));
+    assert!(!log.contains("initialize"), "{log}");
+    assert!(log.contains("tools/call result: {"), "{log}");
+    assert_eq!(server.grant_count("client_credentials"), 1);
+    let mcp = server.requests_to("/mcp");
+    let call = mcp.last().unwrap();
+    assert_eq!(call.header("mcp-method"), Some("tools/call"));
+    assert_eq!(call.header("mcp-protocol-version"), Some("2026-07-28"));
+    let body = call.json().unwrap();
+    assert_eq!(body["params"]["name"], "test-tool");
+    assert_eq!(
+        body["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"],
+        "2026-07-28"
+    );
+    assert!(body["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"].is_object());
+    // The secret never reaches the output.
+    let secret = server.context().unwrap()["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!log.contains(&secret) && !stdout(&out).contains(&secret));
+}
+
+#[test]
+fn conformance_client_fails_with_status_1() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = run(
+        "conformance_client",
+        &[&format!("http://127.0.0.1:{port}/mcp")],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("conformance client: initialize: TRANSPORT (200)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(run("conformance_client", &[]).status.code(), Some(2));
+}
+
+#[test]
+fn bridge_forwards_a_401_and_a_403() {
+    let server = DemoServer::start(DemoConfig::topology("scope-retry-limit").unwrap()).unwrap();
+    let text = assert_ok(&run("bridge", &[&server.mcp_url()]), "bridge");
+    assert_in_order(
+        &text,
+        &[
+            "1. 401",
+            "send                  UNAUTHORIZED (305), upstream status 401",
+            "downstream status     401",
+            "header                WWW-Authenticate: Bearer error=\"invalid_token\"",
+            "resource_metadata=\"https://gateway.example/.well-known/oauth-protected-resource/mcp\"",
+            "header                Access-Control-Expose-Headers: WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version",
+            "header                Access-Control-Allow-Origin: https://app.example",
+            "challenge error       invalid_token",
+            "2. 403",
+            "send                  UNAUTHORIZED (305), upstream status 403",
+            "downstream status     403",
+            "header                WWW-Authenticate: Bearer error=\"insufficient_scope\"",
+            "challenge error       insufficient_scope",
+            "challenge scope       mcp:admin",
+            "3. CORS preflight",
+            "downstream status     204",
+            "forward upstream      [[\"Authorization\",\"Bearer from-the-browser\"],[\"Mcp-Session-Id\",\"s1\"]]",
+            "relayed resource      https://gateway.example/mcp",
+            "bridge: ok",
+        ],
+    );
+}
+
+/// Many threads share one client through the C ABI, from an expired token in the host's
+/// storage: exactly one refresh at the token endpoint, and every request carries the new token.
+#[test]
+fn threads_share_one_client_and_refresh_once() {
+    use mcp_auth_demo_server::{AuthMethod, PreregisteredClient};
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    server.register_client(PreregisteredClient::new(
+        "threads-client",
+        Some("threads-secret-0123456789"),
+        AuthMethod::ClientSecretBasic,
+    ));
+    let (access, refresh) = server.issue_token_pair("threads-client", "mcp:read mcp:write");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let tokens = serde_json::json!({
+        "access_token": access, "token_type": "Bearer", "expires_in": 3600,
+        "refresh_token": refresh, "scope": "mcp:read mcp:write", "expires_at": now - 60,
+    });
+    let client_info = serde_json::json!({
+        "client_id": "threads-client", "client_secret": "threads-secret-0123456789",
+        "token_endpoint_auth_method": "client_secret_basic",
+        "redirect_uris": ["http://localhost:3000/callback"], "issuer": server.issuer(),
+    });
+    let threads = if mode() == Mode::Valgrind { "8" } else { "32" };
+    let out = run_env(
+        "threads",
+        &[&server.mcp_url(), threads],
+        &[
+            ("MCPAUTH_TEST_TOKENS", &tokens.to_string()),
+            ("MCPAUTH_TEST_CLIENT_INFO", &client_info.to_string()),
+            ("MCPAUTH_TEST_ISSUER", &server.issuer()),
+        ],
+    );
+    let text = assert_ok(&out, "threads");
+    assert!(text.contains("threads: ok"), "{text}");
+    assert_eq!(server.grant_count("refresh_token"), 1, "{text}");
+    assert_eq!(server.count("/token"), 1);
+    assert_eq!(server.count("/register") + server.count("/authorize"), 0);
+    // Every MCP request carried the refreshed token: none the expired one, none without.
+    let mcp = server.requests_to("/mcp");
+    assert_eq!(
+        mcp.len(),
+        threads.parse::<usize>().unwrap(),
+        "no request was retried"
+    );
+    let first = mcp[0].header("authorization").unwrap().to_owned();
+    assert_ne!(first, format!("Bearer {access}"));
+    assert!(
+        mcp.iter()
+            .all(|r| r.header("authorization") == Some(first.as_str()))
+    );
+
+    if mode() == Mode::Tsan {
+        // The suppressions (ffi/tests/tsan.supp) hide no race in C code: a deliberate one in
+        // the trace callback is reported.
+        server.reset_counters();
+        let out = run_raw(
+            "threads",
+            &[&server.mcp_url(), "8"],
+            &[
+                ("MCPAUTH_TEST_TOKENS", &tokens.to_string()),
+                ("MCPAUTH_TEST_CLIENT_INFO", &client_info.to_string()),
+                ("MCPAUTH_TEST_ISSUER", &server.issuer()),
+                ("MCPAUTH_TEST_RACE", "1"),
+            ],
+        );
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            log.contains("WARNING: ThreadSanitizer: data race") && log.contains("on_trace"),
+            "the deliberate race was not reported:\n{log}"
+        );
+    }
 }
 
 #[test]
