@@ -35,6 +35,7 @@
 
 pub mod authorization;
 pub mod bridge;
+pub mod cache;
 pub mod challenge;
 pub mod checks;
 pub mod client;
