@@ -30,7 +30,7 @@ SERVER = "https://mcp.example.com/mcp"
 HDR_URL = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
 
 
-def bench(fn, target_s=0.25, repeats=7):
+def bench(fn, target_s=0.1, repeats=5):
     if QUICK:
         target_s, repeats = 0.05, 3
     n = 1

@@ -84,7 +84,9 @@ impl MetadataCache {
     /// [`crate::ClientConfig::cache_metadata`] and no cache of their own.
     pub fn shared() -> Arc<MetadataCache> {
         static SHARED: OnceLock<Arc<MetadataCache>> = OnceLock::new();
-        SHARED.get_or_init(|| Arc::new(MetadataCache::new())).clone()
+        SHARED
+            .get_or_init(|| Arc::new(MetadataCache::new()))
+            .clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
@@ -219,10 +221,19 @@ mod tests {
 
     #[test]
     fn lifetimes() {
-        assert_eq!(freshness_lifetime(&h("max-age=60"), None), Some(Duration::from_secs(60)));
-        assert_eq!(freshness_lifetime(&h("public, max-age=0"), None), Some(Duration::ZERO));
+        assert_eq!(
+            freshness_lifetime(&h("max-age=60"), None),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            freshness_lifetime(&h("public, max-age=0"), None),
+            Some(Duration::ZERO)
+        );
         assert_eq!(freshness_lifetime(&h("max-age=60, no-store"), None), None);
-        assert_eq!(freshness_lifetime(&h("no-cache"), Some(Duration::from_secs(5))), None);
+        assert_eq!(
+            freshness_lifetime(&h("no-cache"), Some(Duration::from_secs(5))),
+            None
+        );
         assert_eq!(freshness_lifetime(&http::HeaderMap::new(), None), None);
         assert_eq!(
             freshness_lifetime(&http::HeaderMap::new(), Some(Duration::from_secs(5))),
@@ -236,7 +247,10 @@ mod tests {
     #[test]
     fn put_get() {
         let c = MetadataCache::new().with_max_ttl(Duration::from_secs(30));
-        assert_eq!(c.put("k", "u", b"{}", &h("max-age=3600")), Some(Duration::from_secs(30)));
+        assert_eq!(
+            c.put("k", "u", b"{}", &h("max-age=3600")),
+            Some(Duration::from_secs(30))
+        );
         assert_eq!(c.get("k").unwrap().url, "u");
         assert_eq!(c.put("k", "u", b"{}", &h("max-age=0")), None);
         assert!(c.get("k").is_none());

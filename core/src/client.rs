@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::cache::{self, MetadataCache};
 use crate::authorization::{
     AuthorizationRequest, DEFAULT_REDIRECT_URI, HeadlessRedirect, RedirectContext, RedirectHandler,
 };
+use crate::cache::{self, MetadataCache};
 use crate::challenge::{self, BearerChallenge, Challenge};
 use crate::checks;
 use crate::discovery;

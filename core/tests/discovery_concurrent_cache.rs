@@ -72,10 +72,7 @@ struct Fake {
 impl Fake {
     fn new(challenge: &str, routes: Vec<(&str, Route)>) -> Arc<Fake> {
         Arc::new(Fake {
-            routes: routes
-                .into_iter()
-                .map(|(u, r)| (u.to_owned(), r))
-                .collect(),
+            routes: routes.into_iter().map(|(u, r)| (u.to_owned(), r)).collect(),
             challenge: challenge.to_owned(),
             log: Mutex::new(Vec::new()),
         })
@@ -119,7 +116,11 @@ impl HttpClient for Fake {
                 .body(Vec::new())
                 .unwrap()
         } else {
-            let route = self.routes.get(&url).cloned().unwrap_or_else(|| status(404));
+            let route = self
+                .routes
+                .get(&url)
+                .cloned()
+                .unwrap_or_else(|| status(404));
             std::thread::sleep(route.delay);
             let mut b = http::Response::builder()
                 .status(route.status)
@@ -160,8 +161,14 @@ fn concurrent_prm_probes_keep_the_path_suffixed_result_first() {
         vec![
             (PRM_PATH, slow(ok(prm(a)), 150)),
             (PRM_ROOT, ok(prm(b))),
-            ("https://a.example.com/.well-known/oauth-authorization-server", ok(asm(a))),
-            ("https://b.example.com/.well-known/oauth-authorization-server", ok(asm(b))),
+            (
+                "https://a.example.com/.well-known/oauth-authorization-server",
+                ok(asm(a)),
+            ),
+            (
+                "https://b.example.com/.well-known/oauth-authorization-server",
+                ok(asm(b)),
+            ),
         ],
     );
     let d = client(&fake, true).discover().unwrap();
@@ -170,7 +177,10 @@ fn concurrent_prm_probes_keep_the_path_suffixed_result_first() {
     assert_eq!(d.issuer, a);
     // Both candidates were in flight together: the root one started before the slow
     // path-suffixed one ended.
-    assert!(fake.position(&format!("start GET {PRM_ROOT}")) < fake.position(&format!("end GET {PRM_PATH}")));
+    assert!(
+        fake.position(&format!("start GET {PRM_ROOT}"))
+            < fake.position(&format!("end GET {PRM_PATH}"))
+    );
     // Nothing outside the candidate lists, and nothing at AS B.
     for u in fake.gets() {
         assert!(!u.starts_with(b), "requested {u}");
@@ -193,22 +203,37 @@ fn concurrent_as_probes_keep_rfc8414_first_and_never_touch_the_root_for_a_path_i
             (oidc_insert, ok(asm(issuer))),
             (oidc_append, ok(asm(issuer))),
             // Traps: the root AS URLs must never be requested for an issuer with a path.
-            ("https://auth.example.com/.well-known/oauth-authorization-server", ok(asm(issuer))),
-            ("https://auth.example.com/.well-known/openid-configuration", ok(asm(issuer))),
+            (
+                "https://auth.example.com/.well-known/oauth-authorization-server",
+                ok(asm(issuer)),
+            ),
+            (
+                "https://auth.example.com/.well-known/openid-configuration",
+                ok(asm(issuer)),
+            ),
         ],
     );
     let d = client(&fake, true).discover().unwrap();
     assert_eq!(d.metadata_url.as_deref(), Some(oauth));
-    assert_eq!(d.authorization_endpoint, format!("{issuer}/authorize-rfc8414"));
+    assert_eq!(
+        d.authorization_endpoint,
+        format!("{issuer}/authorize-rfc8414")
+    );
     let gets = fake.gets();
     for trap in [
         "https://auth.example.com/.well-known/oauth-authorization-server",
         "https://auth.example.com/.well-known/openid-configuration",
     ] {
-        assert!(!gets.iter().any(|u| u == trap), "requested the trap {trap}: {gets:?}");
+        assert!(
+            !gets.iter().any(|u| u == trap),
+            "requested the trap {trap}: {gets:?}"
+        );
     }
     // All three candidates were probed together.
-    assert!(fake.position(&format!("start GET {oidc_append}")) < fake.position(&format!("end GET {oauth}")));
+    assert!(
+        fake.position(&format!("start GET {oidc_append}"))
+            < fake.position(&format!("end GET {oauth}"))
+    );
 }
 
 #[test]
@@ -224,7 +249,10 @@ fn concurrent_as_probes_still_stop_at_a_server_error_in_priority_order() {
                 "https://auth.example.com/.well-known/oauth-authorization-server",
                 slow(status(500), 100),
             ),
-            ("https://auth.example.com/.well-known/openid-configuration", ok(asm(issuer))),
+            (
+                "https://auth.example.com/.well-known/openid-configuration",
+                ok(asm(issuer)),
+            ),
         ],
     );
     let sequential = client(&fake, false).discover().unwrap_err();
@@ -247,7 +275,10 @@ fn a_resource_metadata_url_is_fetched_alone_even_with_concurrent_probes() {
                 (header, slow(ok(prm(issuer)), 50)),
                 (PRM_PATH, ok(prm("https://trap.example.com"))),
                 (PRM_ROOT, ok(prm("https://trap.example.com"))),
-                ("https://auth.example.com/.well-known/oauth-authorization-server", ok(asm(issuer))),
+                (
+                    "https://auth.example.com/.well-known/oauth-authorization-server",
+                    ok(asm(issuer)),
+                ),
             ],
         );
         let d = client(&fake, concurrent).discover().unwrap();
@@ -265,7 +296,10 @@ fn a_resource_metadata_url_is_fetched_alone_even_with_concurrent_probes() {
             vec![
                 (header, slow(status(404), 50)),
                 (PRM_ROOT, ok(prm(issuer))),
-                ("https://auth.example.com/.well-known/oauth-authorization-server", ok(asm(issuer))),
+                (
+                    "https://auth.example.com/.well-known/oauth-authorization-server",
+                    ok(asm(issuer)),
+                ),
             ],
         );
         let d = client(&fake, concurrent).discover().unwrap();
@@ -283,9 +317,18 @@ fn the_default_never_requests_a_root_as_url_for_a_path_issuer() {
         r#"Bearer realm="mcp""#,
         vec![
             (PRM_PATH, ok(prm(issuer))),
-            ("https://auth.example.com/tenant1/.well-known/openid-configuration", ok(asm(issuer))),
-            ("https://auth.example.com/.well-known/oauth-authorization-server", ok(asm(issuer))),
-            ("https://auth.example.com/.well-known/openid-configuration", ok(asm(issuer))),
+            (
+                "https://auth.example.com/tenant1/.well-known/openid-configuration",
+                ok(asm(issuer)),
+            ),
+            (
+                "https://auth.example.com/.well-known/oauth-authorization-server",
+                ok(asm(issuer)),
+            ),
+            (
+                "https://auth.example.com/.well-known/openid-configuration",
+                ok(asm(issuer)),
+            ),
         ],
     );
     let d = Client::builder(SERVER)
@@ -321,7 +364,10 @@ fn cached_fake(cache_control: &str) -> Arc<Fake> {
         r#"Bearer realm="mcp""#,
         vec![
             (PRM_ROOT, cc(ok(prm(issuer)))),
-            ("https://auth.example.com/.well-known/openid-configuration", cc(ok(asm(issuer)))),
+            (
+                "https://auth.example.com/.well-known/openid-configuration",
+                cc(ok(asm(issuer))),
+            ),
         ],
     )
 }
@@ -397,7 +443,8 @@ impl HttpClient for WithCacheControl {
 #[test]
 fn a_warm_second_flow_sends_zero_discovery_requests() {
     let server = DemoServer::start(DemoConfig::reference_benchmark()).unwrap();
-    let http: Arc<dyn HttpClient> = Arc::new(WithCacheControl(UreqHttpClient::new(HttpConfig::default())));
+    let http: Arc<dyn HttpClient> =
+        Arc::new(WithCacheControl(UreqHttpClient::new(HttpConfig::default())));
     let cache = Arc::new(MetadataCache::new());
     let flow = || {
         let c = Client::builder(&server.mcp_url())

@@ -159,7 +159,8 @@ fn flows() {
     let n: usize = arg("--n").map_or(100, |v| v.parse().unwrap());
     let mode = arg("--mode").unwrap_or_else(|| "warm".to_owned());
     let concurrent = flag("--concurrent");
-    let cache = flag("--cache").then(|| Arc::new(MetadataCache::new().with_default_ttl(Duration::from_secs(300))));
+    let cache = flag("--cache")
+        .then(|| Arc::new(MetadataCache::new().with_default_ttl(Duration::from_secs(300))));
     let shared = new_http();
     let mut walls = Vec::with_capacity(n);
     let mut base = json!(null);
@@ -359,38 +360,60 @@ fn ffi() {
         rows.push(json!({"operation": name, "core_ns": core, "c_abi_ns": c, "added_ns": c - core}));
     };
     let core = time_ns(|| {
-        black_box(challenge::extract_field_from_www_auth(Some(black_box(header)), "scope"));
+        black_box(challenge::extract_field_from_www_auth(
+            Some(black_box(header)),
+            "scope",
+        ));
     });
     let c = time_ns(|| {
         let mut out: *mut c_char = ptr::null_mut();
         // SAFETY: valid C strings and out pointer.
         let st = unsafe {
-            mcpauth::mcpauth_extract_field_from_www_auth(black_box(ch.as_ptr()), cfield.as_ptr(), &mut out)
+            mcpauth::mcpauth_extract_field_from_www_auth(
+                black_box(ch.as_ptr()),
+                cfield.as_ptr(),
+                &mut out,
+            )
         };
         black_box(st);
         free(out);
     });
     row("extract_field_from_www_auth(scope)", core, c);
     let core = time_ns(|| {
-        black_box(discovery::build_protected_resource_metadata_discovery_urls(None, black_box(server)));
+        black_box(discovery::build_protected_resource_metadata_discovery_urls(
+            None,
+            black_box(server),
+        ));
     });
     let c = time_ns(|| {
         let mut out: *mut c_char = ptr::null_mut();
         // SAFETY: valid C strings and out pointer.
         let st = unsafe {
-            mcpauth::mcpauth_build_protected_resource_metadata_discovery_urls(ptr::null(), black_box(cs.as_ptr()), &mut out)
+            mcpauth::mcpauth_build_protected_resource_metadata_discovery_urls(
+                ptr::null(),
+                black_box(cs.as_ptr()),
+                &mut out,
+            )
         };
         black_box(st);
         free(out);
     });
-    row("build_protected_resource_metadata_discovery_urls (2, JSON out)", core, c);
+    row(
+        "build_protected_resource_metadata_discovery_urls (2, JSON out)",
+        core,
+        c,
+    );
     let core = time_ns(|| {
-        black_box(scope::union_scopes(Some(black_box("files:read offline_access")), Some("files:write files:read")));
+        black_box(scope::union_scopes(
+            Some(black_box("files:read offline_access")),
+            Some("files:write files:read"),
+        ));
     });
     let c = time_ns(|| {
         let mut out: *mut c_char = ptr::null_mut();
         // SAFETY: valid C strings and out pointer.
-        let st = unsafe { mcpauth::mcpauth_union_scopes(black_box(ca.as_ptr()), cb.as_ptr(), &mut out) };
+        let st =
+            unsafe { mcpauth::mcpauth_union_scopes(black_box(ca.as_ptr()), cb.as_ptr(), &mut out) };
         black_box(st);
         free(out);
     });
