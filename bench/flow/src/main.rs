@@ -129,6 +129,28 @@ fn stats(url: &str) -> serde_json::Value {
     serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap()
 }
 
+/// `--cache` runs: the demo server answers its AS metadata with `Cache-Control: no-store`
+/// (which the cache honours); this replaces the header of every `200` metadata answer by
+/// `max-age=300`, as a server that allows caching would send.
+struct Cacheable(UreqHttpClient);
+
+impl HttpClient for Cacheable {
+    fn execute(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> mcp_auth::Result<http::Response<Vec<u8>>> {
+        let well_known = request.uri().path().contains("/.well-known/");
+        let mut response = self.0.execute(request)?;
+        if well_known && response.status() == 200 {
+            response.headers_mut().insert(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("max-age=300"),
+            );
+        }
+        Ok(response)
+    }
+}
+
 fn new_http() -> Arc<dyn HttpClient> {
     Arc::new(UreqHttpClient::new(HttpConfig::default()))
 }
@@ -159,9 +181,12 @@ fn flows() {
     let n: usize = arg("--n").map_or(100, |v| v.parse().unwrap());
     let mode = arg("--mode").unwrap_or_else(|| "warm".to_owned());
     let concurrent = flag("--concurrent");
-    let cache = flag("--cache")
-        .then(|| Arc::new(MetadataCache::new().with_default_ttl(Duration::from_secs(300))));
-    let shared = new_http();
+    let cache = flag("--cache").then(|| Arc::new(MetadataCache::new()));
+    let shared: Arc<dyn HttpClient> = if cache.is_some() {
+        Arc::new(Cacheable(UreqHttpClient::new(HttpConfig::default())))
+    } else {
+        new_http()
+    };
     let mut walls = Vec::with_capacity(n);
     let mut base = json!(null);
     for i in 0..n + 3 {
