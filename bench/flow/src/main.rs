@@ -298,8 +298,9 @@ fn warm() {
     let s2 = DemoServer::start(cfg).expect("server");
     let c2 = build_client(&s2.mcp_url(), None, false, None);
     assert_eq!(c2.post_json(BODY).unwrap().status, 200);
-    // expires_in 2 s: refresh_skew is capped at half the lifetime (1 s).
-    std::thread::sleep(Duration::from_millis(1200));
+    // expires_in 2 s (whole Unix seconds): after 2.1 s it is expired however the second
+    // boundaries fall, both for the client's own check and for the server.
+    std::thread::sleep(Duration::from_millis(2100));
     let before = s2.grant_count("refresh_token");
     let barrier = Arc::new(Barrier::new(64));
     let handles: Vec<_> = (0..64)
