@@ -28,6 +28,4 @@ unit:
 ## demo server. The same flow in Rust: `cargo run -q -p mcp-auth --example demo`.
 demo: demo-c
 
-## Benchmarks (never part of `make test`).
-bench:
-	$(CARGO) bench -p mcp-auth
+## Benchmarks (never part of `make test`): mk/bench.mk.

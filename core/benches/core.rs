@@ -40,6 +40,11 @@ fn challenge_benches(c: &mut Criterion) {
             )
         })
     });
+    c.bench_function("extract resource_metadata (multi-challenge)", |b| {
+        b.iter(|| {
+            challenge::extract_field_from_www_auth(Some(black_box(MULTI)), "resource_metadata")
+        })
+    });
     c.bench_function("extract_field_from_www_auth(scope)", |b| {
         b.iter(|| challenge::extract_scope_from_www_auth(Some(black_box(WWW_AUTH))))
     });

@@ -24,6 +24,7 @@ use zeroize::Zeroizing;
 use crate::authorization::{
     AuthorizationRequest, DEFAULT_REDIRECT_URI, HeadlessRedirect, RedirectContext, RedirectHandler,
 };
+use crate::cache::{self, MetadataCache};
 use crate::challenge::{self, BearerChallenge, Challenge};
 use crate::checks;
 use crate::discovery;
@@ -226,6 +227,23 @@ pub struct ClientConfig {
     pub enterprise: Option<EnterpriseIdentity>,
     /// HTTP settings for the default client.
     pub http: HttpConfig,
+    /// Probe the fallback candidates of a discovery chain concurrently (one thread each),
+    /// while still taking the result in the specification's priority order: the PRM
+    /// path-suffixed → root pair (RFC 9728 §3.1, SEP-985) and the RFC 8414 → OIDC candidates
+    /// (RFC 8414 §3.1, OIDC Discovery §4) then cost one round trip instead of k. The URL sets
+    /// are unchanged (no URL outside the spec's candidate list is ever requested); a
+    /// `resource_metadata` URL from the challenge is always fetched alone, first, and the
+    /// other PRM candidates only if it fails. Default `false`: on HTTP/1.1 every concurrent
+    /// probe needs its own connection, so a fresh client opens k connections to the origin
+    /// instead of one, and later candidates are requested even when an earlier one answers.
+    /// It pays when round trips are long (remote servers) and the pool is warm.
+    pub concurrent_discovery: bool,
+    /// Cache discovery results honouring `Cache-Control: max-age` (see [`crate::cache`]), in
+    /// the process-wide [`MetadataCache::shared`] unless
+    /// [`ClientBuilder::metadata_cache`] gives one. A warm discovery then sends no request.
+    /// Default `false`: with it, a metadata change (an authorization server migration, new
+    /// endpoints) is seen only when the cached lifetime ends.
+    pub cache_metadata: bool,
 }
 
 /// Builds a [`Client`].
@@ -235,6 +253,7 @@ pub struct ClientBuilder {
     storage: Option<Arc<dyn TokenStorage>>,
     redirect: Option<Arc<dyn RedirectHandler>>,
     observer: Option<Arc<dyn TraceObserver>>,
+    metadata_cache: Option<Arc<MetadataCache>>,
 }
 
 impl ClientBuilder {
@@ -260,8 +279,11 @@ impl ClientBuilder {
                 assertion: None,
                 enterprise: None,
                 http: HttpConfig::default(),
+                concurrent_discovery: false,
+                cache_metadata: false,
             },
             http: None,
+            metadata_cache: None,
             storage: None,
             redirect: None,
             observer: None,
@@ -331,6 +353,21 @@ impl ClientBuilder {
     /// Use this redirect handler (default: [`HeadlessRedirect`]).
     pub fn redirect_handler(mut self, handler: Arc<dyn RedirectHandler>) -> Self {
         self.redirect = Some(handler);
+        self
+    }
+
+    /// Probe discovery fallback candidates concurrently (see
+    /// [`ClientConfig::concurrent_discovery`]).
+    pub fn concurrent_discovery(mut self, on: bool) -> Self {
+        self.config.concurrent_discovery = on;
+        self
+    }
+
+    /// Cache discovery in `cache` (share one `Arc` between clients), honouring
+    /// `Cache-Control` (see [`ClientConfig::cache_metadata`]); turns the cache on.
+    pub fn metadata_cache(mut self, cache: Arc<MetadataCache>) -> Self {
+        self.config.cache_metadata = true;
+        self.metadata_cache = Some(cache);
         self
     }
 
@@ -425,6 +462,11 @@ impl ClientBuilder {
             Some(h) => h,
             None => Arc::new(UreqHttpClient::new(config.http.clone())),
         };
+        let metadata_cache = if config.cache_metadata {
+            Some(self.metadata_cache.unwrap_or_else(MetadataCache::shared))
+        } else {
+            None
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -436,6 +478,7 @@ impl ClientBuilder {
                     .unwrap_or_else(|| Arc::new(MemoryStorage::new())),
                 redirect,
                 observer: self.observer,
+                metadata_cache,
                 session: Mutex::new(Session::default()),
                 flow: Mutex::new(()),
             }),
@@ -654,6 +697,7 @@ struct Inner {
     storage: Arc<dyn TokenStorage>,
     redirect: Arc<dyn RedirectHandler>,
     observer: Option<Arc<dyn TraceObserver>>,
+    metadata_cache: Option<Arc<MetadataCache>>,
     session: Mutex<Session>,
     /// Held while acquiring a token (authorization or refresh), never while sending MCP
     /// requests.
@@ -1125,9 +1169,29 @@ impl Inner {
         let mut prm: Option<(ProtectedResourceMetadata, String)> = None;
         let mut server_error: Option<u16> = None;
         let mut transport_error: Option<Error> = None;
-        for url in
-            discovery::build_protected_resource_metadata_discovery_urls(header_url, server_url)
-        {
+        let prm_candidates =
+            discovery::build_protected_resource_metadata_discovery_urls(header_url, server_url);
+        let prm_key = self.metadata_cache.as_ref().map(|_| {
+            cache::chain_key(
+                &format!("prm {server_url}"),
+                &self.config.protocol_version,
+                &prm_candidates,
+            )
+        });
+        let (prm_candidates, mut prefetched, prm_cached) =
+            self.cached_chain(prm_key.as_deref(), prm_candidates);
+        // A `resource_metadata` URL from the challenge is fetched alone; only the SEP-985
+        // fallbacks after it may be probed together.
+        let concurrent_from = usize::from(header_url.is_some_and(|u| !u.is_empty()));
+        for (i, url) in prm_candidates.iter().enumerate() {
+            let url = url.clone();
+            if i == concurrent_from && self.config.concurrent_discovery && !prm_cached {
+                self.prefetch(
+                    "protected resource metadata",
+                    &prm_candidates[i..],
+                    &mut prefetched[i..],
+                );
+            }
             let started = Instant::now();
             if let Err(e) = checks::require_secure_url("protected resource metadata", &url) {
                 self.emit(
@@ -1141,7 +1205,11 @@ impl Inner {
                 );
                 continue;
             }
-            let response = match self.get_metadata(&url) {
+            let fetched = match prefetched[i].take() {
+                Some(r) => r,
+                None => self.get_metadata(&url),
+            };
+            let response = match fetched {
                 Ok(r) => r,
                 Err(e)
                     if matches!(
@@ -1194,6 +1262,11 @@ impl Inner {
                                 m.authorization_servers.join(" ")
                             ),
                         );
+                        if let (Some(c), Some(k), false) =
+                            (&self.metadata_cache, &prm_key, prm_cached)
+                        {
+                            c.put(k, &url, response.body(), response.headers());
+                        }
                         prm = Some((m, url));
                         break;
                     }
@@ -1250,13 +1323,39 @@ impl Inner {
         let mut metadata: Option<(OAuthMetadata, String)> = None;
         // The status that stopped metadata discovery (201, 204, 5xx), for the error message.
         let mut stopped_by: Option<u16> = None;
-        for url in discovery::build_oauth_authorization_server_metadata_discovery_urls(
+        let as_candidates = discovery::build_oauth_authorization_server_metadata_discovery_urls(
             authorization_server.as_deref(),
             server_url,
-        ) {
+        );
+        for url in &as_candidates {
+            checks::require_secure_url("authorization server metadata", url)?;
+        }
+        let as_key = self.metadata_cache.as_ref().map(|_| {
+            cache::chain_key(
+                &format!(
+                    "asm {server_url} {}",
+                    authorization_server.as_deref().unwrap_or("-")
+                ),
+                &self.config.protocol_version,
+                &as_candidates,
+            )
+        });
+        let (as_candidates, mut prefetched, as_cached) =
+            self.cached_chain(as_key.as_deref(), as_candidates);
+        if self.config.concurrent_discovery && !as_cached {
+            self.prefetch(
+                "authorization server metadata",
+                &as_candidates,
+                &mut prefetched,
+            );
+        }
+        for (i, url) in as_candidates.iter().enumerate() {
+            let url = url.clone();
             let started = Instant::now();
-            checks::require_secure_url("authorization server metadata", &url)?;
-            let response = self.get_metadata(&url)?;
+            let response = match prefetched[i].take() {
+                Some(r) => r?,
+                None => self.get_metadata(&url)?,
+            };
             let status = response.status().as_u16();
             match status {
                 200 => match OAuthMetadata::from_json(response.body()) {
@@ -1296,6 +1395,11 @@ impl Inner {
                             Outcome::Ok,
                             format!("issuer {}", m.issuer),
                         );
+                        if let (Some(c), Some(k), false) =
+                            (&self.metadata_cache, &as_key, as_cached)
+                        {
+                            c.put(k, &url, response.body(), response.headers());
+                        }
                         metadata = Some((m, url));
                         break;
                     }
@@ -1429,6 +1533,66 @@ impl Inner {
             resource,
             dpop,
         })
+    }
+
+    /// The candidates to walk and their already-fetched responses: on a cache hit, the one
+    /// cached winner with its body as a `200`; otherwise the chain, nothing fetched yet.
+    #[allow(clippy::type_complexity)]
+    fn cached_chain(
+        &self,
+        key: Option<&str>,
+        candidates: Vec<String>,
+    ) -> (
+        Vec<String>,
+        Vec<Option<Result<http::Response<Vec<u8>>>>>,
+        bool,
+    ) {
+        let hit = match (&self.metadata_cache, key) {
+            (Some(c), Some(k)) => c.get(k),
+            _ => None,
+        };
+        match hit {
+            Some(doc) => {
+                let response = http::Response::builder()
+                    .status(200)
+                    .body(doc.body.to_vec())
+                    .map_err(|e| Error::invalid_response("cached metadata", e.to_string(), None));
+                (vec![doc.url], vec![Some(response)], true)
+            }
+            None => {
+                let n = candidates.len();
+                (candidates, (0..n).map(|_| None).collect(), false)
+            }
+        }
+    }
+
+    /// Fetch the (secure) `urls` concurrently, one thread each, into `out` (same order).
+    /// Nothing happens for fewer than two candidates.
+    fn prefetch(
+        &self,
+        what: &'static str,
+        urls: &[String],
+        out: &mut [Option<Result<http::Response<Vec<u8>>>>],
+    ) {
+        let eligible: Vec<usize> = (0..urls.len())
+            .filter(|&i| checks::require_secure_url(what, &urls[i]).is_ok())
+            .collect();
+        if eligible.len() < 2 {
+            return;
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = eligible[1..]
+                .iter()
+                .map(|&i| {
+                    let url = urls[i].as_str();
+                    (i, s.spawn(move || self.get_metadata(url)))
+                })
+                .collect();
+            out[eligible[0]] = Some(self.get_metadata(&urls[eligible[0]]));
+            for (i, h) in handles {
+                out[i] = Some(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+        });
     }
 
     fn select_authorization_server(&self, servers: &[String]) -> Result<String> {

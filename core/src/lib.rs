@@ -20,6 +20,7 @@
 //! | [`token`] | grants, client authentication, token responses | RFC 6749 §4-6, RFC 7523 |
 //! | [`dpop`] | DPoP proofs and nonces | RFC 9449 |
 //! | [`storage`] | token and client storage (memory, file) | SEP-2352 |
+//! | [`cache`] | discovery metadata cache honouring `Cache-Control` | RFC 9111 §5.2.2 |
 //! | [`client`] | the flow: `send`, `probe`, single-flight refresh, step-up | MCP authorization |
 //! | [`trace`] | step events for observers | |
 //! | [`bridge`] | bridge `WWW-Authenticate` through proxies: expose list, CORS preflight, PRM relay | RFC 9110 §11.6.1, RFC 6750 §3, RFC 9728 §5.1, Fetch CORS |
@@ -35,6 +36,7 @@
 
 pub mod authorization;
 pub mod bridge;
+pub mod cache;
 pub mod challenge;
 pub mod checks;
 pub mod client;

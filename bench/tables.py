@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Markdown tables from target/bench/results.json (bench/run.py)."""
+
+import json
+import sys
+
+r = json.load(open(sys.argv[1]))
+cr, ref, bind = r["criterion_ns"], r["python_pure_ns"]["reference"], r["python_pure_ns"]["binding"]
+
+# (row, python case, criterion bench, target ns)
+ROWS = [
+    ("header: resource_metadata + scope + error", "header: resource_metadata + scope + error (3 fields)",
+     "extract resource_metadata+scope+error", 300),
+    ("header: one field (scope)", "header: extract scope (1 field)", "extract_field_from_www_auth(scope)", None),
+    ("header: multi-challenge, resource_metadata", "header: multi-challenge, resource_metadata",
+     "extract resource_metadata (multi-challenge)", None),
+    ("PRM URLs (header URL, 3)", "PRM URLs (header URL, 3)", "prm urls (header url, 3)", 500),
+    ("PRM URLs (no header, 2)", "PRM URLs (no header, 2)", "prm urls (no header, 2)", 500),
+    ("AS URLs (issuer /tenant1, 3)", "AS URLs (issuer /tenant1, 3)", "as urls (tenant path, 3)", 500),
+    ("AS URLs (root issuer, 2)", "AS URLs (root issuer, 2)", "as urls (root, 2)", 500),
+    ("scope select (PRM + offline_access)", "scope select (PRM scopes + offline_access)",
+     "get_client_metadata_scopes (PRM + offline_access)", 100),
+    ("scope select (challenge scope)", "scope select (challenge scope)", "get_client_metadata_scopes (challenge scope)", 100),
+    ("scope union", "scope union", "union_scopes", None),
+    ("AS metadata JSON (1275 B)", "AS metadata JSON (1275 B)", "OAuthMetadata::from_json (1275 B)", 5000),
+    ("PRM JSON (286 B)", "PRM JSON (286 B)", "ProtectedResourceMetadata::from_json (286 B)", 800),
+    ("token JSON (1183 B)", "token JSON (1183 B)", "OAuthToken::from_json (1183 B)", 1000),
+]
+
+
+def ns(v):
+    if v is None:
+        return "–"
+    return f"{v / 1000:.2f} µs" if v >= 1000 else f"{v:.0f} ns"
+
+
+print("### Pure functions (median ns per call)\n")
+print("| operation | reference (mcp 2.3.0) | mcp_auth via Python | ratio ref/binding | Rust core | ratio ref/core | core target |")
+print("|---|---|---|---|---|---|---|")
+for row, py, c, target in ROWS:
+    rv, bv, cv = ref.get(py), bind.get(py), cr.get(c)
+    t = "–" if target is None else (f"≤ {ns(target)}: **{'met' if cv is not None and cv <= target else 'missed'}**")
+    print(f"| {row} | {ns(rv)} | {ns(bv)} | {rv / bv:.1f}× | {ns(cv)} | {rv / cv:.0f}× | {t} |")
+
+ffi = r["warm"]["ffi"]
+print("\n### C ABI per call (ns)\n")
+print("| operation | core | C ABI | added |")
+print("|---|---|---|---|")
+for x in ffi:
+    print(f"| {x['operation']} | {x['core_ns']:.0f} | {x['c_abi_ns']:.0f} | {x['added_ns']:.0f} |")
+
+for key, title in (("flows_pinned", "pinned to CPU 0 (server and client)"), ("flows_unpinned", "unpinned")):
+    print(f"\n### Cold flow, {title}: median of per-round medians [min–max of rounds]\n")
+    print("| client | HTTP client | wall per flow | p10–p90 | requests (client + UA) | discovery GETs | new TCP connections |")
+    print("|---|---|---|---|---|---|---|")
+    for k, v in r[key].items():
+        label = {"rust-warm": "warm pool", "rust-fresh": "fresh client", "rust-warm-concurrent": "warm pool, concurrent discovery",
+                 "rust-fresh-concurrent": "fresh client, concurrent discovery", "rust-warm-cached": "warm pool, metadata cache (warm)",
+                 "binding-fresh": "fresh client (mcp_auth.Client)", "ref-warm": "warm pool (shared AsyncClient)",
+                 "ref-fresh": "fresh AsyncClient"}[k]
+        req = v["requests"]
+        ua = v["ua_requests"]
+        print(f"| {v['client']} | {label} | {v['wall_ms_median']:.3f} ms [{v['wall_ms_round_min']:.3f}–{v['wall_ms_round_max']:.3f}] "
+              f"| {v['p10']:.2f}–{v['p90']:.2f} | {req:g} ({req - ua:g} + {ua:g}) | {v['discovery_requests']:g} | {v['connections']:g} |")
+
+w = r["warm"]
+print("\n### Warm paths\n")
+print(f"- First process, file store: {w['first_process']['requests']} requests, {w['first_process']['connections']} connections.")
+print(f"- Second process, same file store: **{w['second_process']['requests']} request(s)**, {w['second_process']['connections']} connection(s), "
+      f"{w['second_process']['authorizations']} authorizations, {w['second_process']['wall_ms']:.2f} ms.")
+ip = w["in_process"]
+print(f"- Authorized request with a valid token: {ip['authorized_request_us']['median']:.1f} µs vs plain {ip['plain_request_us']['median']:.1f} µs: "
+      f"overhead **{ip['overhead_us_median']:.1f} µs** (median).")
+print(f"- 64 threads, one client, expired token: **{ip['refresh_requests']} refresh request(s)**, latency p50 "
+      f"{ip['refresh_latency_ms']['median']:.2f} ms, p99 {ip['refresh_latency_ms']['p99']:.2f} ms.")
+
+f = r["footprint"]
+print("\n### Footprint\n")
+print(f"- stripped libmcpauth.so: {f['libmcpauth_so_stripped_bytes'] / 1024:.0f} KiB (unstripped {f['libmcpauth_so_bytes'] / 1024:.0f} KiB)")
+if f["wheel_bytes"]:
+    print(f"- wheel {f['wheel']}: {f['wheel_bytes'] / 1024:.0f} KiB")
+print(f"- `import mcp_auth`: {f['import_mcp_auth_ms']:.1f} ms (reference `import mcp.client.auth`: {f['import_reference_ms']:.1f} ms), over a bare interpreter start of {f['python_startup_ms']:.1f} ms")
+print(f"- peak RSS of one demo flow (bench-flow once, file store): {w['first_process']['peak_rss_kib'] / 1024:.1f} MiB")
+print(f"\nMachine: {r['machine']}, {r['nproc']} CPUs; rounds {r['rounds']}, {r['n']} flows per round ({r['n_ref']} for the reference); {r['started']} – {r['finished']}.")
