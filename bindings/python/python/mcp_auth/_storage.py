@@ -117,7 +117,7 @@ class _Adapted:
             if callable(method):
                 resolve(method(resource) if _positional_arity(method) >= 1 else method())
                 return
-        raise NotImplementedError(
+        raise TypeError(
             f"storage object {type(s).__name__} cannot forget tokens: add remove_tokens()"
         )
 

@@ -41,7 +41,7 @@ class OAuthClientProvider(McpAuth):
                 f"got: {client_metadata_url}"
             )
         if validate_resource_url is not None:
-            raise NotImplementedError(
+            raise TypeError(
                 "validate_resource_url is not supported: mcp_auth always applies the RFC 9728 "
                 "§3.3 resource check"
             )
