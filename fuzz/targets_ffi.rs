@@ -30,7 +30,10 @@ fn check(status: mcpauth_status, out: *mut c_char) {
         // SAFETY: on success the library wrote a string it owns; freed once, here.
         unsafe { mcpauth_string_free(out) };
     } else {
-        assert!(out.is_null(), "an out-parameter was written on failure ({status:?})");
+        assert!(
+            out.is_null(),
+            "an out-parameter was written on failure ({status:?})"
+        );
         assert!(
             !mcpauth_last_error_message().is_null(),
             "failure {status:?} without a last-error message"
@@ -52,7 +55,9 @@ pub fn c_abi_strings(data: &[u8]) {
     }
     call!(mcpauth_extract_field_from_www_auth(a, b));
     call!(mcpauth_parse_www_authenticate(a));
-    call!(mcpauth_build_protected_resource_metadata_discovery_urls(a, b));
+    call!(mcpauth_build_protected_resource_metadata_discovery_urls(
+        a, b
+    ));
     call!(mcpauth_build_oauth_authorization_server_metadata_discovery_urls(a, b));
     call!(mcpauth_union_scopes(a, b));
     call!(mcpauth_parse_redirect(a));
