@@ -143,12 +143,24 @@ pub(crate) fn get_client_metadata_scopes(
     asm: Option<&Bound<'_, PyAny>>,
     client_grant_types: Option<Vec<String>>,
 ) -> PyResult<Option<String>> {
-    let prm = opt_model(prm, PyProtectedResourceMetadata::extract_core)?;
-    let asm = opt_model(asm, PyOAuthMetadata::extract_core)?;
+    // The package's own model objects are read in place (no copy): this function is called
+    // per request by hosts that keep parsed metadata; dicts and other models are converted.
+    let prm_native = prm.and_then(|o| o.cast::<PyProtectedResourceMetadata>().ok());
+    let asm_native = asm.and_then(|o| o.cast::<PyOAuthMetadata>().ok());
+    let prm_owned = match prm_native {
+        Some(_) => None,
+        None => opt_model(prm, PyProtectedResourceMetadata::extract_core)?,
+    };
+    let asm_owned = match asm_native {
+        Some(_) => None,
+        None => opt_model(asm, PyOAuthMetadata::extract_core)?,
+    };
+    let prm_ref = prm_native.map(|b| &b.get().inner).or(prm_owned.as_ref());
+    let asm_ref = asm_native.map(|b| &b.get().inner).or(asm_owned.as_ref());
     Ok(scope::get_client_metadata_scopes(
         www_authenticate_scope,
-        prm.as_ref(),
-        asm.as_ref(),
+        prm_ref,
+        asm_ref,
         client_grant_types.as_deref(),
     ))
 }
