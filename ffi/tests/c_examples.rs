@@ -866,3 +866,50 @@ fn cpp_quickstart_runs_the_flow() {
         "one 401, then three authorized requests"
     );
 }
+
+/// The C++ snippet of docs/c-cpp.md, compiled as printed (`-Wall -Wextra -Wpedantic -Werror`)
+/// and run against the demo server in place of its example URL.
+#[test]
+fn docs_cpp_snippet_compiles_and_runs() {
+    let doc = std::fs::read_to_string(root().join("docs/c-cpp.md")).unwrap();
+    let start = doc
+        .find("```cpp\n")
+        .expect("a ```cpp block in docs/c-cpp.md")
+        + 7;
+    let snippet = &doc[start..start + doc[start..].find("```").unwrap()];
+    let example_url = "http://127.0.0.1:4000/mcp";
+    assert!(snippet.contains(example_url), "{snippet}");
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let dir = out_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = dir.join("docs_snippet.cpp");
+    std::fs::write(&source, snippet.replace(example_url, &server.mcp_url())).unwrap();
+    let bin = dir.join("docs_snippet");
+    let out = Command::new("c++")
+        .args([
+            "-std=c++17",
+            "-Wall",
+            "-Wextra",
+            "-Wpedantic",
+            "-Werror",
+            "-o",
+        ])
+        .arg(&bin)
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(&source)
+        .arg(lib_dir().join("libmcpauth.a"))
+        .args(["-lpthread", "-ldl", "-lm", "-lrt", "-lutil", "-lgcc_s"])
+        .output()
+        .expect("cannot run c++");
+    assert!(
+        out.status.success(),
+        "the docs snippet does not compile:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(&bin).output().unwrap();
+    let text = assert_ok(&out, "docs snippet");
+    assert!(text.starts_with("200 {"), "{text}");
+    assert!(text.contains("\"tools\""), "{text}");
+    assert_eq!(server.grant_count("authorization_code"), 1);
+}
