@@ -473,3 +473,30 @@ def test_docs_list_every_exit_code_and_command() -> None:
     }
     for command in ("probe", "login", "status", "token", "logout"):
         assert f"### `{command} URL" in docs
+
+
+def test_file_storage_lock_deadline_and_forgetting_a_client(tmp_path) -> None:
+    """The credential file as the Python package exposes it: a lock held elsewhere ends in a
+    StorageError at the deadline with the file untouched; remove_client_info forgets one
+    registration."""
+    import fcntl
+
+    import mcp_auth
+
+    path = tmp_path / "creds.json"
+    store = mcp_auth.FileStorage(path, lock_timeout=0.3)
+    store.set_tokens("https://r.example/mcp", {"access_token": "at", "token_type": "Bearer"})
+    store.set_client_info("https://as.example", {"client_id": "c1"})
+    store.set_client_info("https://as2.example", {"client_id": "c2"})
+    before = path.read_bytes()
+    with open(f"{path}.lock", "a+") as held:  # another open file description, as another process
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(mcp_auth.StorageError, match="locked by another process"):
+            store.remove_client_info("https://as.example")
+        assert path.read_bytes() == before
+        fcntl.flock(held, fcntl.LOCK_UN)
+    store.remove_client_info("https://as.example")
+    assert store.get_client_info("https://as.example") is None
+    assert store.get_client_info("https://as2.example").client_id == "c2"
+    assert store.get_tokens("https://r.example/mcp").access_token == "at"
+    assert (path.stat().st_mode & 0o777) == 0o600
