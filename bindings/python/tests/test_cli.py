@@ -258,6 +258,14 @@ def test_login_without_a_redirect_times_out_with_a_clear_message(demo, home) -> 
     assert "waiting for the browser" in r.stderr
     assert "no authorization came back within 1 s" in r.stderr
     assert "Traceback" not in r.stderr
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        r = run("login", "--no-browser", "--port", port, demo.url, env=home)
+    assert r.returncode == 2 and "choose another --port" in r.stderr, r.stderr
 
 
 def fake_browser(tmp_path: Path, plays: bool) -> tuple[Path, Path]:

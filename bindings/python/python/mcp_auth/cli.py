@@ -326,7 +326,10 @@ def _remember_client(args: argparse.Namespace, client: Client) -> str:
 def cmd_login(args: argparse.Namespace) -> int:
     paste: PasteBack | None = None
     if args.no_browser:
-        paste = PasteBack(args.port, args.wait)
+        try:
+            paste = PasteBack(args.port, args.wait)
+        except OSError as e:
+            raise UsageError(f"cannot listen on 127.0.0.1:{args.port} for the redirect ({e}): choose another --port") from None
         client = _client(args, redirect_handler=paste, redirect_uri=paste.redirect_uri)
     else:
         redirect: dict[str, Any] = {
