@@ -133,7 +133,7 @@ test('an aborted signal rejects before the native call, sending nothing', async 
 test('abort while queued behind a running call: rejected, never sent; the running call completes', async () => {
   const prm = await (await fetch(server.info.prm_url)).text();
   await server.cmd('reset');
-  await server.cmd(`drip ${server.prmPath} 1 2 200 application/json ${prm}`);
+  await server.cmd(`drip ${server.prmPath} 1 5 200 application/json ${prm}`);
   const client = track(await McpAuthClient.create({ serverUrl: server.url, threads: 1 }));
   const controller = new AbortController();
   const running = client.postJson(initialize, { signal: controller.signal });

@@ -148,3 +148,41 @@ test('the host handles the redirect itself (async callback on the main thread)',
   assert.equal(await server.count('/authorize'), 1);
   assert.equal(await server.grants('authorization_code'), 1);
 });
+
+test('send, probe, discover, authorizeAfter and logout', async () => {
+  await server.cmd('reset');
+  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const probe = await client.probe();
+  assert.equal(probe.status, 401);
+  assert.equal(probe.challenge.bearer.resource_metadata, server.info.prm_url);
+  const found = await client.discover();
+  assert.equal(found.issuer, server.info.issuer);
+  assert.equal(found.token_endpoint, server.info.token_endpoint);
+  assert.equal(await client.currentToken(), null, 'no token yet, and currentToken never authorizes');
+  assert.equal(await server.count('/authorize'), 0);
+
+  const r = await client.send({
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+    body: new TextEncoder().encode(JSON.stringify(rpc('tools/call', { name: 'echo', arguments: { text: 'bytes' } }, 7))),
+  });
+  assert.equal(r.status, 200);
+  assert.equal(r.message.result.content[0].text, 'bytes');
+  const token = await client.currentToken();
+  assert.equal(typeof token, 'string');
+
+  // The host sent a request itself and the server refused the token: a new one to retry with.
+  await server.cmd('revoke');
+  const retry = await client.authorizeAfter({
+    status: 401,
+    wwwAuthenticate: [`Bearer error="invalid_token", resource_metadata="${server.info.prm_url}"`],
+    rejectedToken: token,
+  });
+  assert.equal(typeof retry, 'string');
+  assert.notEqual(retry, token);
+  assert.equal(await server.grants('authorization_code'), 2);
+
+  await client.logout();
+  assert.equal(await client.currentToken(), null);
+  assert.equal(await client.grantedScope(), null);
+});
