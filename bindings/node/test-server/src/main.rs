@@ -29,8 +29,10 @@ use mcp_auth_demo_server::{DemoConfig, DemoServer, FaultAction, RouteFault};
 use serde_json::{Value, json};
 
 fn main() -> ExitCode {
-    let mut config = DemoConfig::default();
-    config.record_requests = false;
+    let config = DemoConfig {
+        record_requests: false,
+        ..DemoConfig::default()
+    };
     let server = match DemoServer::start(config) {
         Ok(s) => s,
         Err(e) => {
@@ -39,13 +41,19 @@ fn main() -> ExitCode {
         }
     };
     let mut out = std::io::stdout().lock();
-    if writeln!(out, "listening on {}", server.mcp_url()).and_then(|()| out.flush()).is_err() {
+    if writeln!(out, "listening on {}", server.mcp_url())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
         return ExitCode::from(1);
     }
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let answer = command(&server, line.trim()).unwrap_or_else(|e| json!({ "error": e }));
-        if writeln!(out, "{answer}").and_then(|()| out.flush()).is_err() {
+        if writeln!(out, "{answer}")
+            .and_then(|()| out.flush())
+            .is_err()
+        {
             break;
         }
     }
