@@ -33,6 +33,8 @@ test-node: node-deps
 bench-node: node-deps
 	$(CARGO) build --release -q -p mcp-auth-ffi
 	mkdir -p target/bench-node
+	# The same shared library for C and Node; its SONAME (libmcpauth.so.ABI) is linked here.
+	ln -sf $(NODE_BENCH_DIR)/libmcpauth.so target/bench-node/libmcpauth.so.$(FFI_ABI)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Iinclude -o target/bench-node/bench bench/node/bench.c \
-		-L$(NODE_BENCH_DIR) -lmcpauth -Wl,-rpath,$(NODE_BENCH_DIR)
+		-L$(NODE_BENCH_DIR) -lmcpauth -Wl,-rpath,$(CURDIR)/target/bench-node
 	MCPAUTH_LIB=$(NODE_BENCH_DIR)/libmcpauth.so node bench/node/bench.mjs target/bench-node/bench $(NODE_BENCH_N)
