@@ -81,7 +81,8 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.file.relative_to(ROOT)}:{self.line}"
+        path = self.file.relative_to(ROOT) if self.file.is_relative_to(ROOT) else self.file
+        return f"{path}:{self.line}"
 
     @property
     def runs(self) -> bool:
