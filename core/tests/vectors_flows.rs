@@ -1193,7 +1193,11 @@ fn scenario(name: &str) -> Value {
 }
 
 fn readme() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/differences.md")).unwrap()
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/differences.md"
+    ))
+    .unwrap()
 }
 
 struct Observed {
