@@ -336,6 +336,24 @@ class Runner:
             self.run(b, [str(target / "debug" / "examples" / name)], d)
 
 
+LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
+
+
+def broken_links(path: Path) -> list[str]:
+    """Relative links (outside code blocks) whose file does not exist."""
+    text = path.read_text(encoding="utf-8")
+    prose = re.sub(r"(?ms)^ {0,3}(`{3,}|~{3,}).*?^ {0,3}\1[ \t]*$", "", text)
+    prose = re.sub(r"`[^`\n]*`", "", prose)
+    broken = []
+    for m in LINK.finditer(prose):
+        target = m["target"].split("#", 1)[0]
+        if not target or re.match(r"^[a-z][a-z0-9+.-]*:", target):
+            continue
+        if not (path.parent / target).exists():
+            broken.append(m["target"])
+    return broken
+
+
 def main(argv: list[str]) -> int:
     listing = "--list" in argv
     keep = "--keep" in argv
@@ -380,6 +398,9 @@ def main(argv: list[str]) -> int:
     skipped = sum(1 for b in blocks if b.lang in RUNNABLE and "no-run" in b.attrs)
     shown = len(blocks) - len(ran) - skipped - len(unmarked)
     passed = sum(1 for b in ran if b.ok)
+    for f in files:
+        for target in broken_links(f):
+            print(f"docs: {f.relative_to(ROOT) if f.is_relative_to(ROOT) else f}: link to a missing file: {target}")
     print(f"\ndocs: {passed} passed, {len(failed)} failed "
           f"({skipped} marked no-run, {shown} documentation-only blocks, {len(files)} files)")
     return 1 if failed else 0
