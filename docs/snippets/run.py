@@ -33,8 +33,9 @@ every runnable block, the placeholder URL `https://mcp.example.com/mcp` is repla
 server's MCP URL (and `MCP_SERVER_URL` is set to it), so snippets read like real code for a real
 server. The demo authorization server approves every request at once, so the default headless
 redirect handler needs no user. For snippets that open a browser (`redirect_handler="browser"`,
-`LoopbackBrowser`, `mcp-auth login`), PATH starts with a stand-in `xdg-open` that plays the user:
-it GETs the authorization URL and follows the redirect to the loopback listener.
+`LoopbackBrowser`, `mcp-auth login`), BROWSER names a stand-in (also first on PATH as `xdg-open`)
+that plays the user: it GETs the authorization URL and follows the redirect to the loopback
+listener.
 
 Each block runs in its own scratch directory, which is also its HOME, XDG_CONFIG_HOME and
 MCP_AUTH_HOME (file storage never touches the real home), with a 180 s deadline.
@@ -205,7 +206,8 @@ class Runner:
             MCP_SERVER_URL=url,
             PYTHONDONTWRITEBYTECODE="1",
         )
-        env.pop("BROWSER", None)
+        # The stand-in browser, for whichever way the code under test opens one.
+        env["BROWSER"] = str(self.bin / "xdg-open")
         env.pop("VIRTUAL_ENV", None)
         return env
 
