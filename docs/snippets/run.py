@@ -6,7 +6,8 @@
 Without FILE arguments it reads README.md, docs/*.md and bindings/python/README.md. Every fenced
 code block is classified by its info string (the words after the opening fence):
 
-  ```rust     a scratch crate in target/docs-snippets/rust (path dependency on core/), built
+  ```rust     a scratch crate in target/docs-snippets/rust (path dependencies on core/, bridge/
+              and examples/demo-server/), built
               as one example per block and run. A block without `fn main` is wrapped in
               `fn main() -> Result<(), Box<dyn std::error::Error>> { ... Ok(()) }`.
   ```python   run with the test venv's interpreter (mk/python.mk builds it: mcp_auth, the
@@ -18,7 +19,9 @@ code block is classified by its info string (the words after the opening fence):
               on PATH).
   ```console  the lines starting with `$ ` are run as one `bash -euo pipefail` script; the
               other lines are sample output and are not compared.
-  ```js       an ES module run with `node` (when bindings/node is installed; see below).
+  ```js       an ES module run with `node`; the package in bindings/node is importable by its
+              name (its dependencies installed: `make test-node`), MCPAUTH_LIB names the debug
+              libmcpauth.so.
 
 A block in one of these languages that must not run (an install command, `make test` itself,
 an excerpt) says so with the attribute `no-run`: ```sh no-run. Every other language (text,
@@ -211,13 +214,13 @@ class Runner:
         env.pop("VIRTUAL_ENV", None)
         return env
 
-    def run(self, block: Block, argv: list[str], cwd: Path, stdin: str | None = None) -> None:
+    def run(self, block: Block, argv: list[str], cwd: Path, extra: dict[str, str] | None = None) -> None:
         try:
             p = subprocess.run(
                 argv,
                 cwd=cwd,
-                env=self.env(cwd, block.url),
-                input=stdin,
+                env=self.env(cwd, block.url) | (extra or {}),
+                stdin=subprocess.DEVNULL,
                 capture_output=True,
                 text=True,
                 timeout=DEADLINE,
@@ -288,7 +291,7 @@ class Runner:
         if not link.exists():
             link.symlink_to(pkg, target_is_directory=True)
         (d / "snippet.mjs").write_text(block.code)
-        self.run(block, ["node", "snippet.mjs"], d)
+        self.run(block, ["node", "snippet.mjs"], d, {"MCPAUTH_LIB": str(self.lib_dir / "libmcpauth.so")})
 
     # rust -----------------------------------------------------------------------------------
     def rust_blocks(self, blocks: list[Block]) -> None:
@@ -299,10 +302,16 @@ class Runner:
         if examples.exists():
             shutil.rmtree(examples)
         examples.mkdir(parents=True)
+        # The workspace's library crates a snippet may use, where they exist.
+        libraries = {"mcp-auth": "core", "mcp-auth-bridge": "bridge", "mcp-auth-demo-server": "examples/demo-server"}
+        deps = "".join(
+            f'{name} = {{ path = "{ROOT / path}" }}\n'
+            for name, path in libraries.items()
+            if (ROOT / path / "Cargo.toml").exists()
+        )
         (crate / "Cargo.toml").write_text(
             '[package]\nname = "mcp-auth-docs-snippets"\nversion = "0.0.0"\nedition = "2024"\n'
-            "publish = false\n\n[dependencies]\n"
-            f'mcp-auth = {{ path = "{ROOT / "core"}" }}\nserde_json = "1"\n\n'
+            f'publish = false\n\n[dependencies]\n{deps}serde_json = "1"\n\n'
             "# Not part of the repository's workspace.\n[workspace]\n"
         )
         (crate / "src").mkdir(exist_ok=True)
