@@ -139,9 +139,15 @@ test('the host handles the redirect itself (async callback on the main thread)',
     },
   }));
   assert.equal(await client.redirectUri(), 'http://127.0.0.1:9/callback');
-  const r = await client.postJson(initialize);
+  const [r, ...more] = await Promise.all([
+    client.postJson(initialize),
+    client.postJson(rpc('tools/list', {}, 2)),
+    client.postJson(rpc('tools/list', {}, 3)),
+  ]);
   assert.equal(r.status, 200);
-  assert.equal(seen.length, 1);
+  assert.deepEqual(more.map((m) => m.status), [200, 200]);
+  assert.equal(seen.length, 1, 'one authorization for the three calls');
+  assert.equal(client.threadCount, 1, 'callbacks bind the client to the lane that registered them');
   const url = new URL(seen[0]);
   assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
   assert.equal(url.searchParams.get('redirect_uri'), 'http://127.0.0.1:9/callback');
