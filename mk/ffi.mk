@@ -4,7 +4,7 @@
 #   make header           regenerate include/mcpauth.h (cbindgen, pinned) after changing ffi/src
 #   make install PREFIX=… libmcpauth.{a,so}, mcpauth.h and mcpauth.pc (release build)
 #   make test-ffi         valgrind, ASan/UBSan and TSan runs of the C programs, Python ctypes, the
-#                         Node example (mcpauth-client package) and an install + pkg-config build
+#                         Node example (mcp-auth-client package) and an install + pkg-config build
 #                         (part of `make test`; the plain C runs, the bad-input and header tests are
 #                         in `cargo test`)
 
@@ -67,7 +67,7 @@ test-ffi-tsan: ffi-build
 test-ffi-python: ffi-build
 	MCPAUTH_LIB=$(FFI_DIR)/libmcpauth.so $(WITH_DEMO_SERVER) python3 examples/python-ctypes/demo.py {url}
 
-# The Node example through the mcpauth-client package (bindings/node, mk/node.mk).
+# The Node example through the mcp-auth-client package (bindings/node, mk/node.mk).
 test-ffi-node: ffi-build node-example-deps
 	MCPAUTH_LIB=$(FFI_DIR)/libmcpauth.so $(WITH_DEMO_SERVER) node examples/node/demo.mjs {url}
 

@@ -1,4 +1,4 @@
-# The Node.js package (bindings/node, npm name `mcpauth-client`) over libmcpauth with koffi.
+# The Node.js package (bindings/node, npm name `mcp-auth-client`) over libmcpauth with koffi.
 #
 #   make test-node     npm ci, tsc on the typings, node --test against the demo server
 #                      (bindings/node/test-server: the demo server with a control channel)
@@ -38,3 +38,7 @@ bench-node: node-deps
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Iinclude -o target/bench-node/bench bench/node/bench.c \
 		-L$(NODE_BENCH_DIR) -lmcpauth -Wl,-rpath,$(CURDIR)/target/bench-node
 	MCPAUTH_LIB=$(NODE_BENCH_DIR)/libmcpauth.so node bench/node/bench.mjs target/bench-node/bench $(NODE_BENCH_N)
+
+# docs/node.md has a runnable `js` snippet: the docs runner imports the package, so its
+# dependencies must be installed first.
+test-docs: node-deps

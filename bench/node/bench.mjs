@@ -1,4 +1,4 @@
-// bench.mjs: what a call through Node.js (mcpauth-client, koffi) adds over the same call from C.
+// bench.mjs: what a call through Node.js (mcp-auth-client, koffi) adds over the same call from C.
 //
 //   node bench.mjs C_BENCH_BINARY N
 //

@@ -1,4 +1,4 @@
-// Type definitions for mcpauth-client (hand-written; checked by `tsc` against test/types.ts).
+// Type definitions for mcp-auth-client (hand-written; checked by `tsc` against test/types.ts).
 
 /** The C ABI this package is written against (`MCPAUTH_ABI_VERSION`). */
 export declare const ABI_VERSION: 1;

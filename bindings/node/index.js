@@ -1,4 +1,4 @@
-// mcpauth-client: MCP client authorization (OAuth 2.1) for Node.js, over libmcpauth.
+// mcp-auth-client: MCP client authorization (OAuth 2.1) for Node.js, over libmcpauth.
 //
 // The public API: McpAuthClient (a promise API whose native calls run on worker threads, see
 // lib/lane.js), McpAuthError, and a few pure functions that run on the calling thread.
@@ -353,7 +353,7 @@ export class McpAuthClient {
     try {
       onTrace(JSON.parse(eventJson));
     } catch (e) {
-      process.emitWarning(`mcpauth-client: the onTrace callback threw: ${e?.message ?? e}`);
+      process.emitWarning(`mcp-auth-client: the onTrace callback threw: ${e?.message ?? e}`);
     }
   }
 

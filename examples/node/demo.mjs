@@ -1,4 +1,4 @@
-// demo.mjs: the MCP authorization flow from Node.js with the mcpauth-client package
+// demo.mjs: the MCP authorization flow from Node.js with the mcp-auth-client package
 // (bindings/node, over libmcpauth).
 //
 //   node demo.mjs SERVER_URL
@@ -8,7 +8,7 @@
 // token), tools/list and an authorized tools/call while a timer keeps ticking on the event loop.
 // Exits 0 when the tool answers.
 
-import { McpAuthClient, McpAuthError, version, libraryPath } from 'mcpauth-client';
+import { McpAuthClient, McpAuthError, version, libraryPath } from 'mcp-auth-client';
 
 const serverUrl = process.argv[2];
 if (!serverUrl) {

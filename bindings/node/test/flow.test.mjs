@@ -25,7 +25,7 @@ test('cold start: 401, discovery, registration, PKCE authorization, token, then 
   const steps = [];
   const client = track(await McpAuthClient.create({
     serverUrl: server.url,
-    clientName: 'mcpauth-client test',
+    clientName: 'mcp-auth-client test',
     onTrace: (e) => steps.push(e.step),
   }));
   const init = await client.postJson(initialize);

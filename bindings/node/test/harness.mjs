@@ -82,5 +82,5 @@ export const rpc = (method, params = {}, id = 1) => ({ jsonrpc: '2.0', id, metho
 export const initialize = rpc('initialize', {
   protocolVersion: '2025-11-25',
   capabilities: {},
-  clientInfo: { name: 'mcpauth-client-tests', version: '0' },
+  clientInfo: { name: 'mcp-auth-client-tests', version: '0' },
 });

@@ -14,7 +14,7 @@ import {
   type ErrorKind,
   type McpAuthResponse,
   type TraceEvent,
-} from 'mcpauth-client';
+} from 'mcp-auth-client';
 
 export async function usage(serverUrl: string): Promise<string | null> {
   const options: ClientOptions = {
