@@ -210,3 +210,18 @@ test('options: camelCase to the JSON members, nested objects too; JS-only option
     { type: 'loopback', timeout_secs: 5, open_browser: false });
   assert.throws(() => optionsJson({ serverUrl: 'https://h/mcp', redirect: { type: 'callback' } }), TypeError);
 });
+
+test('a failing store: storage, naming the operation', async () => {
+  const store = {
+    get: async () => {
+      throw new Error('disk unreadable');
+    },
+    set: () => {},
+    remove: () => {},
+  };
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store } }));
+  const e = await rejectsWith(client.postJson(initialize), 'storage');
+  assert.equal(e.status, 500);
+  assert.match(e.message, /disk unreadable/);
+  await assert.rejects(McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store: {} } }), TypeError);
+});

@@ -192,3 +192,39 @@ test('send, probe, discover, authorizeAfter and logout', async () => {
   assert.equal(await client.currentToken(), null);
   assert.equal(await client.grantedScope(), null);
 });
+
+test('the host keeps tokens in its own (async) store; a second client reuses them', async () => {
+  await server.cmd('reset');
+  const data = new Map();
+  const calls = [];
+  const store = {
+    async get(kind, key) {
+      calls.push(`get ${kind}`);
+      return data.get(`${kind} ${key}`) ?? null;
+    },
+    async set(kind, key, value) {
+      calls.push(`set ${kind}`);
+      JSON.parse(value);
+      data.set(`${kind} ${key}`, value);
+    },
+    async remove(kind, key) {
+      calls.push(`remove ${kind}`);
+      data.delete(`${kind} ${key}`);
+    },
+  };
+  const first = track(await McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store } }));
+  assert.equal((await first.postJson(initialize)).status, 200);
+  assert.ok(calls.includes('set tokens'), calls.join(', '));
+  assert.ok(calls.includes('set client_info'), calls.join(', '));
+  assert.ok(data.has(`tokens ${server.url}`));
+
+  const second = track(await McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store } }));
+  const r = await second.postJson(rpc('tools/list'));
+  assert.equal(r.status, 200);
+  assert.equal(r.authorizations, 0, 'the stored token was used');
+  assert.equal(await server.grants('authorization_code'), 1);
+
+  await second.logout();
+  assert.ok(calls.includes('remove tokens'));
+  assert.ok(!data.has(`tokens ${server.url}`));
+});
