@@ -38,7 +38,3 @@ bench-node: node-deps
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Iinclude -o target/bench-node/bench bench/node/bench.c \
 		-L$(NODE_BENCH_DIR) -lmcpauth -Wl,-rpath,$(CURDIR)/target/bench-node
 	MCPAUTH_LIB=$(NODE_BENCH_DIR)/libmcpauth.so node bench/node/bench.mjs target/bench-node/bench $(NODE_BENCH_N)
-
-# docs/node.md has a runnable `js` snippet: the docs runner imports the package, so its
-# dependencies must be installed first.
-test-docs: node-deps
