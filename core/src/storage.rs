@@ -104,7 +104,8 @@ impl TokenStorage for MemoryStorage {
 /// Against other local users and planted files:
 /// - the temporary file is created exclusively (`O_CREAT|O_EXCL`, so a planted symlink is never
 ///   followed) under an unpredictable name (`<file>.tmp-<random>`, the `tempfile` crate), mode
-///   0600, in the file's own directory, `fsync`ed, then renamed over the file;
+///   0600, in the file's own directory, `fsync`ed, then renamed over the file (names
+///   `<file>.tmp-*` belong to the store: a write removes those a dead writer left behind);
 /// - the lock file is opened without following a symlink (Unix), mode 0600;
 /// - a directory created for the file is mode 0700 (Unix);
 /// - a credential file readable or writable by group or others is narrowed to 0600 on first use
