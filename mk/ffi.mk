@@ -7,9 +7,10 @@
 #   make install PREFIX=… libmcpauth.{a,so} (stripped), mcpauth.h, mcpauth.hpp, mcpauth.pc and
 #                         the CMake package (lib/cmake/mcpauth/) (release build; docs/c-cpp.md)
 #   make test-ffi         valgrind, ASan/UBSan and TSan runs of the C and C++ programs, Python
-#                         ctypes, Node (koffi), a dynamic link against the build directory and an
-#                         install + pkg-config + CMake build (part of `make test`; the plain C
-#                         runs, the bad-input and header tests are in `cargo test`)
+#                         ctypes, the Node example (mcp-auth-client package), a dynamic link
+#                         against the build directory and an install + pkg-config + CMake build
+#                         (part of `make test`; the plain C runs, the bad-input and header tests
+#                         are in `cargo test`)
 
 FFI_PROFILE ?= debug
 FFI_CARGO_PROFILE = $(if $(filter debug,$(FFI_PROFILE)),,--profile $(if $(filter release,$(FFI_PROFILE)),release,$(FFI_PROFILE)))
@@ -95,8 +96,8 @@ test-ffi-tsan: ffi-build
 test-ffi-python: ffi-build
 	MCPAUTH_LIB=$(FFI_DIR)/libmcpauth.so $(WITH_DEMO_SERVER) python3 examples/python-ctypes/demo.py {url}
 
-test-ffi-node: ffi-build
-	cd examples/node && npm ci --no-audit --no-fund --loglevel=error
+# The Node example through the mcp-auth-client package (bindings/node, mk/node.mk).
+test-ffi-node: ffi-build node-example-deps
 	MCPAUTH_LIB=$(FFI_DIR)/libmcpauth.so $(WITH_DEMO_SERVER) node examples/node/demo.mjs {url}
 
 # Link the C quickstart dynamically against the build directory, as a user of a plain
