@@ -342,7 +342,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Receive a [`TraceEvent`] per step.
+    /// Receive a [`TraceEvent`](crate::trace::TraceEvent) per step.
     pub fn observer(mut self, observer: Arc<dyn TraceObserver>) -> Self {
         self.observer = Some(observer);
         self
