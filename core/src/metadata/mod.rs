@@ -21,7 +21,7 @@
 //!   `url_preserve_empty_path=True` (see [`normalize_http_url`]).
 //!
 //! Where real servers send something the reference rejects, these models accept it; each such
-//! case is a row of the README table "Differences from the Python SDK".
+//! case is a row of the table in docs/differences.md.
 
 use std::fmt;
 

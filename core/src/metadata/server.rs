@@ -11,7 +11,7 @@ use super::*;
 /// issuer check ([`crate::checks::validate_metadata_issuer`]) compares the normalised value, as
 /// the reference does.
 ///
-/// Tolerances beyond the reference (see the README table): an empty-string optional URL member
+/// Tolerances beyond the reference (see docs/differences.md): an empty-string optional URL member
 /// (e.g. `"registration_endpoint": ""`) counts as absent, and `"response_types_supported": null`
 /// gives the default `["code"]`, instead of rejecting the whole document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
