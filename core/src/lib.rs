@@ -38,6 +38,7 @@
 pub mod authorization;
 pub mod bridge;
 pub mod cache;
+pub mod cancel;
 pub mod challenge;
 pub mod checks;
 pub mod client;
@@ -59,5 +60,6 @@ pub mod trace;
 pub use client::{
     Client, ClientBuilder, ClientConfig, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient,
 };
+pub use cancel::CancelToken;
 pub use error::{Check, Error, ErrorKind, OAuthErrorResponse, Result};
 pub use options::ClientOptions;

@@ -619,7 +619,7 @@ pub unsafe extern "C" fn mcpauth_client_config_set_trace(
 /// threads at once on the same client (one token acquisition serves all of them). Free it with
 /// `mcpauth_client_free` once no other thread uses it.
 pub struct mcpauth_client {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 /// Build a client from a configuration (which is not consumed, and may be freed afterwards).

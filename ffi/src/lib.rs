@@ -39,6 +39,8 @@
 // Declaration order is header order: status and errors, strings, utilities, the client.
 mod boundary;
 mod client;
+// After the client in the header: its cancel handle.
+mod cancel;
 mod error;
 mod status;
 mod util;
@@ -50,6 +52,7 @@ use std::ffi::c_char;
 
 pub use boundary::mcpauth_string_free;
 pub use bridge::*;
+pub use cancel::*;
 pub use client::*;
 pub use error::*;
 pub use status::*;
