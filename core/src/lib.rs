@@ -57,9 +57,9 @@ pub mod storage;
 pub mod token;
 pub mod trace;
 
+pub use cancel::CancelToken;
 pub use client::{
     Client, ClientBuilder, ClientConfig, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient,
 };
-pub use cancel::CancelToken;
 pub use error::{Check, Error, ErrorKind, OAuthErrorResponse, Result};
 pub use options::ClientOptions;

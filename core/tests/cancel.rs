@@ -44,7 +44,11 @@ fn cancel_during_the_browser_wait_returns_cancelled_and_the_next_call_works() {
         }))
     };
     let handler = LoopbackBrowser::bind(0, Duration::from_secs(300), launch).unwrap();
-    let c = h.builder().redirect_handler(Arc::new(handler)).build().unwrap();
+    let c = h
+        .builder()
+        .redirect_handler(Arc::new(handler))
+        .build()
+        .unwrap();
     let canceller = {
         let token = c.cancel_token();
         std::thread::spawn(move || {
@@ -92,7 +96,11 @@ fn cancel_between_http_steps_stops_the_flow_before_the_next_request() {
     client.set(c.clone()).unwrap();
     let e = initialize(&c).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
-    assert_eq!(seen.load(Ordering::SeqCst), 1, "no request after the cancel");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "no request after the cancel"
+    );
     assert_eq!(h.requests_to("/mcp").len(), 1);
     // Later calls are not cancelled.
     initialize(&c).unwrap();

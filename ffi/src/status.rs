@@ -228,6 +228,7 @@ fn status_name_cstr(s: mcpauth_status) -> &'static std::ffi::CStr {
         mcpauth_status::InsecureUrl => c"INSECURE_URL",
         mcpauth_status::Unsupported => c"UNSUPPORTED",
         mcpauth_status::Storage => c"STORAGE",
+        mcpauth_status::Cancelled => c"CANCELLED",
         mcpauth_status::Internal => c"INTERNAL",
         mcpauth_status::Panic => c"PANIC",
     }

@@ -124,8 +124,15 @@ where
             },
         ));
     }
+    let mut rx = rx;
     loop {
-        match py.detach(|| rx.recv_timeout(std::time::Duration::from_millis(50))) {
+        // The receiver is not `Sync`: move it into the GIL-free closure and back.
+        let (received, back) = py.detach(move || {
+            let r = rx.recv_timeout(std::time::Duration::from_millis(50));
+            (r, rx)
+        });
+        rx = back;
+        match received {
             Ok((result, pending)) => return translate(py, result, pending),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                 if let Err(interrupt) = py.check_signals() {
