@@ -23,7 +23,6 @@
 //! | [`cache`] | discovery metadata cache honouring `Cache-Control` | RFC 9111 §5.2.2 |
 //! | [`client`] | the flow: `send`, `probe`, single-flight refresh, step-up | MCP authorization |
 //! | [`trace`] | step events for observers | |
-//! | [`bridge`] | bridge `WWW-Authenticate` through proxies: expose list, CORS preflight, PRM relay | RFC 9110 §11.6.1, RFC 6750 §3, RFC 9728 §5.1, Fetch CORS |
 //! | [`options`] | client options as JSON (for the C ABI and Python) | |
 //! | [`secret`] | redacting, zeroizing secret newtypes | |
 //! | [`error`] | [`Error`] and [`ErrorKind`] | |
@@ -35,7 +34,6 @@
 #![warn(missing_docs)]
 
 pub mod authorization;
-pub mod bridge;
 pub mod cache;
 pub mod challenge;
 pub mod checks;
@@ -54,6 +52,9 @@ pub mod storage;
 pub mod token;
 pub mod trace;
 
+/// The 401/403 challenge a [`Client`] captured, as proxies and hosts forward it (the
+/// `mcp-auth-bridge` crate builds downstream responses from it).
+pub use client::CapturedChallenge;
 pub use client::{
     Client, ClientBuilder, ClientConfig, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient,
 };

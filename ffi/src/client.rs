@@ -1439,8 +1439,8 @@ pub unsafe extern "C" fn mcpauth_response_bridge(
             )
         };
         let options = crate::bridge::options(options)?;
-        let pairs = mcp_auth::bridge::header_pairs(&r.headers);
-        let down = mcp_auth::bridge::bridge_response(r.status, &pairs, origin, &options)?;
+        let pairs = mcp_auth_bridge::header_pairs(&r.headers);
+        let down = mcp_auth_bridge::bridge_response(r.status, &pairs, origin, &options)?;
         out.write_str(&down.to_json())
     })
 }

@@ -200,7 +200,7 @@ impl PyResponse {
 
     /// The headers as `(name, value)` pairs (names lowercase, values decoded lossily).
     pub(crate) fn header_pairs(&self) -> Vec<(String, String)> {
-        mcp_auth::bridge::header_pairs(&self.inner.headers)
+        mcp_auth_bridge::header_pairs(&self.inner.headers)
     }
 }
 

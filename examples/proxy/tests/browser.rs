@@ -27,9 +27,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use mcp_auth::bridge::{CorsPolicy, rewrite_resource_metadata};
 use mcp_auth::http::{HttpClient, UreqHttpClient};
 use mcp_auth::secret::AccessToken;
+use mcp_auth_bridge::{CorsPolicy, rewrite_resource_metadata};
 use mcp_auth_demo_server::{DemoConfig, DemoServer};
 use mcp_auth_proxy::{Mode, Proxy, ProxyConfig, http1};
 use serde_json::{Value, json};

@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use mcp_auth::bridge::{CorsPolicy, rewrite_resource_metadata};
 use mcp_auth::http::{HttpClient, UreqHttpClient};
 use mcp_auth::secret::AccessToken;
+use mcp_auth_bridge::{CorsPolicy, rewrite_resource_metadata};
 use mcp_auth_demo_server::{DemoConfig, DemoServer};
 use mcp_auth_proxy::{Mode, Proxy, ProxyConfig, http1};
 
