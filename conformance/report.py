@@ -7,7 +7,7 @@ Exits 1 when a scenario failed, and also when a client has no results, a run of 
 or its number of scenarios is not the pinned one (run.EXPECTED_TOTAL per client): a missing or
 short result must never read as "0 failed".
 
-usage: conformance/report.py [--readme README.md] CLIENT...
+usage: conformance/report.py [--readme docs/conformance.md] CLIENT...
 With --readme, the table between the markers `<!-- conformance:begin -->` and
 `<!-- conformance:end -->` in that file is replaced.
 """

@@ -118,8 +118,3 @@ pub const ALLOWED_REQUEST_HEADERS: [&str; 5] = [
 /// The methods of the MCP Streamable HTTP endpoint (POST messages, GET the SSE stream, DELETE
 /// the session) plus `OPTIONS`: the [`preflight`] `Access-Control-Allow-Methods` and `Allow`.
 pub const ALLOWED_METHODS: &str = "GET, POST, DELETE, OPTIONS";
-
-/// The Rust examples of docs/bridge.md, compiled as doctests so they cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../../docs/bridge.md")]
-pub struct BridgeDocDoctests;

@@ -27,6 +27,9 @@
 //! | [`secret`] | redacting, zeroizing secret newtypes | |
 //! | [`error`] | [`Error`] and [`ErrorKind`] | |
 //!
+//! The proxy bridge (`WWW-Authenticate` and CORS for proxies and gateways) is server-side code: the
+//! separate `mcp-auth-bridge` crate, built on this one.
+//!
 //! ## Security
 //! Secrets never reach `Debug` output or error messages and are zeroized when dropped; issuer
 //! and resource comparisons are exact-string where the RFCs say so.
@@ -60,8 +63,3 @@ pub use client::{
 };
 pub use error::{Check, Error, ErrorKind, OAuthErrorResponse, Result};
 pub use options::ClientOptions;
-
-/// The README's Rust examples, compiled as doctests so they cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
