@@ -24,7 +24,7 @@ pub fn header_pairs_from_json(json: &str) -> Result<Vec<HeaderPair>> {
 
 /// [`bridge_response`] with JSON in and out: `headers_json` as in
 /// [`header_pairs_from_json`], `options_json` as in [`BridgeOptions::from_json`] (`None`, `""`
-/// or `null` for the default); returns [`DownstreamResponse::to_json`].
+/// or `null` for the default); returns [`DownstreamResponse::to_json`](crate::DownstreamResponse::to_json).
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for malformed JSON or invalid options.
@@ -39,7 +39,7 @@ pub fn bridge_response_json(
     Ok(bridge_response(status, &headers, origin, &options)?.to_json())
 }
 
-/// [`bridge_error`] with JSON options in and JSON out: the [`DownstreamResponse`] JSON, or
+/// [`bridge_error`] with JSON options in and JSON out: the [`DownstreamResponse`](crate::DownstreamResponse) JSON, or
 /// `null` when the error carries no challenge.
 ///
 /// # Errors

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::CorsPolicy;
 use crate::json::from_json_object;
 
-/// How [`bridge_response`] and friends build the downstream response.
+/// How [`bridge_response`](crate::bridge_response) and friends build the downstream response.
 ///
 /// JSON form (every member optional): `{"resource_metadata_url":
 /// "https://proxy.example/.well-known/oauth-protected-resource/mcp", "cors": {…}}` (see
@@ -17,7 +17,7 @@ use crate::json::from_json_object;
 pub struct BridgeOptions {
     /// Replace the value of every `resource_metadata` auth-param (RFC 9728 §5.1) with this
     /// absolute `http`/`https` URL, one the proxy serves itself (see
-    /// [`relay_protected_resource_metadata`]): for browsers that cannot reach the upstream
+    /// [`relay_protected_resource_metadata`](crate::relay_protected_resource_metadata)): for browsers that cannot reach the upstream
     /// origin. Everything else in the challenge stays byte-for-byte as sent. `None` (the
     /// default) forwards every `WWW-Authenticate` value verbatim.
     pub resource_metadata_url: Option<String>,

@@ -64,11 +64,11 @@ pub fn is_challenge_status(status: u16) -> bool {
 ///   [`BridgeOptions::resource_metadata_url`] only the `resource_metadata` values
 ///   (RFC 9728 §5.1) change, the rest of each line byte-for-byte.
 /// - One `Access-Control-Expose-Headers` field replaces the upstream's: the upstream's names
-///   merged with [`EXPOSED_HEADERS`] ([`merge_expose_headers`]). It is sent on every status,
+///   merged with [`EXPOSED_HEADERS`](crate::EXPOSED_HEADERS) ([`merge_expose_headers`]). It is sent on every status,
 ///   since a 200 `initialize` carries `Mcp-Session-Id`.
 /// - With [`BridgeOptions::cors`], the upstream's `Access-Control-Allow-*` and
 ///   `Access-Control-Max-Age` fields are replaced by the policy's for `origin` (the request's
-///   `Origin` header) ([`CorsPolicy::response_headers`]), and the upstream's `Vary` fields
+///   `Origin` header) ([`CorsPolicy::response_headers`](crate::CorsPolicy::response_headers)), and the upstream's `Vary` fields
 ///   become one, with `Origin` added when the origin is echoed (RFC 9110 §12.5.5).
 /// - For 401/403, [`DownstreamResponse::challenge`] is the structured challenge.
 ///
