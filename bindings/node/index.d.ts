@@ -90,7 +90,23 @@ export interface TraceEvent {
   [member: string]: unknown;
 }
 
-export type StorageOptions = { type: 'memory' } | { type: 'file'; path?: string };
+/**
+ * The host's token store (`mcpauth_client_config_set_storage`): a key-value store of JSON
+ * documents. `kind` is `tokens` (key: the resource URL) or `client_info` (key: the issuer); answer
+ * null for a kind you do not know. Values hold tokens and client secrets: keep them safe. Methods
+ * may be async; they run on the main thread while the client waits, and must not call the same
+ * client. A throwing method fails the operation with kind `storage`.
+ */
+export interface TokenStorage {
+  get(kind: string, key: string): string | null | undefined | Promise<string | null | undefined>;
+  set(kind: string, key: string, valueJson: string): void | Promise<void>;
+  remove(kind: string, key: string): void | Promise<void>;
+}
+
+export type StorageOptions =
+  | { type: 'memory' }
+  | { type: 'file'; path?: string }
+  | { type: 'custom'; store: TokenStorage };
 
 export type RedirectOptions =
   | { type: 'headless' }
@@ -104,7 +120,7 @@ export type RedirectOptions =
        * authorization server redirected to. Reject to fail the authorization. Runs on the main
        * thread; the flow waits for it on its worker thread.
        */
-      handler: (authorizationUrl: string) => string | Promise<string>;
+      handler: (authorizationUrl: string) => string | URL | Promise<string | URL>;
     };
 
 /** Client options: `ClientOptions` of the core (core/src/options.rs), in camelCase. */
@@ -147,7 +163,7 @@ export interface ClientOptions {
   // --- Node only ---
   /** The libmcpauth file (after `$MCPAUTH_LIB`, before the system loader). */
   libraryPath?: string;
-  /** Worker threads running this client's native calls (default 4; 1 when `onTrace` or a callback redirect is set). */
+  /** Worker threads running this client's native calls (default 4; 1 with `onTrace`, a callback redirect or a custom store). */
   threads?: number;
   /** Receives every step of the flow, on the main thread. */
   onTrace?: (event: TraceEvent) => void;
@@ -247,7 +263,8 @@ export declare class McpAuthClient implements AsyncDisposable {
 /** The options JSON passed to `mcpauth_client_config_new` (holds secrets when the options do). */
 export declare function optionsJson(options: ClientOptions): {
   json: string;
-  redirectHandler: ((authorizationUrl: string) => string | Promise<string>) | null;
+  redirectHandler: ((authorizationUrl: string) => string | URL | Promise<string | URL>) | null;
+  store: TokenStorage | null;
 };
 
 export interface LibraryOptions {

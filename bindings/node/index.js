@@ -141,7 +141,18 @@ export function optionsJson(options) {
     }
     json.redirect = toSnake(redirect);
   }
-  return { json: JSON.stringify(json), redirectHandler };
+  let store = null;
+  if (options.storage?.type === 'custom') {
+    store = options.storage.store;
+    for (const m of ['get', 'set', 'remove']) {
+      if (typeof store?.[m] !== 'function') {
+        throw new TypeError(`options.storage.store.${m} must be a function with type 'custom'`);
+      }
+    }
+    // The host's store replaces the built-in ones (mcpauth_client_config_set_storage).
+    delete json.storage;
+  }
+  return { json: JSON.stringify(json), redirectHandler, store };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -234,8 +245,8 @@ class Lane {
       this.handlers.trace?.(m.event);
       return;
     }
-    if (m.type === 'redirect') {
-      this.handlers.redirect?.(m.url, this);
+    if (m.type === 'callback') {
+      this.handlers.callback(m.callback, m.args, this);
       return;
     }
     const p = this.pending.get(m.id);
@@ -258,9 +269,13 @@ class Lane {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Answer a redirect the lane is blocked on. */
-  answerRedirect(answer) {
-    this.replyPort.postMessage(answer);
+  /** Answer a host callback the lane is blocked on. */
+  answer(answer) {
+    try {
+      this.replyPort.postMessage(answer);
+    } catch {
+      this.replyPort.postMessage({ error: 'the callback returned a value that cannot be passed on' });
+    }
     Atomics.store(this.signal, 0, 1);
     Atomics.notify(this.signal, 0);
   }
@@ -304,7 +319,8 @@ export class McpAuthClient {
   #closing = null;
   #handlers;
   #redirectHandler = null;
-  #pendingRedirects = new Set();
+  #store = null;
+  #waitingLanes = new Set();
 
   constructor(secret) {
     if (secret !== CREATE) throw new TypeError('use McpAuthClient.create(options)');
@@ -316,7 +332,7 @@ export class McpAuthClient {
    * `LibraryNotFoundError`.
    */
   static async create(options) {
-    const { json, redirectHandler } = optionsJson(options);
+    const { json, redirectHandler, store } = optionsJson(options);
     const { name } = mainLibrary(options.libraryPath);
     const client = new McpAuthClient(CREATE);
     const onTrace = options.onTrace;
@@ -327,12 +343,13 @@ export class McpAuthClient {
     if (!Number.isInteger(threads) || threads < 1) throw new TypeError('options.threads must be an integer >= 1');
     client.#library = name;
     client.#redirectHandler = redirectHandler;
+    client.#store = store;
     // Callbacks are registered in the lane that creates the client and may only be invoked
     // from it (see lib/lane.js): a client with callbacks has one lane.
-    client.#maxLanes = onTrace || redirectHandler ? 1 : threads;
+    client.#maxLanes = onTrace || redirectHandler || store ? 1 : threads;
     client.#handlers = {
       trace: onTrace ? (e) => client.#deliverTrace(onTrace, e) : null,
-      redirect: redirectHandler ? (url, lane) => client.#runRedirect(url, lane) : null,
+      callback: (name, args, lane) => client.#runCallback(name, args, lane),
     };
     const lane = new Lane(name, client.#handlers);
     client.#lanes.push(lane);
@@ -341,6 +358,7 @@ export class McpAuthClient {
         options: json,
         trace: Boolean(onTrace),
         redirect: Boolean(redirectHandler),
+        storage: Boolean(store),
       });
     } catch (e) {
       await lane.terminate();
@@ -357,19 +375,29 @@ export class McpAuthClient {
     }
   }
 
-  async #runRedirect(url, lane) {
-    this.#pendingRedirects.add(lane);
+  /** Run a host callback for a lane blocked in a native call, then wake the lane. */
+  async #runCallback(name, args, lane) {
+    this.#waitingLanes.add(lane);
     let answer;
     try {
-      const redirected = await this.#redirectHandler(url);
-      answer =
-        typeof redirected === 'string'
-          ? { url: redirected }
-          : { error: 'the redirect handler did not return a redirect URL' };
+      if (name === 'redirect') {
+        const url = await this.#redirectHandler(...args);
+        answer = { value: url instanceof URL ? url.href : typeof url === 'string' ? url : undefined };
+      } else if (name === 'get') {
+        const value = await this.#store.get(...args);
+        if (value != null && typeof value !== 'string') throw new TypeError('get must return a string or null');
+        answer = { value: value ?? null };
+      } else if (name === 'set' || name === 'remove') {
+        await this.#store[name](...args);
+        answer = { value: null };
+      } else {
+        answer = { error: `unknown callback ${name}` };
+      }
     } catch (e) {
-      answer = { error: `the redirect handler failed: ${e?.message ?? e}` };
+      const what = name === 'redirect' ? 'the redirect handler' : `the storage's ${name}`;
+      answer = { error: `${what} failed: ${e?.message ?? e}` };
     }
-    if (this.#pendingRedirects.delete(lane)) lane.answerRedirect(answer);
+    if (this.#waitingLanes.delete(lane)) lane.answer(answer);
   }
 
   /** Run `op` on a free lane (spawning one up to `threads`), or queue it. */
@@ -520,8 +548,8 @@ export class McpAuthClient {
       if (task.signal) task.signal.removeEventListener('abort', task.onAbort);
       task.reject(new ClientClosedError());
     }
-    for (const lane of this.#pendingRedirects) lane.answerRedirect({ error: 'the client was closed' });
-    this.#pendingRedirects.clear();
+    for (const lane of this.#waitingLanes) lane.answer({ error: 'the client was closed' });
+    this.#waitingLanes.clear();
     // Let running calls finish: the native client must not be freed under them.
     await Promise.all(this.#lanes.map((l) => l.whenIdle()));
     const [first] = this.#lanes;

@@ -14,8 +14,9 @@
 //   main -> lane: {id, op, args}
 //   lane -> main: {id, ok: true, value} | {id, ok: false, error}
 //                 {type: 'trace', event}            (a trace event, fire and forget)
-//                 {type: 'redirect', url}           (then the lane blocks on `signal` until main
-//                                                    posts {url} or {error} on `replyPort`)
+//                 {type: 'callback', callback, args} (redirect handler or storage: the lane blocks
+//                                                    on `signal` until main posts {value} or
+//                                                    {error} on `replyPort`)
 
 import { parentPort, workerData, receiveMessageOnPort } from 'node:worker_threads';
 import { koffi, loadExact, declareClient, takeString } from './native.js';
@@ -105,30 +106,71 @@ function onTrace(_userdata, eventJson) {
 const signal = new Int32Array(workerData.signal);
 const replyPort = workerData.replyPort;
 
+/**
+ * Ask the main thread to run a host callback and block this lane (never the main thread) until
+ * it has answered: `{value}` or `{error}`.
+ */
+function askMain(request) {
+  Atomics.store(signal, 0, 0);
+  parentPort.postMessage({ type: 'callback', ...request });
+  Atomics.wait(signal, 0, 0);
+  let answer = receiveMessageOnPort(replyPort)?.message;
+  while (answer === undefined) {
+    // The answer is posted before the wake-up; wait for its delivery if it is not there yet.
+    Atomics.wait(signal, 0, 1, 50);
+    answer = receiveMessageOnPort(replyPort)?.message;
+  }
+  return answer;
+}
+
+/** Fill `reply` from an answer; the callback's return value (0: success). */
+function answerReply(answer, reply) {
+  if (answer.error !== undefined) {
+    api.replySetError(reply, String(answer.error));
+    return 1;
+  }
+  if (typeof answer.value === 'string') return api.replySetValue(reply, answer.value) === 0 ? 0 : 1;
+  return 0;
+}
+
 function onRedirect(_userdata, authorizationUrl, reply) {
   try {
-    Atomics.store(signal, 0, 0);
-    parentPort.postMessage({ type: 'redirect', url: authorizationUrl });
-    // Block this lane (not the main thread) until the host's handler has answered.
-    Atomics.wait(signal, 0, 0);
-    let answer = receiveMessageOnPort(replyPort)?.message;
-    while (answer === undefined) {
-      // The answer is posted before the wake-up; wait for its delivery if it is not there yet.
-      Atomics.wait(signal, 0, 1, 50);
-      answer = receiveMessageOnPort(replyPort)?.message;
+    const answer = askMain({ callback: 'redirect', args: [authorizationUrl] });
+    if (answer.error === undefined && typeof answer.value !== 'string') {
+      answer.error = 'the redirect handler did not return a redirect URL';
     }
-    if (answer && typeof answer.url === 'string') {
-      return api.replySetValue(reply, answer.url) === 0 ? 0 : 1;
-    }
-    api.replySetError(reply, answer?.error ?? 'the redirect handler gave no redirect URL');
+    return answerReply(answer, reply);
+  } catch {
     return 1;
+  }
+}
+
+function onStorageGet(_userdata, kind, key, reply) {
+  try {
+    return answerReply(askMain({ callback: 'get', args: [kind, key] }), reply);
+  } catch {
+    return 1;
+  }
+}
+
+function onStorageSet(_userdata, kind, key, valueJson, reply) {
+  try {
+    return answerReply(askMain({ callback: 'set', args: [kind, key, valueJson] }), reply);
+  } catch {
+    return 1;
+  }
+}
+
+function onStorageRemove(_userdata, kind, key, reply) {
+  try {
+    return answerReply(askMain({ callback: 'remove', args: [kind, key] }), reply);
   } catch {
     return 1;
   }
 }
 
 const ops = {
-  create({ options, trace, redirect }) {
+  create({ options, trace, redirect, storage }) {
     const config = [0];
     check(api.configNew(options, config));
     try {
@@ -141,6 +183,13 @@ const ops = {
         const cb = k.register(onRedirect, k.pointer(api.protos.redirect));
         registered.push(cb);
         check(api.configSetRedirect(config[0], cb, null));
+      }
+      if (storage) {
+        const get = k.register(onStorageGet, k.pointer(api.protos.storageGet));
+        const set = k.register(onStorageSet, k.pointer(api.protos.storageSet));
+        const remove = k.register(onStorageRemove, k.pointer(api.protos.storageRemove));
+        registered.push(get, set, remove);
+        check(api.configSetStorage(config[0], get, set, remove, null));
       }
       const out = [0];
       check(api.clientNew(config[0], out));

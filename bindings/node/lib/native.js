@@ -110,6 +110,15 @@ export function protos() {
       redirect: k.proto(
         'int32_t mcpauth_redirect_fn(void *userdata, const char *authorization_url, mcpauth_reply *reply)',
       ),
+      storageGet: k.proto(
+        'int32_t mcpauth_storage_get_fn(void *userdata, const char *kind, const char *key, mcpauth_reply *reply)',
+      ),
+      storageSet: k.proto(
+        'int32_t mcpauth_storage_set_fn(void *userdata, const char *kind, const char *key, const char *value_json, mcpauth_reply *reply)',
+      ),
+      storageRemove: k.proto(
+        'int32_t mcpauth_storage_remove_fn(void *userdata, const char *kind, const char *key, mcpauth_reply *reply)',
+      ),
     };
   }
   return protoCache;
@@ -142,6 +151,9 @@ export function declareClient(lib) {
     ),
     configSetRedirect: lib.func(
       'int32_t mcpauth_client_config_set_redirect_handler(uintptr_t config, mcpauth_redirect_fn *handler, void *userdata)',
+    ),
+    configSetStorage: lib.func(
+      'int32_t mcpauth_client_config_set_storage(uintptr_t config, mcpauth_storage_get_fn *get, mcpauth_storage_set_fn *set, mcpauth_storage_remove_fn *remove, void *userdata)',
     ),
     replySetValue: lib.func('int32_t mcpauth_reply_set_value(mcpauth_reply *reply, const char *value)'),
     replySetError: lib.func('int32_t mcpauth_reply_set_error(mcpauth_reply *reply, const char *message)'),

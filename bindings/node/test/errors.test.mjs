@@ -184,3 +184,44 @@ test('parseWwwAuthenticate runs synchronously on the calling thread', () => {
   assert.equal(parsed.bearer.resource_metadata, 'https://h/prm');
   assert.equal(parsed.challenges[0].scheme, 'Bearer');
 });
+
+test('options: camelCase to the JSON members, nested objects too; JS-only options stay out', () => {
+  const handler = async (u) => u;
+  const { json, redirectHandler } = optionsJson({
+    serverUrl: 'https://mcp.example.com/mcp',
+    clientName: 'n',
+    requirePkceS256: true,
+    storage: { type: 'file', path: '/tmp/c.json' },
+    redirect: { type: 'callback', redirectUri: 'http://127.0.0.1:1/cb', handler },
+    threads: 2,
+    onTrace: () => {},
+    libraryPath: '/x',
+    scope: undefined,
+  });
+  assert.deepEqual(JSON.parse(json), {
+    server_url: 'https://mcp.example.com/mcp',
+    client_name: 'n',
+    require_pkce_s256: true,
+    storage: { type: 'file', path: '/tmp/c.json' },
+    redirect: { type: 'callback', redirect_uri: 'http://127.0.0.1:1/cb' },
+  });
+  assert.equal(redirectHandler, handler);
+  assert.deepEqual(JSON.parse(optionsJson({ serverUrl: 'https://h/mcp', redirect: { type: 'loopback', timeoutSecs: 5, openBrowser: false } }).json).redirect,
+    { type: 'loopback', timeout_secs: 5, open_browser: false });
+  assert.throws(() => optionsJson({ serverUrl: 'https://h/mcp', redirect: { type: 'callback' } }), TypeError);
+});
+
+test('a failing store: storage, naming the operation', async () => {
+  const store = {
+    get: async () => {
+      throw new Error('disk unreadable');
+    },
+    set: () => {},
+    remove: () => {},
+  };
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store } }));
+  const e = await rejectsWith(client.postJson(initialize), 'storage');
+  assert.equal(e.status, 500);
+  assert.match(e.message, /disk unreadable/);
+  await assert.rejects(McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store: {} } }), TypeError);
+});

@@ -139,9 +139,15 @@ test('the host handles the redirect itself (async callback on the main thread)',
     },
   }));
   assert.equal(await client.redirectUri(), 'http://127.0.0.1:9/callback');
-  const r = await client.postJson(initialize);
+  const [r, ...more] = await Promise.all([
+    client.postJson(initialize),
+    client.postJson(rpc('tools/list', {}, 2)),
+    client.postJson(rpc('tools/list', {}, 3)),
+  ]);
   assert.equal(r.status, 200);
-  assert.equal(seen.length, 1);
+  assert.deepEqual(more.map((m) => m.status), [200, 200]);
+  assert.equal(seen.length, 1, 'one authorization for the three calls');
+  assert.equal(client.threadCount, 1, 'callbacks bind the client to the lane that registered them');
   const url = new URL(seen[0]);
   assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
   assert.equal(url.searchParams.get('redirect_uri'), 'http://127.0.0.1:9/callback');
@@ -185,4 +191,40 @@ test('send, probe, discover, authorizeAfter and logout', async () => {
   await client.logout();
   assert.equal(await client.currentToken(), null);
   assert.equal(await client.grantedScope(), null);
+});
+
+test('the host keeps tokens in its own (async) store; a second client reuses them', async () => {
+  await server.cmd('reset');
+  const data = new Map();
+  const calls = [];
+  const store = {
+    async get(kind, key) {
+      calls.push(`get ${kind}`);
+      return data.get(`${kind} ${key}`) ?? null;
+    },
+    async set(kind, key, value) {
+      calls.push(`set ${kind}`);
+      JSON.parse(value);
+      data.set(`${kind} ${key}`, value);
+    },
+    async remove(kind, key) {
+      calls.push(`remove ${kind}`);
+      data.delete(`${kind} ${key}`);
+    },
+  };
+  const first = track(await McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store } }));
+  assert.equal((await first.postJson(initialize)).status, 200);
+  assert.ok(calls.includes('set tokens'), calls.join(', '));
+  assert.ok(calls.includes('set client_info'), calls.join(', '));
+  assert.ok(data.has(`tokens ${server.url}`));
+
+  const second = track(await McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store } }));
+  const r = await second.postJson(rpc('tools/list'));
+  assert.equal(r.status, 200);
+  assert.equal(r.authorizations, 0, 'the stored token was used');
+  assert.equal(await server.grants('authorization_code'), 1);
+
+  await second.logout();
+  assert.ok(calls.includes('remove tokens'));
+  assert.ok(!data.has(`tokens ${server.url}`));
 });

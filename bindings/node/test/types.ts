@@ -14,7 +14,23 @@ import {
   type ErrorKind,
   type McpAuthResponse,
   type TraceEvent,
+  type TokenStorage,
 } from 'mcp-auth-client';
+
+export class MapStore implements TokenStorage {
+  #data = new Map<string, string>();
+  async get(kind: string, key: string): Promise<string | null> {
+    return this.#data.get(`${kind} ${key}`) ?? null;
+  }
+  set(kind: string, key: string, valueJson: string): void {
+    this.#data.set(`${kind} ${key}`, valueJson);
+  }
+  remove(kind: string, key: string): void {
+    this.#data.delete(`${kind} ${key}`);
+  }
+}
+
+export const custom: ClientOptions = { serverUrl: 'https://h/mcp', storage: { type: 'custom', store: new MapStore() } };
 
 export async function usage(serverUrl: string): Promise<string | null> {
   const options: ClientOptions = {
