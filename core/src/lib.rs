@@ -59,7 +59,7 @@ pub mod trace;
 
 /// The 401/403 challenge a [`Client`] captured, as proxies and hosts forward it (the
 /// `mcp-auth-bridge` crate builds downstream responses from it).
-pub use client::CapturedChallenge;
+pub use challenge::CapturedChallenge;
 pub use client::{
     Client, ClientBuilder, ClientConfig, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient,
 };
