@@ -766,6 +766,32 @@ mcpauth_status mcpauth_client_redirect_uri(const mcpauth_client *client, char **
 mcpauth_status mcpauth_client_resource_key(const mcpauth_client *client, char **out);
 
 /**
+ * Cancel every call in progress on `client` (in any thread): each returns
+ * `MCPAUTH_STATUS_CANCELLED` promptly. Calls started after this returns run normally, so the
+ * client stays usable.
+ *
+ * What is interrupted promptly (within about 25 ms): the wait for the browser's redirect on
+ * the loopback listener, and a flow between two HTTP requests (discovery, registration, the
+ * token endpoint, the MCP request). What is not: an HTTP request already on the wire finishes
+ * or times out first (`timeout_ms` bounds it), and a redirect callback
+ * (`mcpauth_client_config_set_redirect_handler`) is not interrupted: the cancel takes effect
+ * when it returns, so a host whose callback waits for a user should end that wait too.
+ *
+ * Call it from a thread other than the one blocked in the call (a UI thread, a signal
+ * watcher). Do not free the client until the cancelled calls have returned.
+ *
+ * - `client`: the client.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * `client` is NULL or a valid client.
+ */
+mcpauth_status mcpauth_client_cancel(const mcpauth_client *client);
+
+/**
  * Free a response. NULL is a no-op; must not be called twice on the same pointer. Pointers
  * from `mcpauth_response_body` become invalid.
  *
@@ -921,32 +947,6 @@ mcpauth_status mcpauth_response_bridge(const mcpauth_response *response,
                                        const char *origin,
                                        const char *options_json,
                                        char **out_json);
-
-/**
- * Cancel every call in progress on `client` (in any thread): each returns
- * `MCPAUTH_STATUS_CANCELLED` promptly. Calls started after this returns run normally, so the
- * client stays usable.
- *
- * What is interrupted promptly (within about 25 ms): the wait for the browser's redirect on
- * the loopback listener, and a flow between two HTTP requests (discovery, registration, the
- * token endpoint, the MCP request). What is not: an HTTP request already on the wire finishes
- * or times out first (`timeout_ms` bounds it), and a redirect callback
- * (`mcpauth_client_config_set_redirect_handler`) is not interrupted: the cancel takes effect
- * when it returns, so a host whose callback waits for a user should end that wait too.
- *
- * Call it from a thread other than the one blocked in the call (a UI thread, a signal
- * watcher). Do not free the client until the cancelled calls have returned.
- *
- * - `client`: the client.
- *
- * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
- *
- * Thread-safe.
- *
- * # Safety
- * `client` is NULL or a valid client.
- */
-mcpauth_status mcpauth_client_cancel(const mcpauth_client *client);
 
 /**
  * The message of the last failure on the calling thread, or NULL if the last fallible call

@@ -1,5 +1,6 @@
 # Fuzzing (never part of `make test`; the committed corpora are replayed by `cargo test` anyway,
-# see core/tests/fuzz_corpus_replay.rs). Stable toolchain: fuzz/run.sh sets RUSTC_BOOTSTRAP=1.
+# see core/tests/fuzz_corpus_replay.rs, bridge/tests/fuzz_corpus_replay.rs and
+# ffi/tests/fuzz_corpus_replay.rs). Stable toolchain: fuzz/run.sh sets RUSTC_BOOTSTRAP=1.
 #
 #   make fuzz                         every target, FUZZ_SECONDS (default 60) each
 #   make fuzz FUZZ_SECONDS=600 FUZZ_JOBS=2 FUZZ_TARGETS="challenge json_token"

@@ -5,15 +5,15 @@
 
 use std::sync::Arc;
 
-use mcp_auth::bridge::{
-    self, BridgeOptions, CorsPolicy, DownstreamResponse, RelayedChallenge, bridge_captured,
-    bridge_error, bridge_response, preflight, relay_protected_resource_metadata,
-    rewrite_resource_metadata, upstream_request_headers,
-};
-use mcp_auth::client::CapturedChallenge;
+use mcp_auth::CapturedChallenge;
 use mcp_auth::metadata::OAuthToken;
 use mcp_auth::storage::{MemoryStorage, TokenStorage};
 use mcp_auth::{Client, Error, ErrorKind};
+use mcp_auth_bridge::{
+    self as bridge, BridgeOptions, CorsPolicy, DownstreamResponse, RelayedChallenge,
+    bridge_captured, bridge_error, bridge_response, preflight, relay_protected_resource_metadata,
+    rewrite_resource_metadata, upstream_request_headers,
+};
 use mcp_auth_demo_server::{DemoConfig, DemoServer};
 
 const PROXY_PRM: &str = "https://proxy.example/.well-known/oauth-protected-resource/mcp";

@@ -2,7 +2,7 @@
 //! `WWW-Authenticate` (RFC 9110 §11.6.1) by `bridge_response`: existing expose lists,
 //! duplicates, case, several lines, several challenges.
 
-use mcp_auth::bridge::{
+use mcp_auth_bridge::{
     BridgeOptions, EXPOSED_HEADERS, bridge_response, merge_expose_headers, merge_field_names,
 };
 
@@ -102,7 +102,7 @@ fn the_merge_is_idempotent() {
 
 // ---- in bridge_response ----
 
-fn bridged(status: u16, upstream: &[(&str, &str)]) -> mcp_auth::bridge::DownstreamResponse {
+fn bridged(status: u16, upstream: &[(&str, &str)]) -> mcp_auth_bridge::DownstreamResponse {
     bridge_response(status, upstream, None, &BridgeOptions::default()).unwrap()
 }
 

@@ -3,11 +3,11 @@
 //! headers once, and the `resource_metadata` rewrite (RFC 9728 §5.1) changes nothing but
 //! those values as the challenge parser (RFC 9110 §11.6.1) reads them.
 
-use mcp_auth::bridge::{
+use mcp_auth::challenge::{Challenge, parse_www_authenticate};
+use mcp_auth_bridge::{
     BridgeOptions, CorsPolicy, EXPOSED_HEADERS, bridge_response, merge_expose_headers, preflight,
     rewrite_resource_metadata, upstream_request_headers,
 };
-use mcp_auth::challenge::{Challenge, parse_www_authenticate};
 use proptest::prelude::*;
 
 const URL: &str = "https://proxy.example/prm";
@@ -129,7 +129,7 @@ proptest! {
         }
         prop_assert_eq!(down.challenge.is_some(), status == 401 || status == 403);
         // The JSON form always parses back.
-        let back: mcp_auth::bridge::DownstreamResponse = serde_json::from_str(&down.to_json()).unwrap();
+        let back: mcp_auth_bridge::DownstreamResponse = serde_json::from_str(&down.to_json()).unwrap();
         prop_assert_eq!(back, down);
     }
 
