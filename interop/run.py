@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""The interop suite: mcp-auth against real third-party servers on loopback (`make interop`).
+
+Servers (pinned in interop/package.json and interop/requirements.txt, installed by
+mk/interop.mk): node `oidc-provider` as the authorization server (oidc/server.mjs) in front of
+the official MCP Python SDK as the resource server (rs/server.py). Each cell (scenario x
+surface) gets fresh servers, runs the surface's client, then checks what the SERVERS saw: the
+provider's events (registrations, grants by type, refresh-token rotation) and the resource
+server's log (tokens accepted, tool calls). A client's own word counts for nothing.
+
+    python3 interop/run.py [--surfaces rust,...] [--scenarios a,b] [--doc docs/interop.md]
+
+Prints the table and a last line `interop: N passed, M failed`; exits 1 on any failure, on an
+unexpected pass of a known failure, or when a server fails to start or dies during a cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+TARGET = Path(os.environ.get("INTEROP_TARGET", ROOT / "target" / "interop"))
+VENV_PY = TARGET / "venv" / "bin" / "python"
+RUST_CLIENT = Path(os.environ.get("INTEROP_RUST_CLIENT", ROOT / "target" / "debug" / "mcp-auth-interop-client"))
+TOKEN_TTL = 3  # oidc/server.mjs: access tokens live 3 s
+PAUSE = TOKEN_TTL + 1.5  # between two calls: the token has expired
+CELL_DEADLINE = 120  # generous: a loaded 2-core machine
+
+
+class ServerFailed(Exception):
+    """A third-party server did not start or died: the suite fails, never skips."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    argv: list[str]
+    port: int
+    out: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.argv, stdout=self.out.open("wb"), stderr=subprocess.STDOUT, cwd=HERE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerFailed(f"{self.name} exited with {self.proc.returncode} at start:\n{self.out.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)  # readiness poll, bounded by the deadline
+        raise ServerFailed(f"{self.name} did not listen on {self.port} within 60 s")
+
+    def check_alive(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            raise ServerFailed(f"{self.name} died during the cell:\n{self.out.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def read_jsonl(path: Path) -> list[dict[str, object]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@dataclass
+class Cell:
+    """One run: the servers' records once the client has finished."""
+
+    dir: Path
+    resource: str
+    issuer: str
+    rc: int = 0
+    output: str = ""
+    as_events: list[dict[str, object]] = field(default_factory=list)
+    rs_log: list[dict[str, object]] = field(default_factory=list)
+    browser: list[dict[str, object]] = field(default_factory=list)
+
+    def events(self, name: str, **match: object) -> list[dict[str, object]]:
+        return [e for e in self.as_events if e["event"] == name and all(e.get(k) == v for k, v in match.items())]
+
+    def grants(self, grant_type: str) -> int:
+        return len(self.events("grant.success", grant_type=grant_type))
+
+    def tool_calls(self) -> int:
+        return sum(1 for r in self.rs_log if r["event"] == "tool_call")
+
+    def tokens_accepted(self) -> int:
+        return len({r["jti"] for r in self.rs_log if r["event"] == "accepted"})
+
+    def logins(self) -> int:
+        return sum(1 for b in self.browser if b.get("submit") == "login")
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    as_flags: list[str]
+    calls: int
+    options: Callable[[Cell], dict[str, object]]
+    check: Callable[[Cell], list[str]]  # what is wrong, from the servers' records
+
+
+def expect(problems: list[str], what: str, got: object, want: object) -> None:
+    if got != want:
+        problems.append(f"{what}: {got}, expected {want}")
+
+
+def at_least(problems: list[str], what: str, got: int, want: int) -> None:
+    if got < want:
+        problems.append(f"{what}: {got}, expected at least {want}")
+
+
+def interactive(cell: Cell) -> dict[str, object]:
+    return {
+        "server_url": cell.resource,
+        "client_name": "mcp-auth interop",
+        "refresh_skew_secs": 0,
+        "timeout_ms": 20000,
+        "redirect": {"type": "loopback", "port": 0, "timeout_secs": 60, "open_browser": True},
+    }
+
+
+def check_code_refresh(c: Cell) -> list[str]:
+    p: list[str] = []
+    expect(p, "registrations", len(c.events("registration_create.success")), 1)
+    expect(p, "logins at the AS", c.logins(), 1)
+    expect(p, "authorization_code grants", c.grants("authorization_code"), 1)
+    at_least(p, "refresh_token grants", c.grants("refresh_token"), 1)
+    at_least(p, "refresh tokens consumed (rotation)", len(c.events("refresh_token.consumed")), 1)
+    expect(p, "tool calls at the RS", c.tool_calls(), 2)
+    at_least(p, "distinct access tokens accepted by the RS", c.tokens_accepted(), 2)
+    return p
+
+
+def check_client_credentials(c: Cell) -> list[str]:
+    p: list[str] = []
+    expect(p, "registrations", len(c.events("registration_create.success")), 0)
+    at_least(p, "client_credentials grants", c.grants("client_credentials"), 3)
+    expect(p, "tool calls at the RS", c.tool_calls(), 3)
+    at_least(p, "distinct access tokens accepted by the RS", c.tokens_accepted(), 3)
+    return p
+
+
+def check_no_refresh(c: Cell) -> list[str]:
+    p: list[str] = []
+    expect(p, "registrations", len(c.events("registration_create.success")), 1)
+    expect(p, "refresh_token grants", c.grants("refresh_token"), 0)
+    expect(p, "authorization_code grants (one per token lifetime)", c.grants("authorization_code"), 2)
+    expect(p, "tool calls at the RS", c.tool_calls(), 2)
+    at_least(p, "distinct access tokens accepted by the RS", c.tokens_accepted(), 2)
+    return p
+
+
+SCENARIOS = [
+    Scenario(
+        "code-refresh",
+        "authorization code (login + consent in the browser), tool call, refresh after expiry",
+        [],
+        2,
+        interactive,
+        check_code_refresh,
+    ),
+    Scenario(
+        "client-credentials",
+        "client_credentials (pre-registered, client_secret_basic) across two expiries",
+        [],
+        3,
+        lambda c: {
+            "server_url": c.resource,
+            "grant": "client_credentials",
+            "client_id": "interop-cc",
+            "client_secret": "interop-cc-secret-0123456789abcdef",
+            "refresh_skew_secs": 0,
+            "timeout_ms": 20000,
+        },
+        check_client_credentials,
+    ),
+    Scenario(
+        "no-refresh-token",
+        "an AS that issues no refresh token: authorize again after expiry",
+        ["--no-refresh"],
+        2,
+        interactive,
+        check_no_refresh,
+    ),
+]
+
+# Cells that fail for a reason we know, with the reason. A known failure that passes fails the
+# suite too (the list must be kept true).
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
+
+
+def run_rust(cell: Cell, scenario: Scenario, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    argv = [str(RUST_CLIENT), json.dumps(scenario.options(cell)), str(scenario.calls), str(PAUSE)]
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=CELL_DEADLINE)
+
+
+SURFACES: dict[str, Callable[[Cell, Scenario, dict[str, str]], subprocess.CompletedProcess[str]]] = {
+    "rust": run_rust,
+}
+
+
+def run_cell(scenario: Scenario, surface: str, base: Path) -> tuple[bool, str]:
+    d = base / f"{scenario.name}.{surface}"
+    d.mkdir(parents=True, exist_ok=True)
+    for f in d.iterdir():
+        f.unlink()
+    as_port, rs_port = free_port(), free_port()
+    cell = Cell(d, f"http://127.0.0.1:{rs_port}/mcp", f"http://127.0.0.1:{as_port}")
+    servers = [
+        Server("oidc-provider", ["node", "oidc/server.mjs", str(as_port), cell.resource, str(d / "as.jsonl"), *scenario.as_flags], as_port, d / "as.out"),
+        Server("mcp (Python SDK) resource server", [str(VENV_PY), "rs/server.py", str(rs_port), cell.issuer, str(d / "rs.jsonl")], rs_port, d / "rs.out"),
+    ]
+    try:
+        for s in servers:
+            s.start()
+        env = dict(os.environ)
+        env["BROWSER"] = str(HERE / "browser.py")
+        env["INTEROP_BROWSER_LOG"] = str(d / "browser.jsonl")
+        try:
+            r = SURFACES[surface](cell, scenario, env)
+            cell.rc, cell.output = r.returncode, r.stdout + r.stderr
+        except subprocess.TimeoutExpired as e:
+            cell.rc, cell.output = -1, f"timed out after {CELL_DEADLINE} s: {e}"
+        (d / "client.out").write_text(cell.output)
+        for s in servers:
+            s.check_alive()
+    finally:
+        for s in servers:
+            s.stop()
+    cell.as_events, cell.rs_log, cell.browser = read_jsonl(d / "as.jsonl"), read_jsonl(d / "rs.jsonl"), read_jsonl(d / "browser.jsonl")
+    problems = scenario.check(cell)
+    if cell.rc != 0:
+        last = [line for line in cell.output.splitlines() if not line.startswith("trace:")][-1:]
+        problems.insert(0, f"client exited {cell.rc}: {' '.join(last)}")
+    return (not problems, "; ".join(problems))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--surfaces", default=",".join(SURFACES))
+    ap.add_argument("--scenarios", default=",".join(s.name for s in SCENARIOS))
+    ap.add_argument("--doc", help="write the table into this Markdown file between the interop markers")
+    args = ap.parse_args()
+    surfaces = args.surfaces.split(",")
+    chosen = [s for s in SCENARIOS if s.name in args.scenarios.split(",")]
+    base = TARGET / "cells"
+    started = time.monotonic()
+    rows: list[tuple[str, str, str, str]] = []
+    passed = failed = known = 0
+    for scenario in chosen:
+        for surface in surfaces:
+            t0 = time.monotonic()
+            try:
+                ok, why = run_cell(scenario, surface, base)
+            except ServerFailed as e:
+                ok, why = False, f"server failure: {e}"
+            reason = KNOWN_FAILURES.get((scenario.name, surface))
+            if ok and reason is None:
+                status, passed = "pass", passed + 1
+            elif not ok and reason is not None:
+                status, known, why = "known failure", known + 1, f"{reason} ({why})"
+            elif ok:
+                status, failed, why = "FAIL", failed + 1, f"listed as a known failure but passed: {reason}"
+            else:
+                status, failed = "FAIL", failed + 1
+            rows.append((scenario.name, surface, status, why))
+            print(f"{scenario.name:<22} {surface:<8} {status:<14} {time.monotonic() - t0:5.1f} s  {why}", flush=True)
+    table = ["| scenario | surface | result | server-side evidence / reason |", "|---|---|---|---|"]
+    titles = {s.name: s.title for s in SCENARIOS}
+    for name, surface, status, why in rows:
+        table.append(f"| `{name}`: {titles[name]} | {surface} | {status} | {why or 'as expected'} |")
+    print()
+    print("\n".join(table))
+    if args.doc:
+        doc = Path(args.doc)
+        text = doc.read_text()
+        begin, end = "<!-- interop table: begin -->", "<!-- interop table: end -->"
+        head, _, rest = text.partition(begin)
+        _, _, tail = rest.partition(end)
+        doc.write_text(f"{head}{begin}\n" + "\n".join(table) + f"\n{end}{tail}")
+    print(f"\ninterop wall time: {time.monotonic() - started:.1f} s")
+    print(f"interop: {passed} passed, {failed} failed" + (f" ({known} known failures)" if known else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
