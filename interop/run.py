@@ -19,10 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 TARGET = Path(os.environ.get("INTEROP_TARGET", ROOT / "target" / "interop"))
 VENV_PY = TARGET / "venv" / "bin" / "python"
+CLI = Path(os.environ.get("INTEROP_CLI", ROOT / "bindings" / "python" / ".venv" / "bin" / "mcp-auth"))
+TS_EXAMPLE = HERE / "node_modules/@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js"
 RUST_CLIENT = Path(os.environ.get("INTEROP_RUST_CLIENT", ROOT / "target" / "debug" / "mcp-auth-interop-client"))
 TOKEN_TTL = 3  # oidc/server.mjs: access tokens live 3 s
 PAUSE = TOKEN_TTL + 1.5  # between two calls: the token has expired
@@ -53,20 +57,25 @@ class Server:
     argv: list[str]
     port: int
     out: Path
+    env: dict[str, str] = field(default_factory=dict)
+    also_ports: list[int] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(self.argv, stdout=self.out.open("wb"), stderr=subprocess.STDOUT, cwd=HERE)
+        env = dict(os.environ, **self.env)
+        self.proc = subprocess.Popen(self.argv, stdout=self.out.open("wb"), stderr=subprocess.STDOUT, cwd=HERE, env=env)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise ServerFailed(f"{self.name} exited with {self.proc.returncode} at start:\n{self.out.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.1)  # readiness poll, bounded by the deadline
-        raise ServerFailed(f"{self.name} did not listen on {self.port} within 60 s")
+        for port in [self.port, *self.also_ports]:
+            while True:
+                if self.proc.poll() is not None:
+                    raise ServerFailed(f"{self.name} exited with {self.proc.returncode} at start:\n{self.out.read_text()}")
+                if time.monotonic() > deadline:
+                    raise ServerFailed(f"{self.name} did not listen on {port} within 60 s")
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)  # readiness poll, bounded by the deadline
 
     def check_alive(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -100,6 +109,18 @@ class Cell:
     as_events: list[dict[str, object]] = field(default_factory=list)
     rs_log: list[dict[str, object]] = field(default_factory=list)
     browser: list[dict[str, object]] = field(default_factory=list)
+    http_log: list[dict[str, object]] = field(default_factory=list)  # the TS SDK server's
+    tool: dict[str, object] = field(default_factory=lambda: {"name": "whoami", "arguments": {}})
+
+    def exchanges(self, method: str, path: str, status: int | None = None) -> list[dict[str, object]]:
+        return [
+            r for r in self.http_log
+            if r["phase"] == "response" and r["method"] == method and r["path"] == path
+            and (status is None or r["status"] == status)
+        ]
+
+    def arrivals(self, method: str, path: str) -> list[dict[str, object]]:
+        return [r for r in self.http_log if r["phase"] == "request" and r["method"] == method and r["path"] == path]
 
     def events(self, name: str, **match: object) -> list[dict[str, object]]:
         return [e for e in self.as_events if e["event"] == name and all(e.get(k) == v for k, v in match.items())]
@@ -125,6 +146,7 @@ class Scenario:
     calls: int
     options: Callable[[Cell], dict[str, object]]
     check: Callable[[Cell], list[str]]  # what is wrong, from the servers' records
+    servers: str = "oidc"  # "oidc": oidc-provider + the Python SDK; "ts": the TS SDK example
 
 
 def expect(problems: list[str], what: str, got: object, want: object) -> None:
@@ -178,6 +200,23 @@ def check_no_refresh(c: Cell) -> list[str]:
     return p
 
 
+def check_auth_method(c: Cell) -> list[str]:
+    p: list[str] = []
+    regs = c.exchanges("POST", "/register", 201)
+    expect(p, "registrations", len(regs), 1)
+    if regs:
+        expect(p, "method asked for in the registration", regs[0].get("asked_auth_method"), "client_secret_post")
+    expect(p, "token requests refused", [r.get("error") for r in c.exchanges("POST", "/token") if r["status"] != 200], [])
+    codes = [r for r in c.exchanges("POST", "/token", 200) if r.get("grant_type") == "authorization_code"]
+    expect(p, "authorization_code grants", len(codes), 1)
+    if codes:
+        expect(p, "client authentication at /token", "client_secret" in codes[0].get("body_members", []), True)
+    expect(p, "MCP requests refused with a token", [r for r in c.exchanges("POST", "/mcp") if r["status"] == 401 and r.get("authorization")], [])
+    at_least(p, "MCP requests sent with a bearer token", len([r for r in c.arrivals("POST", "/mcp") if r.get("authorization") == "bearer"]), 2)
+    at_least(p, "tokens verified by the server (introspection)", len(c.exchanges("POST", "/introspect", 200)), 2)
+    return p
+
+
 SCENARIOS = [
     Scenario(
         "code-refresh",
@@ -210,34 +249,128 @@ SCENARIOS = [
         interactive,
         check_no_refresh,
     ),
+    Scenario(
+        "auth-method",
+        "TS SDK example server's demo AS: advertises client_secret_post + none (not the RFC 7591 default)",
+        [],
+        1,
+        interactive,
+        check_auth_method,
+        servers="ts",
+    ),
 ]
 
-# Cells that fail for a reason we know, with the reason. A known failure that passes fails the
-# suite too (the list must be kept true).
-KNOWN_FAILURES: dict[tuple[str, str], str] = {}
+# Cells that fail for a reason we know: (reason, the symptom the failure must show). A known
+# failure that fails with another symptom fails the suite; one that passes counts as passed
+# and is flagged ("no longer fails: remove it from KNOWN_FAILURES").
+ITEM_1 = (
+    "an expired token without a refresh token is never replaced (issue 13 item 1)",
+    "gave up: the token kept being replaced",
+)
+KNOWN_FAILURES: dict[tuple[str, str], tuple[str, str]] = {
+    ("client-credentials", "rust"): ITEM_1,
+    ("no-refresh-token", "rust"): ITEM_1,
+}
 
 
-def run_rust(cell: Cell, scenario: Scenario, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    argv = [str(RUST_CLIENT), json.dumps(scenario.options(cell)), str(scenario.calls), str(PAUSE)]
-    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=CELL_DEADLINE)
+class NotApplicable(Exception):
+    """The surface has no way to run the scenario (the reason goes into the table)."""
 
 
-SURFACES: dict[str, Callable[[Cell, Scenario, dict[str, str]], subprocess.CompletedProcess[str]]] = {
+def run_rust(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
+    """The core crate, through interop/client-rs (options JSON, initialize, N tool calls)."""
+    argv = [str(RUST_CLIENT), json.dumps(scenario.options(cell)), str(scenario.calls), str(PAUSE), json.dumps(cell.tool)]
+    r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=CELL_DEADLINE)
+    return r.returncode, r.stdout + r.stderr
+
+
+def mcp_call(resource: str, token: str, tool: dict[str, object]) -> str:
+    """What a host does with the CLI's token: initialize, then tools/call whoami."""
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "Authorization": f"Bearer {token}",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+
+    def post(body: dict[str, object], session: str | None) -> tuple[str | None, str]:
+        h = dict(headers, **({"Mcp-Session-Id": session} if session else {}))
+        req = urllib.request.Request(resource, json.dumps(body).encode(), h)
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.headers.get("mcp-session-id"), r.read().decode()
+
+    init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "cli-host", "version": "0"}}
+    session, _ = post({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init}, None)
+    post({"jsonrpc": "2.0", "method": "notifications/initialized"}, session)
+    _, result = post({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": tool}, session)
+    return result
+
+
+def run_cli(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
+    """The Python package's CLI as a shell host uses it: `mcp-auth login` once (the browser),
+    then `mcp-auth token` before each call (refreshing when needed); when `token` says "not
+    logged in" (exit 7: nothing left to refresh with), `mcp-auth login` again."""
+    if scenario.name == "client-credentials":
+        raise NotApplicable("the CLI's login is the interactive authorization code flow")
+    env = dict(env, MCP_AUTH_HOME=str(cell.dir / "home"))
+    out: list[str] = []
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        r = subprocess.run([str(CLI), *args, cell.resource], env=env, capture_output=True, text=True, timeout=CELL_DEADLINE)
+        out.append(f"$ mcp-auth {' '.join(args)} -> {r.returncode}\n{r.stderr}")
+        return r
+
+    if (r := cli("login", "--wait", "60")).returncode != 0:
+        return r.returncode, "\n".join(out)
+    for i in range(scenario.calls):
+        if i:
+            time.sleep(PAUSE)  # let the token expire
+        r = cli("token")
+        if r.returncode == 7:
+            if (r := cli("login", "--wait", "60")).returncode != 0:
+                return r.returncode, "\n".join(out)
+            r = cli("token")
+        if r.returncode != 0:
+            return r.returncode, "\n".join(out)
+        try:
+            out.append(mcp_call(cell.resource, r.stdout.strip(), cell.tool))
+        except OSError as e:
+            out.append(f"tool call failed: {e}")
+            return 1, "\n".join(out)
+    return 0, "\n".join(out)
+
+
+SURFACES: dict[str, Callable[[Cell, Scenario, dict[str, str]], tuple[int, str]]] = {
     "rust": run_rust,
+    "python-cli": run_cli,
 }
 
 
 def run_cell(scenario: Scenario, surface: str, base: Path) -> tuple[bool, str]:
     d = base / f"{scenario.name}.{surface}"
-    d.mkdir(parents=True, exist_ok=True)
-    for f in d.iterdir():
-        f.unlink()
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
     as_port, rs_port = free_port(), free_port()
-    cell = Cell(d, f"http://127.0.0.1:{rs_port}/mcp", f"http://127.0.0.1:{as_port}")
-    servers = [
-        Server("oidc-provider", ["node", "oidc/server.mjs", str(as_port), cell.resource, str(d / "as.jsonl"), *scenario.as_flags], as_port, d / "as.out"),
-        Server("mcp (Python SDK) resource server", [str(VENV_PY), "rs/server.py", str(rs_port), cell.issuer, str(d / "rs.jsonl")], rs_port, d / "rs.out"),
-    ]
+    if scenario.servers == "ts":
+        # The example builds its URLs on `localhost`.
+        cell = Cell(d, f"http://localhost:{rs_port}/mcp", f"http://localhost:{as_port}/")
+        cell.tool = {"name": "greet", "arguments": {"name": "interop"}}
+        servers = [
+            Server(
+                "TypeScript SDK example server (--oauth)",
+                ["node", "--import", "./ts/log-requests.mjs", str(TS_EXAMPLE), "--oauth"],
+                rs_port,
+                d / "ts.out",
+                env={"MCP_PORT": str(rs_port), "MCP_AUTH_PORT": str(as_port), "INTEROP_HTTP_LOG": str(d / "http.jsonl")},
+                also_ports=[as_port],
+            )
+        ]
+    else:
+        cell = Cell(d, f"http://127.0.0.1:{rs_port}/mcp", f"http://127.0.0.1:{as_port}")
+        servers = [
+            Server("oidc-provider", ["node", "oidc/server.mjs", str(as_port), cell.resource, str(d / "as.jsonl"), *scenario.as_flags], as_port, d / "as.out"),
+            Server("mcp (Python SDK) resource server", [str(VENV_PY), "rs/server.py", str(rs_port), cell.issuer, str(d / "rs.jsonl")], rs_port, d / "rs.out"),
+        ]
     try:
         for s in servers:
             s.start()
@@ -245,8 +378,7 @@ def run_cell(scenario: Scenario, surface: str, base: Path) -> tuple[bool, str]:
         env["BROWSER"] = str(HERE / "browser.py")
         env["INTEROP_BROWSER_LOG"] = str(d / "browser.jsonl")
         try:
-            r = SURFACES[surface](cell, scenario, env)
-            cell.rc, cell.output = r.returncode, r.stdout + r.stderr
+            cell.rc, cell.output = SURFACES[surface](cell, scenario, env)
         except subprocess.TimeoutExpired as e:
             cell.rc, cell.output = -1, f"timed out after {CELL_DEADLINE} s: {e}"
         (d / "client.out").write_text(cell.output)
@@ -256,6 +388,7 @@ def run_cell(scenario: Scenario, surface: str, base: Path) -> tuple[bool, str]:
         for s in servers:
             s.stop()
     cell.as_events, cell.rs_log, cell.browser = read_jsonl(d / "as.jsonl"), read_jsonl(d / "rs.jsonl"), read_jsonl(d / "browser.jsonl")
+    cell.http_log = read_jsonl(d / "http.jsonl")
     problems = scenario.check(cell)
     if cell.rc != 0:
         last = [line for line in cell.output.splitlines() if not line.startswith("trace:")][-1:]
@@ -282,17 +415,21 @@ def main() -> int:
                 ok, why = run_cell(scenario, surface, base)
             except ServerFailed as e:
                 ok, why = False, f"server failure: {e}"
-            reason = KNOWN_FAILURES.get((scenario.name, surface))
-            if ok and reason is None:
+            except NotApplicable as e:
+                rows.append((scenario.name, surface, "n/a", str(e)))
+                print(f"{scenario.name:<22} {surface:<10} n/a            {e}", flush=True)
+                continue
+            known_as = KNOWN_FAILURES.get((scenario.name, surface))
+            if ok:
                 status, passed = "pass", passed + 1
-            elif not ok and reason is not None:
-                status, known, why = "known failure", known + 1, f"{reason} ({why})"
-            elif ok:
-                status, failed, why = "FAIL", failed + 1, f"listed as a known failure but passed: {reason}"
+                if known_as is not None:
+                    why = f"no longer fails: remove it from KNOWN_FAILURES ({known_as[0]})"
+            elif known_as is not None and known_as[1] in why:
+                status, known, why = "known failure", known + 1, f"{known_as[0]}: {why}"
             else:
                 status, failed = "FAIL", failed + 1
             rows.append((scenario.name, surface, status, why))
-            print(f"{scenario.name:<22} {surface:<8} {status:<14} {time.monotonic() - t0:5.1f} s  {why}", flush=True)
+            print(f"{scenario.name:<22} {surface:<10} {status:<14} {time.monotonic() - t0:5.1f} s  {why}", flush=True)
     table = ["| scenario | surface | result | server-side evidence / reason |", "|---|---|---|---|"]
     titles = {s.name: s.title for s in SCENARIOS}
     for name, surface, status, why in rows:

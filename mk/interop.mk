@@ -1,7 +1,9 @@
 # The interop suite (interop/run.py, docs/interop.md): mcp-auth against real third-party servers
-# on loopback, from the package registries, pinned: node `oidc-provider` (authorization server)
-# and the official MCP Python SDK (resource server). Installs what it needs by itself: npm ci
-# (cache in target/npm-cache) and a venv in target/interop/venv. Prints its own wall time.
+# on loopback, from the package registries, pinned: node `oidc-provider` (authorization server),
+# the official MCP Python SDK (resource server), the official TypeScript SDK's example server
+# with its demo authorization server. Installs what it needs by itself: npm ci (cache in
+# target/npm-cache), a venv in target/interop/venv, the Python package (python-develop, for the
+# CLI column). Prints its own wall time.
 #
 #   make interop      every cell; the table goes to docs/interop.md outside CI
 
@@ -23,6 +25,6 @@ $(INTEROP_VENV)/.installed: $(INTEROP_DIR)/requirements.txt
 
 interop-deps: $(INTEROP_DIR)/node_modules/.package-lock.json $(INTEROP_VENV)/.installed
 
-interop: interop-deps
+interop: interop-deps python-develop
 	$(CARGO) build -q -p mcp-auth-interop-client
 	python3 $(INTEROP_DIR)/run.py $(if $(CI),,--doc docs/interop.md)

@@ -1,8 +1,8 @@
 //! The Rust column of the interop suite (`interop/run.py`): an MCP host on the core crate.
 //!
-//! `mcp-auth-interop-client OPTIONS_JSON CALLS PAUSE_SECS`: builds a client from the options
-//! JSON (the same [`mcp_auth::ClientOptions`] the C ABI and Python accept), runs `initialize`,
-//! then `CALLS` times `tools/call whoami`, pausing `PAUSE_SECS` between calls so the access
+//! `mcp-auth-interop-client OPTIONS_JSON CALLS PAUSE_SECS TOOL_JSON`: builds a client from the
+//! options JSON (the same [`mcp_auth::ClientOptions`] the C ABI and Python accept), runs
+//! `initialize`, then `CALLS` times `tools/call` with TOOL_JSON's `name` and `arguments`, pausing `PAUSE_SECS` between calls so the access
 //! token expires in between (the servers issue short-lived tokens). Each result goes to stdout
 //! as one line; trace events go to stderr. The suite checks the servers' logs, not this output.
 
@@ -14,9 +14,12 @@ use serde_json::{Value, json};
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, options, calls, pause] = args.as_slice() else {
-        return Err("usage: mcp-auth-interop-client OPTIONS_JSON CALLS PAUSE_SECS".into());
+    let [_, options, calls, pause, tool] = args.as_slice() else {
+        return Err(
+            "usage: mcp-auth-interop-client OPTIONS_JSON CALLS PAUSE_SECS TOOL_JSON".into(),
+        );
     };
+    let tool: Value = serde_json::from_str(tool)?;
     let calls: u32 = calls.parse()?;
     let pause: f64 = pause.parse()?;
     let opts = ClientOptions::from_json(options)?;
@@ -71,11 +74,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         if i > 0 {
             std::thread::sleep(Duration::from_secs_f64(pause));
         }
-        let r = send(
-            "tools/call",
-            json!({"name": "whoami", "arguments": {}}),
-            Some(10 + u64::from(i)),
-        )?;
+        let r = send("tools/call", tool.clone(), Some(10 + u64::from(i)))?;
         println!("call {i}: {}", r["result"]);
     }
     Ok(())
