@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -63,7 +64,7 @@ class Server:
 
     def start(self) -> None:
         env = dict(os.environ, **self.env)
-        self.proc = subprocess.Popen(self.argv, stdout=self.out.open("wb"), stderr=subprocess.STDOUT, cwd=HERE, env=env)
+        self.proc = subprocess.Popen(self.argv, stdout=self.out.open("ab"), stderr=subprocess.STDOUT, cwd=HERE, env=env)
         deadline = time.monotonic() + 60
         for port in [self.port, *self.also_ports]:
             while True:
@@ -110,6 +111,7 @@ class Cell:
     rs_log: list[dict[str, object]] = field(default_factory=list)
     browser: list[dict[str, object]] = field(default_factory=list)
     http_log: list[dict[str, object]] = field(default_factory=list)  # the TS SDK server's
+    restart_as: Callable[[], None] = lambda: None
     tool: dict[str, object] = field(default_factory=lambda: {"name": "whoami", "arguments": {}})
 
     def exchanges(self, method: str, path: str, status: int | None = None) -> list[dict[str, object]]:
@@ -147,6 +149,7 @@ class Scenario:
     options: Callable[[Cell], dict[str, object]]
     check: Callable[[Cell], list[str]]  # what is wrong, from the servers' records
     servers: str = "oidc"  # "oidc": oidc-provider + the Python SDK; "ts": the TS SDK example
+    forget: bool = False  # restart the AS between two client runs: it forgets every registration
 
 
 def expect(problems: list[str], what: str, got: object, want: object) -> None:
@@ -217,6 +220,21 @@ def check_auth_method(c: Cell) -> list[str]:
     return p
 
 
+def check_forgotten(c: Cell) -> list[str]:
+    p: list[str] = []
+    starts = [i for i, e in enumerate(c.as_events) if e["event"] == "listening"]
+    if len(starts) != 2:
+        return [f"the AS started {len(starts)} times, expected 2"]
+    first, second = c.as_events[: starts[1]], c.as_events[starts[1] :]
+    expect(p, "registrations before the AS forgot", sum(e["event"] == "registration_create.success" for e in first), 1)
+    refused = [e for e in second if "invalid_client" in str(e.get("error", ""))]
+    at_least(p, "requests the restarted AS refused with invalid_client", len(refused), 1)
+    expect(p, "registrations after the AS forgot (once)", sum(e["event"] == "registration_create.success" for e in second), 1)
+    expect(p, "authorization_code grants after the AS forgot", sum(e["event"] == "grant.success" and e.get("grant_type") == "authorization_code" for e in second), 1)
+    expect(p, "tool calls at the RS", c.tool_calls(), 2)
+    return p
+
+
 SCENARIOS = [
     Scenario(
         "code-refresh",
@@ -250,6 +268,19 @@ SCENARIOS = [
         check_no_refresh,
     ),
     Scenario(
+        "forgotten-registration",
+        "the AS restarts and forgets the registration: refresh refused (invalid_client), register again once",
+        [],
+        1,
+        lambda c: dict(
+            interactive(c),
+            storage={"type": "file", "path": str(c.dir / "home" / "credentials.json")},
+            redirect={"type": "loopback", "port": 0, "timeout_secs": 20, "open_browser": True},
+        ),
+        check_forgotten,
+        forget=True,
+    ),
+    Scenario(
         "auth-method",
         "TS SDK example server's demo AS: advertises client_secret_post + none (not the RFC 7591 default)",
         [],
@@ -267,9 +298,17 @@ ITEM_1 = (
     "an expired token without a refresh token is never replaced (issue 13 item 1)",
     "gave up: the token kept being replaced",
 )
+ITEM_4 = (
+    "a registration the AS has forgotten is never dropped (issue 13 item 4): the refresh is refused "
+    "with invalid_client, the stored registration is reused, and the AS shows the browser an error "
+    "page instead of redirecting",
+    "No authorization redirect arrived",
+)
 KNOWN_FAILURES: dict[tuple[str, str], tuple[str, str]] = {
     ("client-credentials", "rust"): ITEM_1,
     ("no-refresh-token", "rust"): ITEM_1,
+    ("forgotten-registration", "rust"): ITEM_4,
+    ("forgotten-registration", "python-cli"): (ITEM_4[0], "no authorization came back"),
 }
 
 
@@ -281,7 +320,14 @@ def run_rust(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, 
     """The core crate, through interop/client-rs (options JSON, initialize, N tool calls)."""
     argv = [str(RUST_CLIENT), json.dumps(scenario.options(cell)), str(scenario.calls), str(PAUSE), json.dumps(cell.tool)]
     r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=CELL_DEADLINE)
-    return r.returncode, r.stdout + r.stderr
+    if not scenario.forget or r.returncode != 0:
+        return r.returncode, r.stdout + r.stderr
+    # A second host process on the same credential file, after the AS forgot everything and
+    # the token expired: the stored refresh token and registration are both unknown now.
+    cell.restart_as()
+    time.sleep(PAUSE)  # let the stored token expire
+    r2 = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=CELL_DEADLINE)
+    return r2.returncode, r.stdout + r.stderr + "--- after the AS restarted ---\n" + r2.stdout + r2.stderr
 
 
 def mcp_call(resource: str, token: str, tool: dict[str, object]) -> str:
@@ -320,14 +366,21 @@ def run_cli(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, s
         out.append(f"$ mcp-auth {' '.join(args)} -> {r.returncode}\n{r.stderr}")
         return r
 
+    wait = "20" if scenario.forget else "60"
     if (r := cli("login", "--wait", "60")).returncode != 0:
         return r.returncode, "\n".join(out)
+    if scenario.forget:
+        if (r := cli("token")).returncode != 0:
+            return r.returncode, "\n".join(out)
+        out.append(mcp_call(cell.resource, r.stdout.strip(), cell.tool))
+        cell.restart_as()
+        time.sleep(PAUSE)  # let the stored token expire
     for i in range(scenario.calls):
         if i:
             time.sleep(PAUSE)  # let the token expire
         r = cli("token")
-        if r.returncode == 7:
-            if (r := cli("login", "--wait", "60")).returncode != 0:
+        if r.returncode in (5, 7):  # `mcp-auth token || mcp-auth login`
+            if (r := cli("login", "--wait", wait)).returncode != 0:
                 return r.returncode, "\n".join(out)
             r = cli("token")
         if r.returncode != 0:
@@ -371,6 +424,11 @@ def run_cell(scenario: Scenario, surface: str, base: Path) -> tuple[bool, str]:
             Server("oidc-provider", ["node", "oidc/server.mjs", str(as_port), cell.resource, str(d / "as.jsonl"), *scenario.as_flags], as_port, d / "as.out"),
             Server("mcp (Python SDK) resource server", [str(VENV_PY), "rs/server.py", str(rs_port), cell.issuer, str(d / "rs.jsonl")], rs_port, d / "rs.out"),
         ]
+    def restart_as() -> None:
+        servers[0].stop()
+        servers[0].start()
+
+    cell.restart_as = restart_as
     try:
         for s in servers:
             s.start()
@@ -442,7 +500,8 @@ def main() -> int:
         begin, end = "<!-- interop table: begin -->", "<!-- interop table: end -->"
         head, _, rest = text.partition(begin)
         _, _, tail = rest.partition(end)
-        doc.write_text(f"{head}{begin}\n" + "\n".join(table) + f"\n{end}{tail}")
+        rendered = re.sub(r"(127\.0\.0\.1|localhost):\d+", r"\1:PORT", "\n".join(table))  # stable diffs
+        doc.write_text(f"{head}{begin}\n{rendered}\n{end}{tail}")
     print(f"\ninterop wall time: {time.monotonic() - started:.1f} s")
     print(f"interop: {passed} passed, {failed} failed" + (f" ({known} known failures)" if known else ""))
     return 1 if failed else 0

@@ -10,7 +10,7 @@
 // (devInteractions); interop/browser.py plays the user. Every provider event is appended to
 // EVENTS_JSONL as one JSON line: the suite checks the flows from these, not from the client.
 import { appendFileSync } from 'node:fs';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const [port, resource, eventsFile, ...flags] = process.argv.slice(2);
@@ -19,7 +19,7 @@ const issuer = `http://127.0.0.1:${port}`;
 const TOKEN_TTL = 3;
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'interop-es256', use: 'sig', alg: 'ES256' };
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg: 'ES256' };
 
 const provider = new Provider(issuer, {
   jwks: { keys: [signingKey] },
