@@ -294,10 +294,6 @@ SCENARIOS = [
 # Cells that fail for a reason we know: (reason, the symptom the failure must show). A known
 # failure that fails with another symptom fails the suite; one that passes counts as passed
 # and is flagged ("no longer fails: remove it from KNOWN_FAILURES").
-ITEM_1 = (
-    "an expired token without a refresh token is never replaced (issue 13 item 1)",
-    "gave up: the token kept being replaced",
-)
 ITEM_4 = (
     "a registration the AS has forgotten is never dropped (issue 13 item 4): the refresh is refused "
     "with invalid_client, the stored registration is reused, and the AS shows the browser an error "
@@ -305,8 +301,6 @@ ITEM_4 = (
     "No authorization redirect arrived",
 )
 KNOWN_FAILURES: dict[tuple[str, str], tuple[str, str]] = {
-    ("client-credentials", "rust"): ITEM_1,
-    ("no-refresh-token", "rust"): ITEM_1,
     ("forgotten-registration", "rust"): ITEM_4,
     ("forgotten-registration", "python-cli"): (ITEM_4[0], "no authorization came back"),
 }
