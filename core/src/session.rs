@@ -613,7 +613,11 @@ impl Session {
                 self.store_token(new, d, &client);
                 Ok(Refreshed::Yes)
             }
-            Err(e) if is_refresh_rejection(&e) => Ok(Refreshed::Refused),
+            Err(e) if is_refresh_rejection(&e) => {
+                // An AS that forgot the registration: the new authorization registers again.
+                self.identity().forget_if_unknown(d, &client, &e);
+                Ok(Refreshed::Refused)
+            }
             Err(e) => Err(e),
         }
     }
