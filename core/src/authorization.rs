@@ -488,6 +488,52 @@ impl RedirectHandler for LoopbackBrowser {
     }
 }
 
+/// The authorization step of the code grant (RFC 6749 §4.1.1-4.1.2): build the request with
+/// PKCE (RFC 7636), `state`, `resource` and `scope`, run it through the redirect handler, and
+/// check `state` and the RFC 9207 `iss`. Returns the code with the request (which holds the
+/// PKCE verifier for the exchange).
+pub(crate) fn authorize_code(
+    handler: &dyn RedirectHandler,
+    context: &RedirectContext<'_>,
+    tracer: &crate::trace::Tracer,
+    d: &crate::discovery::Discovery,
+    client_id: &str,
+    scope: Option<&str>,
+) -> Result<(AuthorizationCodeResult, AuthorizationRequest)> {
+    let request = AuthorizationRequest {
+        endpoint: d.authorization_endpoint.clone(),
+        client_id: client_id.to_owned(),
+        redirect_uri: context.redirect_uri.to_owned(),
+        state: crate::pkce::generate_state(),
+        pkce: PkceParameters::generate(),
+        resource: d.resource.clone(),
+        scope: scope.map(str::to_owned),
+    };
+    let url = request.url()?;
+    let step = tracer
+        .step(crate::trace::Step::Authorization)
+        .http("GET", &d.authorization_endpoint);
+    let checked = handler.authorize(&url, context).and_then(|result| {
+        crate::pkce::verify_state(&request.state, result.state.as_deref())?;
+        crate::checks::validate_authorization_response_iss(
+            result.iss.as_deref(),
+            d.metadata.as_ref(),
+        )?;
+        Ok(result)
+    });
+    step.finish(&checked, |result| {
+        format!(
+            "code received, state verified{}",
+            if result.iss.is_some() {
+                ", iss verified"
+            } else {
+                ""
+            }
+        )
+    });
+    Ok((checked?, request))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
