@@ -17,9 +17,9 @@ mod file_lease;
 #[cfg(feature = "redis")]
 mod redis_store;
 
+use file_lease::{FileLeases, LeaseError};
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStorage;
-use file_lease::{FileLeases, LeaseError};
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -452,7 +452,9 @@ impl TokenStorage for FileStorage {
                     path.display()
                 ),
             }),
-            Err(LeaseError::Io(e)) => Err(self.storage_error("cannot take the refresh lease of", e)),
+            Err(LeaseError::Io(e)) => {
+                Err(self.storage_error("cannot take the refresh lease of", e))
+            }
         }
     }
 

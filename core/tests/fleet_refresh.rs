@@ -70,7 +70,12 @@ fn open_store(spec: &str) -> Arc<dyn TokenStorage> {
     }
 }
 
-fn client_for(mcp_url: &str, secret: &str, store: Arc<dyn TokenStorage>, lease: Duration) -> Client {
+fn client_for(
+    mcp_url: &str,
+    secret: &str,
+    store: Arc<dyn TokenStorage>,
+    lease: Duration,
+) -> Client {
     Client::builder(mcp_url)
         .storage(store)
         .pre_registered(PreRegisteredClient::with_secret(
@@ -126,7 +131,10 @@ fn worker() {
                 while seen.lock().unwrap().len() < GENERATIONS && Instant::now() < deadline {
                     match client.post_json(TOOLS_LIST) {
                         Ok(r) if r.status == 200 => {}
-                        Ok(r) => failures.lock().unwrap().push(format!("status {}", r.status)),
+                        Ok(r) => failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("status {}", r.status)),
                         Err(e) => failures.lock().unwrap().push(e.to_string()),
                     }
                     calls += 1;
@@ -213,7 +221,14 @@ impl RedisServer {
                 .port();
             let mut child = Command::new("redis-server")
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--protected-mode", "yes"])
+                .args([
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--protected-mode",
+                    "yes",
+                ])
                 .arg("--dir")
                 .arg(&dir)
                 .stdout(Stdio::null())
@@ -386,6 +401,12 @@ fn run_workers(groups: &[Vec<(&'static str, String)>], processes: usize, threads
 fn assert_one_refresh_per_expiry(f: &Fleet) {
     let server = &f.h.server;
     let counters = server.refresh_counters();
+    eprintln!(
+        "server: {counters:?}, refresh requests {}, authorizations {}, tokens presented {}",
+        server.grant_count("refresh_token"),
+        server.grant_count("authorization_code"),
+        f.tokens_presented().len()
+    );
     assert_eq!(
         counters,
         RefreshCounters {
@@ -446,7 +467,9 @@ fn two_machines_sharing_only_redis_refresh_once_per_expiry() {
     };
     let f = Fleet::start();
     let ns = format!("fleet-{}", std::process::id());
-    f.authorize(Arc::new(RedisStorage::new(&redis.url(), Some(&ns)).unwrap()));
+    f.authorize(Arc::new(
+        RedisStorage::new(&redis.url(), Some(&ns)).unwrap(),
+    ));
     let store = format!("redis:{}#{ns}", redis.url());
     // Two "machines": each group has its own home directory, so the only thing they share is
     // the Redis server.
@@ -504,7 +527,10 @@ fn killed_holder(f: &Fleet, store: &str, lease: Duration, after_kill: impl FnOnc
     });
     let out = {
         let stdout = taker.stdout.take().unwrap();
-        let text: Vec<String> = BufReader::new(stdout).lines().map_while(Result::ok).collect();
+        let text: Vec<String> = BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect();
         assert!(taker.wait().unwrap().success(), "taker failed: {text:?}");
         text.join("\n")
     };
@@ -524,7 +550,12 @@ fn a_file_lease_holder_killed_mid_refresh_is_taken_over() {
     let path = dir.join("credentials.json");
     f.authorize(Arc::new(FileStorage::new(&path)));
     // The OS lock dies with the process: the next one takes over without waiting.
-    killed_holder(&f, &format!("file:{}", path.display()), Duration::from_secs(30), || {});
+    killed_holder(
+        &f,
+        &format!("file:{}", path.display()),
+        Duration::from_secs(30),
+        || {},
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -535,7 +566,9 @@ fn a_redis_lease_holder_killed_mid_refresh_is_taken_over_after_the_deadline() {
     };
     let f = Fleet::start();
     let ns = format!("kill-{}", std::process::id());
-    f.authorize(Arc::new(RedisStorage::new(&redis.url(), Some(&ns)).unwrap()));
+    f.authorize(Arc::new(
+        RedisStorage::new(&redis.url(), Some(&ns)).unwrap(),
+    ));
     let lease_key = format!("{ns}:lease:{}", f.resource());
     // A lease long enough to outlive the kill on a loaded machine, short enough to wait for.
     killed_holder(
@@ -587,9 +620,10 @@ fn when_redis_goes_away_the_valid_token_in_memory_keeps_working() {
         return;
     };
     let h = Harness::start(DemoConfig::default()); // 1 h tokens
+    let url = redis.url();
     let store = || -> Arc<dyn TokenStorage> {
         Arc::new(
-            RedisStorage::new(&redis.url(), Some("gone"))
+            RedisStorage::new(&url, Some("gone"))
                 .unwrap()
                 .with_timeout(Duration::from_secs(5)),
         )

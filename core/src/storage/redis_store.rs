@@ -156,7 +156,9 @@ impl TokenStorage for RedisStorage {
     }
     fn remove_tokens(&self, resource: &str) -> Result<()> {
         let key = self.key("tokens", resource);
-        self.with("cannot delete", |c| redis::cmd("DEL").arg(&key).query::<()>(c))
+        self.with("cannot delete", |c| {
+            redis::cmd("DEL").arg(&key).query::<()>(c)
+        })
     }
     fn get_client_info(&self, issuer: &str) -> Result<Option<OAuthClientInformationFull>> {
         self.get_json(&self.key("clients", issuer))
