@@ -54,11 +54,11 @@ enum Acquired {
 }
 
 /// How a leased refresh ended.
-enum Refreshed {
+enum LeasedRefresh {
     /// The store held a newer token (another process refreshed): adopted, nothing sent.
     Adopted,
     /// We refreshed and stored the new pair.
-    Refreshed,
+    Done,
     /// The server refused this token's refresh and the store holds nothing newer.
     Rejected(Arc<OAuthToken>),
 }
@@ -342,7 +342,7 @@ impl Session {
         // refresh lease, use its (rotated) tokens rather than replaying our refresh token
         // (RFC 9700 §4.14.2 reuse detection).
         let still_valid = |a: &OAuthToken| !a.is_expired(token::now_unix(), skew);
-        if let Refreshed::Rejected(t) = self.leased_refresh(&t, None, still_valid)? {
+        if let LeasedRefresh::Rejected(t) = self.leased_refresh(&t, None, still_valid)? {
             // The refresh token no longer works and the store holds nothing newer: drop the
             // token from memory only (storage keeps it until a new one replaces it) and let
             // the 401 drive the flow.
@@ -365,7 +365,7 @@ impl Session {
         current: &OAuthToken,
         challenge: Option<&CapturedChallenge>,
         usable: impl Fn(&OAuthToken) -> bool,
-    ) -> Result<Refreshed> {
+    ) -> Result<LeasedRefresh> {
         let owner = crate::pkce::generate_state();
         let ttl = self.config.refresh_lease_ttl;
         let leased = self
@@ -392,10 +392,10 @@ impl Session {
         current: &OAuthToken,
         challenge: Option<&CapturedChallenge>,
         usable: impl Fn(&OAuthToken) -> bool,
-    ) -> Result<Refreshed> {
+    ) -> Result<LeasedRefresh> {
         if let Some(adopted) = self.adopt_stored_token(Some(current))? {
             if usable(&adopted) {
-                return Ok(Refreshed::Adopted);
+                return Ok(LeasedRefresh::Adopted);
             }
         }
         // The newest pair: ours, or the one just adopted (expired, but its refresh token is the
@@ -411,14 +411,14 @@ impl Session {
             None => self.rediscover(challenge)?,
         };
         match self.refresh(&discovery, &t) {
-            Ok(()) => Ok(Refreshed::Refreshed),
+            Ok(()) => Ok(LeasedRefresh::Done),
             Err(e) if is_refresh_rejection(&e) => {
                 // Rotated away by another process (a store without a lease, or a holder whose
                 // lease ran out)? Its new pair is in the store: use it before anything else.
                 if self.adopt_stored_token(Some(&t))?.is_some() {
-                    return Ok(Refreshed::Adopted);
+                    return Ok(LeasedRefresh::Adopted);
                 }
-                Ok(Refreshed::Rejected(t))
+                Ok(LeasedRefresh::Rejected(t))
             }
             Err(e) => Err(e),
         }
@@ -528,9 +528,9 @@ impl Session {
                 // Refresh (under the store's lease) instead of running a (possibly interactive)
                 // authorization; a fresh process discovers with this challenge first.
                 match self.leased_refresh(t, Some(challenge), |_| true)? {
-                    Refreshed::Adopted => return Ok(Acquired::ByOther),
-                    Refreshed::Refreshed => return Ok(Acquired::Obtained),
-                    Refreshed::Rejected(_) => {}
+                    LeasedRefresh::Adopted => return Ok(Acquired::ByOther),
+                    LeasedRefresh::Done => return Ok(Acquired::Obtained),
+                    LeasedRefresh::Rejected(_) => {}
                 }
             }
         }

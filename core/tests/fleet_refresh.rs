@@ -642,3 +642,54 @@ fn when_redis_goes_away_the_valid_token_in_memory_keeps_working() {
     assert_eq!(e.kind(), ErrorKind::Storage, "{e}");
     assert_eq!(h.server.grant_count("authorization_code"), 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The options JSON (what C and Python use)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn options_json_selects_the_redis_store() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let h = Harness::start(DemoConfig::default());
+    let url = redis.url().replace("redis://", "redis://:opt-password@");
+    let json = json!({
+        "server_url": h.server.mcp_url(),
+        "storage": {"type": "redis", "url": url, "namespace": "from-json"},
+    })
+    .to_string();
+    let opts = mcp_auth::options::ClientOptions::from_json(&json).unwrap();
+    assert!(!format!("{opts:?}").contains("opt-password"));
+    // The server has no password: the URL's is refused, as a storage error without it.
+    let c = opts.builder().unwrap().build().unwrap();
+    let e = rpc(&c, 1, "tools/list", json!({})).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Storage, "{e}");
+    assert!(!e.to_string().contains("opt-password"), "{e}");
+
+    let json = json!({
+        "server_url": h.server.mcp_url(),
+        "storage": {"type": "redis", "url": redis.url(), "namespace": "from-json"},
+    })
+    .to_string();
+    let c = mcp_auth::options::ClientOptions::from_json(&json)
+        .unwrap()
+        .builder()
+        .unwrap()
+        .build()
+        .unwrap();
+    rpc(&c, 1, "tools/list", json!({})).unwrap();
+    let key = format!(
+        "from-json:tokens:{}",
+        mcp_auth::checks::resource_url_from_server_url(&h.server.mcp_url()).unwrap()
+    );
+    assert!(
+        redis.exists(&key),
+        "the token is in Redis under the namespace"
+    );
+    let unknown = json!({
+        "server_url": h.server.mcp_url(),
+        "storage": {"type": "redis", "url": redis.url(), "prefix": "x"},
+    });
+    assert!(mcp_auth::options::ClientOptions::from_json(&unknown.to_string()).is_err());
+}
