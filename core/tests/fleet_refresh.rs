@@ -32,7 +32,7 @@ const ROLE: &str = "MCP_AUTH_FLEET_ROLE";
 const CLIENT_ID: &str = "fleet-app";
 /// Distinct access tokens every worker process must have used (so at least this many minus one
 /// refreshes, i.e. expiries, happen while all of them run).
-const GENERATIONS: usize = 4;
+const GENERATIONS: usize = 5;
 /// A generous bound for a worker; expiry itself is driven by the server's 1 s token lifetime.
 const WORKER_DEADLINE: Duration = Duration::from_secs(120);
 
@@ -114,11 +114,13 @@ fn child_client() -> Client {
     )
 }
 
-/// `THREADS` threads share one client and call `tools/list` until this process has used
-/// `GENERATIONS` distinct access tokens (or the deadline passes). Prints the call and failure
+/// `THREADS` threads share one client and call `tools/list` until this process has seen
+/// `GENERATIONS` distinct access tokens in the store (or the deadline passes). Prints the call and failure
 /// counts and the number of distinct tokens seen.
 fn worker() {
     let client = Arc::new(child_client());
+    // Observed through the store, which never refreshes (`current_token` might).
+    let store = open_store(&env("STORE"));
     let threads: usize = env("THREADS").parse().unwrap();
     let seen = Arc::new(Mutex::new(HashSet::<String>::new()));
     let failures = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -126,6 +128,7 @@ fn worker() {
     let handles: Vec<_> = (0..threads)
         .map(|_| {
             let (client, seen, failures) = (client.clone(), seen.clone(), failures.clone());
+            let store = store.clone();
             std::thread::spawn(move || {
                 let mut calls = 0usize;
                 while seen.lock().unwrap().len() < GENERATIONS && Instant::now() < deadline {
@@ -138,9 +141,11 @@ fn worker() {
                         Err(e) => failures.lock().unwrap().push(e.to_string()),
                     }
                     calls += 1;
-                    // The token this client holds now: what the call used, or its successor.
-                    if let Ok(Some(t)) = client.current_token() {
-                        seen.lock().unwrap().insert(t.secret().to_owned());
+                    // The stored token now: what the call used, or its successor.
+                    if let Ok(Some(t)) = store.get_tokens(client.resource_key()) {
+                        seen.lock()
+                            .unwrap()
+                            .insert(t.access_token.secret().to_owned());
                     }
                     // Pacing only (keeps a loaded 2-core machine responsive); expiry is driven
                     // by the server's token lifetime.
