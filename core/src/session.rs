@@ -29,7 +29,7 @@ use crate::scope;
 use crate::secret::AccessToken;
 use crate::storage::TokenStorage;
 use crate::token::endpoint::TokenEndpoint;
-use crate::token::{self, public_url};
+use crate::token::{ClientAuth, public_url};
 use crate::trace::{Step, Tracer};
 
 #[derive(Default)]
@@ -43,6 +43,17 @@ struct State {
     /// A token this client found unusable (its refresh was refused); storage may still hold
     /// it, and it must not be adopted back from there.
     stale: Option<AccessToken>,
+}
+
+/// A clock: seconds since the Unix epoch.
+pub(crate) type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// How a refresh ended.
+enum Refreshed {
+    /// A new token is stored.
+    Yes,
+    /// The server refused the refresh, or it must not be sent there: authorize anew.
+    Refused,
 }
 
 /// How a token acquisition ended.
@@ -73,6 +84,7 @@ pub(crate) struct Session {
     redirect: Arc<dyn RedirectHandler>,
     tracer: Tracer,
     metadata_cache: Option<Arc<MetadataCache>>,
+    clock: Clock,
     dpop: DpopState,
     known_client: KnownClient,
     state: Mutex<State>,
@@ -92,6 +104,7 @@ impl Session {
         redirect: Arc<dyn RedirectHandler>,
         tracer: Tracer,
         metadata_cache: Option<Arc<MetadataCache>>,
+        clock: Clock,
     ) -> Self {
         Session {
             config,
@@ -102,6 +115,7 @@ impl Session {
             redirect,
             tracer,
             metadata_cache,
+            clock,
             dpop: DpopState::default(),
             known_client: KnownClient::default(),
             state: Mutex::new(State::default()),
@@ -142,6 +156,7 @@ impl Session {
             http: &*self.http,
             tracer: &self.tracer,
             dpop: &self.dpop,
+            clock: &*self.clock,
         }
     }
 
@@ -315,14 +330,7 @@ impl Session {
             // Bound to a key from another process (keys are never stored): unusable.
             return Ok((None, generation));
         }
-        // Refresh `refresh_skew` early, but never earlier than half the token's lifetime: a
-        // server issuing 60 s tokens with a 60 s skew would otherwise cause a refresh on every
-        // request.
-        let mut skew = self.config.refresh_skew.as_secs();
-        if let Some(lifetime) = t.expires_in {
-            skew = skew.min(lifetime / 2);
-        }
-        if !t.is_expired(token::now_unix(), skew) {
+        if !self.is_due(&t) {
             return Ok((Some(t), generation));
         }
         if t.refresh_token.is_none() {
@@ -341,7 +349,7 @@ impl Session {
         // Another process sharing the store may have refreshed already: under the store's
         // refresh lease, use its (rotated) tokens rather than replaying our refresh token
         // (RFC 9700 §4.14.2 reuse detection).
-        let still_valid = |a: &OAuthToken| !a.is_expired(token::now_unix(), skew);
+        let still_valid = |a: &OAuthToken| !self.is_due(a);
         if let LeasedRefresh::Rejected(t) = self.leased_refresh(&t, None, still_valid)? {
             // The refresh token no longer works and the store holds nothing newer: drop the
             // token from memory only (storage keeps it until a new one replaces it) and let
@@ -410,9 +418,9 @@ impl Session {
             Some(d) => d,
             None => self.rediscover(challenge)?,
         };
-        match self.refresh(&discovery, &t) {
-            Ok(()) => Ok(LeasedRefresh::Done),
-            Err(e) if is_refresh_rejection(&e) => {
+        match self.refresh(&discovery, &t)? {
+            Refreshed::Yes => Ok(LeasedRefresh::Done),
+            Refreshed::Refused => {
                 // Rotated away by another process (a store without a lease, or a holder whose
                 // lease ran out)? Its new pair is in the store: use it before anything else.
                 if self.adopt_stored_token(Some(&t))?.is_some() {
@@ -420,7 +428,6 @@ impl Session {
                 }
                 Ok(LeasedRefresh::Rejected(t))
             }
-            Err(e) => Err(e),
         }
     }
 
@@ -494,6 +501,11 @@ impl Session {
             return Ok(None);
         };
         if current.is_some_and(|c| stored.access_token == c.access_token) {
+            return Ok(None);
+        }
+        if stored.refresh_token.is_none() && self.is_due(&stored) {
+            // Expired and not refreshable: adopting it would only send requests without a
+            // token again (and never replace it).
             return Ok(None);
         }
         let mut s = self.lock_state();
@@ -596,7 +608,7 @@ impl Session {
                 tokens.jwt_bearer(&d, &client, scope, &id_jag)?
             }
         };
-        self.store_token(token);
+        self.store_token(token, &d, &client);
         Ok(())
     }
 
@@ -629,15 +641,43 @@ impl Session {
         scope
     }
 
-    /// RFC 6749 §6, with rotation. Called with the flow lock held.
-    fn refresh(&self, d: &Discovery, current: &OAuthToken) -> Result<()> {
-        let client = self.identity().for_refresh(d)?;
-        let new = self.token_endpoint().refresh(d, &client, current)?;
-        self.store_token(new);
-        Ok(())
+    /// Whether `t` is due for renewal: expired, counting `refresh_skew` early but never
+    /// earlier than half the token's lifetime (a server issuing 60 s tokens with a 60 s skew
+    /// would otherwise cause a refresh on every request).
+    fn is_due(&self, t: &OAuthToken) -> bool {
+        let mut skew = self.config.refresh_skew.as_secs();
+        if let Some(lifetime) = t.expires_in {
+            skew = skew.min(lifetime / 2);
+        }
+        t.is_expired((self.clock)(), skew)
     }
 
-    fn store_token(&self, token: OAuthToken) {
+    /// RFC 6749 §6, with rotation, at the token endpoint of the issuer that issued the token
+    /// (the identity step says whether `d` is that issuer). Called with the flow lock held.
+    fn refresh(&self, d: &Discovery, current: &OAuthToken) -> Result<Refreshed> {
+        let client = match self.identity().for_refresh(d, current)? {
+            Ok(client) => client,
+            Err(reason) => {
+                self.tracer
+                    .step(Step::Refresh)
+                    .fallback(format!("not refreshed: {reason}; authorizing anew"));
+                return Ok(Refreshed::Refused);
+            }
+        };
+        match self.token_endpoint().refresh(d, &client, current) {
+            Ok(new) => {
+                self.store_token(new, d, &client);
+                Ok(Refreshed::Yes)
+            }
+            Err(e) if is_refresh_rejection(&e) => Ok(Refreshed::Refused),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Keep `token` in memory and in storage, with the issuer and client it belongs to.
+    fn store_token(&self, mut token: OAuthToken, d: &Discovery, client: &ClientAuth) {
+        token.issuer = Some(d.issuer.clone());
+        token.client_id = Some(client.client_id.clone());
         if let Err(e) = self.storage.set_tokens(&self.resource_key, &token) {
             // The token works; keep it in memory. The previous stored value is intact
             // (storage writes are atomic).
