@@ -57,6 +57,9 @@ pub enum ErrorKind {
     Unsupported = 402,
     /// The token/client store failed to load or save.
     Storage = 500,
+    /// The call was cancelled through the client's cancel handle
+    /// ([`crate::Client::cancel`]) before it completed.
+    Cancelled = 600,
     /// A bug: an invariant was violated (a panic caught at a language boundary maps here too).
     Internal = 900,
 }
@@ -78,6 +81,7 @@ impl ErrorKind {
         ErrorKind::InsecureUrl,
         ErrorKind::Unsupported,
         ErrorKind::Storage,
+        ErrorKind::Cancelled,
         ErrorKind::Internal,
     ];
 
@@ -103,6 +107,7 @@ impl ErrorKind {
             ErrorKind::InsecureUrl => "insecure_url",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Storage => "storage",
+            ErrorKind::Cancelled => "cancelled",
             ErrorKind::Internal => "internal",
         }
     }
@@ -351,6 +356,10 @@ pub enum Error {
         message: String,
     },
 
+    /// The call was cancelled ([`crate::Client::cancel`]).
+    #[error("cancelled")]
+    Cancelled,
+
     /// An invariant was violated (a bug).
     #[error("internal error: {message}")]
     Internal {
@@ -377,6 +386,7 @@ impl Error {
             Error::InsecureUrl { .. } => ErrorKind::InsecureUrl,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
             Error::Storage { .. } => ErrorKind::Storage,
+            Error::Cancelled => ErrorKind::Cancelled,
             Error::Internal { .. } => ErrorKind::Internal,
         }
     }

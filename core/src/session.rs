@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::authorization::{self, RedirectContext, RedirectHandler};
 use crate::cache::MetadataCache;
+use crate::cancel::{CancelToken, CheckedHttp, checkpoint};
 use crate::challenge::CapturedChallenge;
 use crate::client::{ClientConfig, Grant, MCP_ACCEPT, ProbeResult, Response};
 use crate::discovery::{Discoverer, Discovery};
@@ -91,6 +92,8 @@ pub(crate) struct Session {
     /// Held while acquiring a token (authorization or refresh), never while sending MCP
     /// requests.
     flow: Mutex<()>,
+    /// Cancels the calls in progress ([`crate::cancel`]).
+    pub(crate) cancel: CancelToken,
 }
 
 impl Session {
@@ -110,7 +113,8 @@ impl Session {
             config,
             redirect_uri,
             resource_key,
-            http,
+            // Every request of a flow is a cancellation checkpoint.
+            http: Arc::new(CheckedHttp(http)),
             storage,
             redirect,
             tracer,
@@ -120,6 +124,7 @@ impl Session {
             known_client: KnownClient::default(),
             state: Mutex::new(State::default()),
             flow: Mutex::new(()),
+            cancel: CancelToken::new(),
         }
     }
 
@@ -527,6 +532,8 @@ impl Session {
         challenge: &CapturedChallenge,
     ) -> Result<Acquired> {
         let _flow = self.lock_flow();
+        // A cancel while this thread waited for the flow lock.
+        checkpoint()?;
         if self.lock_state().generation != generation {
             return Ok(Acquired::ByOther);
         }
@@ -566,9 +573,11 @@ impl Session {
             Some(d) => d,
             None => self.rediscover(Some(challenge))?,
         };
+        checkpoint()?;
         let scope = self.select_scope(&d, challenge, previous);
         let scope = scope.as_deref();
         let client = self.identity().for_grant(&d, scope)?;
+        checkpoint()?;
         let tokens = self.token_endpoint();
         let token = match self.config.grant {
             Grant::AuthorizationCode => {
@@ -584,6 +593,7 @@ impl Session {
                     &client.client_id,
                     scope,
                 )?;
+                checkpoint()?;
                 tokens.authorization_code(
                     &d,
                     &client,
