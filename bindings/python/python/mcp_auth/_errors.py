@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "AuthorizationError",
     "CallbackError",
+    "CertificateError",
     "DiscoveryError",
     "InsecureUrlError",
     "InternalError",
@@ -153,6 +154,14 @@ class ResponseTooLargeError(TransportError):
     kind = "response_too_large"
 
 
+class CertificateError(TransportError):
+    """The TLS certificate check failed: the server's certificate is not trusted (a private CA:
+    pass ``tls={"ca_file": ...}`` or set ``SSL_CERT_FILE``) or not valid for the host, or the
+    server refused the client certificate (``tls={"client_cert_file": ..., "client_key_file": ...}``)."""
+
+    kind = "certificate"
+
+
 class InsecureUrlError(McpAuthError):
     """An endpoint is not HTTPS and not loopback."""
 
@@ -186,6 +195,7 @@ _BY_KIND: dict[str, type[McpAuthError]] = {
         TransportError,
         RequestTimeoutError,
         ResponseTooLargeError,
+        CertificateError,
         InvalidResponseError,
         DiscoveryError,
         OAuthRegistrationError,
