@@ -129,19 +129,26 @@ impl TlsOptions {
     /// [`Error::InvalidArgument`] when a client certificate comes without its key (or the
     /// reverse), or one is given both as a file and as PEM.
     pub fn settings(&self) -> Result<TlsSettings> {
-        let pick = |file: &Option<String>, pem: &Option<String>, what: &'static str| match (
-            file, pem,
-        ) {
-            (Some(_), Some(_)) => Err(Error::invalid_argument(
-                what,
-                "give either the _file or the _pem member, not both",
-            )),
-            (Some(f), None) => Ok(Some(PemSource::File(f.into()))),
-            (None, Some(p)) => Ok(Some(PemSource::Pem(p.clone()))),
-            (None, None) => Ok(None),
-        };
-        let chain = pick(&self.client_cert_file, &self.client_cert_pem, "tls.client_cert")?;
-        let key = pick(&self.client_key_file, &self.client_key_pem, "tls.client_key")?;
+        let pick =
+            |file: &Option<String>, pem: &Option<String>, what: &'static str| match (file, pem) {
+                (Some(_), Some(_)) => Err(Error::invalid_argument(
+                    what,
+                    "give either the _file or the _pem member, not both",
+                )),
+                (Some(f), None) => Ok(Some(PemSource::File(f.into()))),
+                (None, Some(p)) => Ok(Some(PemSource::Pem(p.clone()))),
+                (None, None) => Ok(None),
+            };
+        let chain = pick(
+            &self.client_cert_file,
+            &self.client_cert_pem,
+            "tls.client_cert",
+        )?;
+        let key = pick(
+            &self.client_key_file,
+            &self.client_key_pem,
+            "tls.client_key",
+        )?;
         let client_certificate = match (chain, key) {
             (Some(chain), Some(key)) => Some(ClientCertificate { chain, key }),
             (None, None) => None,
@@ -588,10 +595,7 @@ mod tests {
         // The CA file does not exist: building the client reports it, naming the setting.
         let e = o.builder().unwrap().build().unwrap_err();
         assert!(e.to_string().contains("tls.ca_file"), "{e}");
-        let o2 = ClientOptions {
-            tls: None,
-            ..o
-        };
+        let o2 = ClientOptions { tls: None, ..o };
         let c = o2.builder().unwrap().build().unwrap();
         http.proxy = Some("http://p:3128".into());
         http.proxy_from_env = false;
@@ -610,7 +614,8 @@ mod tests {
         )
         .unwrap();
         assert!(o.builder().is_err());
-        let e = ClientOptions::from_json(r#"{"server_url":"x","tls":{"ca_fil":"/c"}}"#).unwrap_err();
+        let e =
+            ClientOptions::from_json(r#"{"server_url":"x","tls":{"ca_fil":"/c"}}"#).unwrap_err();
         assert!(e.to_string().contains("ca_fil"), "{e}");
     }
 

@@ -274,11 +274,20 @@ mod tests {
         // Comments, ids, and a last unterminated block that is discarded.
         let e = all(b": test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\ndata:  third event\n");
         assert_eq!(e.len(), 2);
-        assert_eq!((e[0].data.as_str(), e[0].id.as_deref()), ("first event", Some("1")));
-        assert_eq!((e[1].data.as_str(), e[1].id.as_deref()), ("second event", Some("")));
+        assert_eq!(
+            (e[0].data.as_str(), e[0].id.as_deref()),
+            ("first event", Some("1"))
+        );
+        assert_eq!(
+            (e[1].data.as_str(), e[1].id.as_deref()),
+            ("second event", Some(""))
+        );
         // "data\n\ndata\ndata\n\ndata:" → "" then "\n"; the last is discarded.
         let e = all(b"data\n\ndata\ndata\n\ndata:");
-        assert_eq!(e.iter().map(|e| e.data.as_str()).collect::<Vec<_>>(), ["", "\n"]);
+        assert_eq!(
+            e.iter().map(|e| e.data.as_str()).collect::<Vec<_>>(),
+            ["", "\n"]
+        );
         // "data:test" and "data: test" are the same.
         let e = all(b"data:test\n\ndata: test\n\n");
         assert_eq!(e[0].data, e[1].data);

@@ -353,7 +353,10 @@ impl UreqHttpClient {
     fn check_usable(&self) -> Result<()> {
         match &self.inner.broken {
             None => Ok(()),
-            Some(reason) => Err(Error::invalid_argument("HTTP configuration", reason.clone())),
+            Some(reason) => Err(Error::invalid_argument(
+                "HTTP configuration",
+                reason.clone(),
+            )),
         }
     }
 
@@ -433,7 +436,8 @@ impl UreqHttpClient {
         request: http::Request<Vec<u8>>,
         configure: impl FnOnce(
             ureq::config::ConfigBuilder<ureq::typestate::HttpCrateScope<Vec<u8>>>,
-        ) -> ureq::config::ConfigBuilder<ureq::typestate::HttpCrateScope<Vec<u8>>>,
+        )
+            -> ureq::config::ConfigBuilder<ureq::typestate::HttpCrateScope<Vec<u8>>>,
         url: &str,
         limit: usize,
     ) -> Result<http::Response<ureq::Body>> {

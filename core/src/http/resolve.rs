@@ -73,7 +73,12 @@ impl Resolver for McpResolver {
             (None, Some("http")) => 80,
             (None, Some("https")) => 443,
             (None, Some(s)) if s.starts_with("socks") => 1080,
-            _ => return Err(ureq::Error::BadUri(format!("no port for {}", uri.scheme_str().unwrap_or("?")))),
+            _ => {
+                return Err(ureq::Error::BadUri(format!(
+                    "no port for {}",
+                    uri.scheme_str().unwrap_or("?")
+                )));
+            }
         };
         let host = uri
             .host()
@@ -94,7 +99,8 @@ impl Resolver for McpResolver {
         } else {
             resolve_on_pool(bare, port, &timeout)?
         };
-        let mut addrs: Vec<SocketAddr> = config.ip_family().keep_wanted(found.into_iter()).collect();
+        let mut addrs: Vec<SocketAddr> =
+            config.ip_family().keep_wanted(found.into_iter()).collect();
         if let Some(filter) = &self.filter {
             filter
                 .filter(bare, &mut addrs)
@@ -140,7 +146,9 @@ fn pool() -> &'static Mutex<Sender<Job>> {
                     loop {
                         let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
                         let Ok((host, port, reply)) = job else { return };
-                        let answer = (host.as_str(), port).to_socket_addrs().map(Iterator::collect);
+                        let answer = (host.as_str(), port)
+                            .to_socket_addrs()
+                            .map(Iterator::collect);
                         // The caller may have given up (timeout): nothing to do then.
                         let _ = reply.try_send(answer);
                     }
@@ -197,10 +205,7 @@ mod tests {
         );
         assert_eq!(
             resolve(&r, "http://LocalHost.:81/").unwrap(),
-            vec![
-                "127.0.0.1:81".parse().unwrap(),
-                "[::1]:81".parse().unwrap()
-            ]
+            vec!["127.0.0.1:81".parse().unwrap(), "[::1]:81".parse().unwrap()]
         );
         assert_eq!(resolve(&r, "http://a.localhost/").unwrap().len(), 2);
     }

@@ -119,7 +119,11 @@ impl LoadedTls {
         let mut extra = Vec::new();
         for path in &settings.ca_files {
             let pem = PemSource::File(path.clone()).read("tls.ca_file")?;
-            extra.extend(certificates(&pem, "tls.ca_file", &path.display().to_string())?);
+            extra.extend(certificates(
+                &pem,
+                "tls.ca_file",
+                &path.display().to_string(),
+            )?);
         }
         for pem in &settings.ca_pem {
             extra.extend(certificates(pem.as_bytes(), "tls.ca_pem", "the PEM text")?);

@@ -186,7 +186,12 @@ impl TlsFront {
                 c.accepted.fetch_add(1, Ordering::SeqCst);
                 let (config, c) = (config.clone(), c.clone());
                 thread::spawn(move || {
-                    let _ = relay(tcp, config, upstream, &c);
+                    let mut handshaken = false;
+                    let _ = relay(tcp, config, upstream, &c, &mut handshaken);
+                    if !handshaken {
+                        // Refused by either side, or the client went away mid-handshake.
+                        c.failed_handshakes.fetch_add(1, Ordering::SeqCst);
+                    }
                 });
             }
         });
@@ -226,6 +231,7 @@ fn relay(
     config: Arc<ServerConfig>,
     upstream: SocketAddr,
     counters: &Counters,
+    handshaken: &mut bool,
 ) -> io::Result<()> {
     let conn = Arc::new(Mutex::new(
         ServerConnection::new(config).map_err(io::Error::other)?,
@@ -233,7 +239,6 @@ fn relay(
     let mut tcp_r = tcp.try_clone()?;
     let mut tcp_w = tcp.try_clone()?;
     let mut up: Option<TcpStream> = None;
-    let mut handshaken = false;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = match tcp_r.read(&mut buf) {
@@ -253,10 +258,11 @@ fn relay(
                             break;
                         }
                     }
-                    if !handshaken {
-                        counters.failed_handshakes.fetch_add(1, Ordering::SeqCst);
-                    }
-                    let _ = tcp.shutdown(Shutdown::Both);
+                    // Half-close and drain: a client still writing its request then reads
+                    // the alert instead of failing on a reset connection.
+                    let _ = tcp.shutdown(Shutdown::Write);
+                    let _ = tcp_r.set_read_timeout(Some(std::time::Duration::from_secs(30)));
+                    while matches!(tcp_r.read(&mut buf), Ok(n) if n > 0) {}
                     return Err(io::Error::other(e));
                 }
                 match c.reader().read_to_end(&mut plain) {
@@ -268,8 +274,8 @@ fn relay(
             while c.wants_write() {
                 c.write_tls(&mut tcp_w)?;
             }
-            if !handshaken && !c.is_handshaking() {
-                handshaken = true;
+            if !*handshaken && !c.is_handshaking() {
+                *handshaken = true;
                 counters.handshakes.fetch_add(1, Ordering::SeqCst);
             }
         }

@@ -24,13 +24,17 @@ fn main() -> ExitCode {
             "--dir" => dir = args.next().map(PathBuf::from),
             "--require-client-cert" => require_client_cert = true,
             _ => {
-                eprintln!("usage: mcp-auth-tls-front --upstream HOST:PORT --dir DIR [--require-client-cert]");
+                eprintln!(
+                    "usage: mcp-auth-tls-front --upstream HOST:PORT --dir DIR [--require-client-cert]"
+                );
                 return ExitCode::from(2);
             }
         }
     }
     let (Some(upstream), Some(dir)) = (upstream, dir) else {
-        eprintln!("usage: mcp-auth-tls-front --upstream HOST:PORT --dir DIR [--require-client-cert]");
+        eprintln!(
+            "usage: mcp-auth-tls-front --upstream HOST:PORT --dir DIR [--require-client-cert]"
+        );
         return ExitCode::from(2);
     };
     match run(upstream, &dir, require_client_cert) {
