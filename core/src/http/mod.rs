@@ -166,7 +166,7 @@ impl HttpClient for Box<dyn HttpClient> {
 /// };
 /// assert_eq!(config.max_body_bytes, 1024 * 1024);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpConfig {
     /// End-to-end budget of one request, from DNS lookup to the last body byte (and across
     /// redirects when they are followed). Default [`DEFAULT_TIMEOUT`], 30 s.
@@ -212,6 +212,29 @@ pub struct HttpConfig {
     pub max_idle_connections_per_host: usize,
 }
 
+impl std::fmt::Debug for HttpConfig {
+    /// The proxy URL is shown without its userinfo (it may carry a password).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("timeout", &self.timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("user_agent", &self.user_agent)
+            .field("follow_redirects", &self.follow_redirects)
+            .field("proxy_from_env", &self.proxy_from_env)
+            .field("proxy", &self.proxy.as_deref().map(redact_url))
+            .field("tls", &self.tls)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("stream_idle_timeout", &self.stream_idle_timeout)
+            .field("stream_max_body_bytes", &self.stream_max_body_bytes)
+            .field("max_idle_connections", &self.max_idle_connections)
+            .field(
+                "max_idle_connections_per_host",
+                &self.max_idle_connections_per_host,
+            )
+            .finish()
+    }
+}
+
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
@@ -247,7 +270,6 @@ pub struct UreqHttpClient {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     config: HttpConfig,
     /// Why the configuration is unusable (a CA file that does not load, a bad proxy URL):
@@ -263,7 +285,16 @@ struct Inner {
     secure: OnceLock<Agents>,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for Inner {
+    /// The configuration (redacted) only: the agents and loaded keys are not shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UreqHttpClient")
+            .field("config", &self.config)
+            .field("broken", &self.broken)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Agents {
     /// No proxy: used for loopback hosts, and for every host when no proxy is configured.
     direct: ureq::Agent,
@@ -517,6 +548,7 @@ impl HttpClient for UreqHttpClient {
                     .timeout_resolve(Some(connect))
                     .timeout_connect(Some(connect))
                     .timeout_per_read(idle)
+                    .timeout_per_write(idle)
             },
             &url,
             shown_limit,
@@ -708,6 +740,18 @@ mod tests {
         let req = || http::Request::get("http://h/").body(Vec::new()).unwrap();
         assert_eq!(boxed.execute(req()).unwrap().body(), b"ok");
         assert_eq!(arc.execute(req()).unwrap().body(), b"ok");
+    }
+
+    #[test]
+    fn debug_never_shows_proxy_credentials() {
+        let c = HttpConfig {
+            proxy: Some("http://user:s3cret@proxy:3128".into()),
+            ..HttpConfig::default()
+        };
+        let client = UreqHttpClient::new(c.clone());
+        for shown in [format!("{c:?}"), format!("{client:?}")] {
+            assert!(!shown.contains("s3cret"), "{shown}");
+        }
     }
 
     #[test]

@@ -106,7 +106,7 @@ needs tls.client_cert_file and tls.client_key_file (TlsSettings::client_certific
 
 /// The explicit part of [`TlsSettings`], parsed: loaded when the client is built, so that a bad
 /// file or PEM fails then rather than on the first request.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct LoadedTls {
     use_system_roots: bool,
     extra: Vec<Certificate<'static>>,
