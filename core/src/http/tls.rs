@@ -113,6 +113,17 @@ pub(crate) struct LoadedTls {
     client: Option<ClientCert>,
 }
 
+impl fmt::Debug for LoadedTls {
+    /// Counts only: never the key.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedTls")
+            .field("use_system_roots", &self.use_system_roots)
+            .field("extra_roots", &self.extra.len())
+            .field("client_certificate", &self.client.is_some())
+            .finish()
+    }
+}
+
 impl LoadedTls {
     /// Read and parse the files and PEM of `settings`.
     pub(crate) fn load(settings: &TlsSettings) -> Result<LoadedTls> {
