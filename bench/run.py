@@ -147,7 +147,7 @@ def footprint():
     stripped = os.path.join(OUT, "libmcpauth.stripped.so")
     shutil.copy(so, stripped)
     subprocess.run(["strip", stripped], check=True)
-    wheels = sorted(glob.glob(os.path.join(ROOT, "target", "wheels", "mcp_auth-*.whl")), key=os.path.getmtime)
+    wheels = sorted(glob.glob(os.path.join(ROOT, "target", "wheels", "mcp_auth_client-*.whl")), key=os.path.getmtime)
 
     def t(code):
         v = []

@@ -2,7 +2,7 @@
 """Summarise conformance/results/*.json: a scenario × client table, and one closing line
 `conformance: N passed, M failed` over every (client, scenario) run.
 
-usage: conformance/report.py [--readme README.md] CLIENT...
+usage: conformance/report.py [--readme docs/conformance.md] CLIENT...
 With --readme, the table between the markers `<!-- conformance:begin -->` and
 `<!-- conformance:end -->` in that file is replaced.
 """

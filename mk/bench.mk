@@ -24,9 +24,9 @@ bench-venv: $(BENCH_STAMP)
 ## installed into the bench venv.
 bench-build: $(BENCH_STAMP)
 	$(CARGO) build --release -q -p mcp-auth-bench-flow -p mcp-auth-ffi
-	rm -f target/wheels/mcp_auth-*.whl
+	rm -f target/wheels/mcp_auth-*.whl target/wheels/mcp_auth_client-*.whl
 	cd bindings/python && $(BENCH_VENV)/bin/maturin build --release -q
-	$(BENCH_PY) -m pip install -q --force-reinstall --no-deps target/wheels/mcp_auth-*.whl
+	$(BENCH_PY) -m pip install -q --force-reinstall --no-deps target/wheels/mcp_auth_client-*.whl
 
 bench: bench-build
 	command -v taskset >/dev/null || { apt-get update -qq && apt-get install -y -qq util-linux; }

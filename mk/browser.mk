@@ -1,6 +1,8 @@
 # The browser proof of the WWW-Authenticate bridge (core/src/bridge.rs, examples/proxy):
 # headless Chromium loads a page on one loopback origin whose script fetch()es through the
-# example proxy to the demo MCP server and reports status and WWW-Authenticate back.
+# example proxy to the demo MCP server and reports status and WWW-Authenticate back, then runs a
+# browser-based client's whole authorization (discovery, registration, authorization in an
+# iframe, token request, MCP call) against a demo server with CORS on (docs/demo-server.md).
 # `cargo test --workspace` skips that test; this target installs Debian's chromium when it is
 # missing and runs it for real.
 .PHONY: test-browser browser-deps

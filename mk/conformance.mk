@@ -31,5 +31,5 @@ conformance-clients::
 conformance: conformance-deps conformance-clients
 	@status=0; \
 	$(foreach c,$(CONFORMANCE_CLIENTS),python3 conformance/run.py $(c) "$(CONFORMANCE_CMD_$(c))" || status=1;) \
-	python3 conformance/report.py $(if $(CI),,--readme README.md) $(CONFORMANCE_CLIENTS) || status=1; \
+	python3 conformance/report.py $(if $(CI),,--readme docs/conformance.md) $(CONFORMANCE_CLIENTS) || status=1; \
 	exit $$status

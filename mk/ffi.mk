@@ -3,9 +3,10 @@
 #   make demo             the whole flow from C (examples/c/demo.c) on the loopback demo server
 #   make header           regenerate include/mcpauth.h (cbindgen, pinned) after changing ffi/src
 #   make install PREFIX=… libmcpauth.{a,so}, mcpauth.h and mcpauth.pc (release build)
-#   make test-ffi         valgrind, ASan/UBSan and TSan runs of the C programs, Python ctypes, Node
-#                         (koffi) and an install + pkg-config build (part of `make test`; the
-#                         plain C runs, the bad-input and header tests are in `cargo test`)
+#   make test-ffi         valgrind, ASan/UBSan and TSan runs of the C programs, Python ctypes, the
+#                         Node example (mcp-auth-client package) and an install + pkg-config build
+#                         (part of `make test`; the plain C runs, the bad-input and header tests are
+#                         in `cargo test`)
 
 FFI_PROFILE ?= debug
 FFI_CARGO_PROFILE = $(if $(filter debug,$(FFI_PROFILE)),,--profile $(if $(filter release,$(FFI_PROFILE)),release,$(FFI_PROFILE)))
@@ -66,8 +67,8 @@ test-ffi-tsan: ffi-build
 test-ffi-python: ffi-build
 	MCPAUTH_LIB=$(FFI_DIR)/libmcpauth.so $(WITH_DEMO_SERVER) python3 examples/python-ctypes/demo.py {url}
 
-test-ffi-node: ffi-build
-	cd examples/node && npm ci --no-audit --no-fund --loglevel=error
+# The Node example through the mcp-auth-client package (bindings/node, mk/node.mk).
+test-ffi-node: ffi-build node-example-deps
 	MCPAUTH_LIB=$(FFI_DIR)/libmcpauth.so $(WITH_DEMO_SERVER) node examples/node/demo.mjs {url}
 
 # Install into a scratch prefix (debug build, to reuse the test build), then build quickstart.c

@@ -20,6 +20,8 @@ python-venv: $(PY_STAMP)
 
 ## Build the extension (debug, sharing target/ with cargo) into the venv, editable.
 python-develop: $(PY_STAMP)
+	@# The distribution was called mcp-auth before it became mcp-auth-client: drop a stale copy.
+	@$(PY_BIN)/python -m pip uninstall -q -y mcp-auth 2>/dev/null || true
 	cd $(PY_DIR) && VIRTUAL_ENV=$(CURDIR)/$(PY_VENV) $(PY_BIN)/maturin develop -q
 
 ## The release wheel, in target/wheels.

@@ -38,7 +38,7 @@
 //!
 //! The reference (`mcp.client.auth.utils.extract_field_from_www_auth`) runs
 //! `{field}=(?:"([^"]+)"|([^\s,]+))` over the whole header. The functions here parse instead,
-//! so (each is a row of the README table "Differences from the Python SDK"):
+//! so (each is a row of the table in docs/differences.md):
 //!
 //! - names match whole parameter names only: `xscope="a"` is not `scope`; a field name is
 //!   compared literally, never as a regex (`a.b` does not match `axb`);

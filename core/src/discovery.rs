@@ -14,7 +14,7 @@
 //! IPv6 or IPvFuture literal, if bracketed, is well formed (RFC 3986 §3.2.2). Anything else
 //! (`api.example.com/mcp`, `https:///x`, `https://[::1/x`) yields no derived candidates.
 //! The Python reference instead emits relative junk such as
-//! `/.well-known/oauth-protected-resourceapi.example.com/mcp` or raises; see the README table,
+//! `/.well-known/oauth-protected-resourceapi.example.com/mcp` or raises; see docs/differences.md,
 //! row `prm_discovery_urls#12`.
 //!
 //! As in the reference (which uses Python's `urlsplit`), leading C0 control characters and
@@ -52,7 +52,7 @@ const OIDC_WELL_KNOWN: &str = "/.well-known/openid-configuration";
 /// host and path only). Dot segments (`.`, `..`) are removed from the path before the suffix
 /// is inserted (RFC 3986 §5.2.4), so they can never climb into the suffix (the reference's
 /// `urljoin` resolves them afterwards). A `;` stays part of the path (RFC 3986 §3.3; the
-/// reference drops a last-segment `;params`). See the README's divergence table.
+/// reference drops a last-segment `;params`). See docs/differences.md.
 ///
 /// Like the reference, the list is not de-duplicated: a header URL equal to a well-known URL
 /// appears twice.

@@ -21,7 +21,7 @@
 //!   `url_preserve_empty_path=True` (see [`normalize_http_url`]).
 //!
 //! Where real servers send something the reference rejects, these models accept it; each such
-//! case is a row of the README table "Differences from the Python SDK".
+//! case is a row of the table in docs/differences.md.
 
 use std::fmt;
 
@@ -650,7 +650,7 @@ impl fmt::Debug for OAuthToken {
 /// issuer check ([`crate::checks::validate_metadata_issuer`]) compares the normalised value, as
 /// the reference does.
 ///
-/// Tolerances beyond the reference (see the README table): an empty-string optional URL member
+/// Tolerances beyond the reference (see docs/differences.md): an empty-string optional URL member
 /// (e.g. `"registration_endpoint": ""`) counts as absent, and `"response_types_supported": null`
 /// gives the default `["code"]`, instead of rejecting the whole document.
 #[derive(Debug, Clone, PartialEq, Serialize)]

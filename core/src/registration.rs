@@ -246,7 +246,7 @@ pub fn check_registration_usable_with(
 /// §3): an `https` URL with a host and a path other than `/`, no fragment, no userinfo, and no
 /// `.`/`..` path segments. A query is allowed.
 ///
-/// Divergence (README `is_valid_client_metadata_url#12`): the reference checks only the scheme
+/// Divergence (docs/differences.md `is_valid_client_metadata_url#12`): the reference checks only the scheme
 /// and the path, so it accepts `https:///path`, which has no host.
 pub fn is_valid_client_metadata_url(url: &str) -> bool {
     let Some(s) = urlsplit(url) else {

@@ -38,7 +38,7 @@ impl Selection<'_> {
 /// lists `offline_access` in `scopes_supported`, the client's grant types include
 /// `refresh_token`, and the selection does not already contain it.
 ///
-/// Divergence (README `get_client_metadata_scopes#12`, `#13`): appending to a selection with no
+/// Divergence (docs/differences.md `get_client_metadata_scopes#12`, `#13`): appending to a selection with no
 /// scope tokens gives `"offline_access"`, not the reference's `" offline_access"`, whose leading
 /// space RFC 6749 §3.3's `scope` syntax does not allow.
 ///

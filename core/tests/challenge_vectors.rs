@@ -3,8 +3,8 @@
 //! `extract_resource_metadata_status_gate`.
 //!
 //! Non-quirk cases must give the reference's `expected` exactly. A `"quirk": true` case must
-//! give OUR documented value from [`QUIRKS`], and its id must be a row of the README table
-//! "Differences from the Python SDK".
+//! give OUR documented value from [`QUIRKS`], and its id must be a row of the table in
+//! docs/differences.md.
 
 use mcp_auth::challenge::{
     extract_field_from_www_auth, extract_resource_metadata_from_www_auth,
@@ -45,8 +45,8 @@ fn vectors() -> Value {
 }
 
 fn readme() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
-    std::fs::read_to_string(path).expect("read README.md")
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/differences.md");
+    std::fs::read_to_string(path).expect("read docs/differences.md")
 }
 
 /// Whether `text` contains `id` not followed by another digit (`#2` must not match `#23`).
@@ -119,7 +119,7 @@ fn www_authenticate_extract_field_every_case() {
             assert_eq!(got.as_deref(), *ours, "{id} ({why}): {case}");
             assert!(
                 contains_id(&readme, &id),
-                "README.md \"Differences from the Python SDK\" has no row for {id}"
+                "docs/differences.md has no row for {id}"
             );
         } else {
             assert_eq!(got.as_deref(), expected, "{id}: {case}");

@@ -1,7 +1,7 @@
 //! The Python reference's discovery URL vectors (`prm_discovery_urls`, `asm_discovery_urls` in
 //! `tests/vectors/python-sdk-2.3.0.json`): every case must match exactly, except the cases
-//! listed in `DIVERGENCES`, which are documented in the README table "Differences from the
-//! Python SDK" and asserted against our behaviour instead.
+//! listed in `DIVERGENCES`, which are documented in docs/differences.md and
+//! asserted against our behaviour instead.
 
 use mcp_auth::discovery::{
     build_oauth_authorization_server_metadata_discovery_urls,

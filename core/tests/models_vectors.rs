@@ -3,8 +3,8 @@
 //! run through mcp-auth.
 //!
 //! A case where mcp-auth deliberately differs is named by its id `<section>#<index>` in
-//! [`divergence`], which asserts our behaviour instead and checks that README.md documents
-//! that id in the "Differences from the Python SDK" table.
+//! [`divergence`], which asserts our behaviour instead and checks that docs/differences.md
+//! documents that id.
 
 // `mcp_auth::Error` is 128 bytes, at clippy's `result_large_err` threshold; these helpers
 // only forward parse results.
@@ -54,7 +54,7 @@ fn cases(section: &str) -> Vec<(String, &'static Value)> {
         .collect()
 }
 
-/// The ids where mcp-auth deliberately differs from the reference (each is a README row).
+/// The ids where mcp-auth deliberately differs from the reference (each is a row of docs/differences.md).
 const DIVERGENCES: &[&str] = &[
     "OAuthToken_parse#4",
     "OAuthToken_parse#10",
@@ -65,19 +65,18 @@ const DIVERGENCES: &[&str] = &[
     "is_valid_client_metadata_url#12",
 ];
 
-/// Whether `id` is a documented divergence; asserts that README.md names it.
+/// Whether `id` is a documented divergence; asserts that docs/differences.md names it.
 fn divergence(id: &str) -> bool {
     if !DIVERGENCES.contains(&id) {
         return false;
     }
-    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
-    let table = readme
-        .split("## Differences from the Python SDK")
-        .nth(1)
-        .expect("README has the divergence table");
+    let table = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/differences.md"
+    ));
     assert!(
         table.contains(&format!("`{id}`")),
-        "divergence {id} is not documented in README.md"
+        "divergence {id} is not documented in docs/differences.md"
     );
     true
 }

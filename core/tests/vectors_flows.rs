@@ -24,7 +24,7 @@
 //! A scenario is a [`Verdict::Match`] (the reference's recording is the expectation, unchanged),
 //! a [`Verdict::MessageDiffers`] (same requests and error class, our message), or a
 //! [`Verdict::Divergence`]: the expectation is the reference's recording patched to what
-//! mcp-auth deliberately does instead, and README.md must carry a row `flows#<name>` saying
+//! mcp-auth deliberately does instead, and docs/differences.md must carry a row `flows#<name>` saying
 //! why. Scenarios this library does not implement are listed in [`NOT_YET_IMPLEMENTED`].
 //! Every scenario name in the vector file must be covered by one of these.
 
@@ -508,7 +508,7 @@ enum Verdict {
     /// Same requests, same error class; the message is ours.
     MessageDiffers(&'static str),
     /// The expectation is the reference's recording patched to mcp-auth's deliberate behaviour;
-    /// README.md has a row `flows#<name>`.
+    /// docs/differences.md has a row `flows#<name>`.
     Divergence(Box<dyn FnOnce(&mut Value)>),
 }
 
@@ -1193,7 +1193,11 @@ fn scenario(name: &str) -> Value {
 }
 
 fn readme() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap()
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/differences.md"
+    ))
+    .unwrap()
 }
 
 struct Observed {
@@ -1306,7 +1310,7 @@ fn check(name: &str) {
     if divergence {
         assert!(
             readme().contains(&format!("flows#{name}")),
-            "{name}: a divergence needs a README row with id flows#{name}"
+            "{name}: a divergence needs a row with id flows#{name} in docs/differences.md"
         );
     }
 }

@@ -1,4 +1,4 @@
-"""Fixtures: the reference vectors, the README divergence table, and the loopback demo server
+"""Fixtures: the reference vectors, the divergence table (docs/differences.md), and the loopback demo server
 (`mcp-auth-demo-server`, built by `make test-python`; set MCP_AUTH_DEMO_SERVER to its path)."""
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ def vectors() -> dict:
 
 @pytest.fixture(scope="session")
 def divergence_table() -> str:
-    readme = (REPO / "README.md").read_text()
-    return readme.split("## Differences from the Python SDK", 1)[1].split("\n## ", 1)[0]
+    return (REPO / "docs" / "differences.md").read_text()
 
 
 def demo_server_binary() -> Path:

@@ -1,7 +1,6 @@
 """Differential tests: the same generated inputs through mcp_auth and through the reference
 implementation (pip `mcp==2.3.0`, installed in the test venv), which must agree except on the
-classes of input documented as divergences in the README table "Differences from the Python
-SDK". Each skipped input names its divergence id (see `hypothesis.event`; run pytest with
+classes of input documented as divergences in docs/differences.md. Each skipped input names its divergence id (see `hypothesis.event`; run pytest with
 `--hypothesis-show-statistics` to see them), and every id used is checked against the table.
 """
 
@@ -28,7 +27,7 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 
-#: Divergence classes used below → the README row that documents them.
+#: Divergence classes used below → the row of docs/differences.md that documents them.
 IDS = {
     "substring-name": "www_authenticate_extract_field#18",
     "quoted-value-text": "www_authenticate_extract_field#20",
@@ -268,7 +267,7 @@ def test_issuers_match(a: str, b: str) -> None:
 def test_check_resource_allowed(requested: str, configured: str) -> None:
     if ";" in requested + configured:
         # The reference parses with `urlparse`, which splits a last-segment `;params` off the
-        # path; the core keeps it (the README's `;params` row; it names discovery, and the same
+        # path; the core keeps it (the `;params` row of docs/differences.md; it names discovery, and the same
         # root cause applies here: see the report to core).
         skip("params")
         return

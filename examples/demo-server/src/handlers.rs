@@ -72,14 +72,26 @@ pub(crate) fn handle(shared: &Shared, req: &Request) -> Outcome {
     let urls = Urls::new(&cfg, shared.port);
     let mut resp = route(shared, &cfg, &urls, req);
     if cfg.cors {
-        resp.headers
-            .push(("access-control-allow-origin".into(), "*".into()));
-        resp.headers.push((
-            "access-control-expose-headers".into(),
-            "www-authenticate, mcp-session-id, location".into(),
-        ));
+        add_cors(&mut resp, req.method == "OPTIONS");
     }
     Outcome::Respond(resp)
+}
+
+/// The CORS headers, each exactly once (a browser refuses a response whose
+/// `Access-Control-Allow-Origin` has several values). The preflight's own headers come from
+/// [`route`]; `Access-Control-Expose-Headers` only matters on actual responses.
+fn add_cors(resp: &mut Response, preflight: bool) {
+    let mut set = |name: &str, value: &str| {
+        resp.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        resp.headers.push((name.to_owned(), value.to_owned()));
+    };
+    set("access-control-allow-origin", "*");
+    if !preflight {
+        set(
+            "access-control-expose-headers",
+            "www-authenticate, mcp-session-id, location",
+        );
+    }
 }
 
 fn take_route_fault(shared: &Shared, req: &Request) -> Option<FaultAction> {
@@ -138,8 +150,8 @@ fn route(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Respo
         req.method.as_str()
     };
     if method == "OPTIONS" && cfg.cors {
+        // `Access-Control-Allow-Origin` is added by `handle`, like on every other response.
         return Response::new(204)
-            .header("access-control-allow-origin", "*")
             .header("access-control-allow-methods", "GET, POST, OPTIONS")
             .header(
                 "access-control-allow-headers",

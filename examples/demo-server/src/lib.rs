@@ -1,9 +1,9 @@
 //! A loopback MCP resource server and OAuth 2.1 authorization server in one process: the test
 //! instrument behind `make demo`, the client's flow tests, the benchmarks and the examples.
 //!
-//! It is a hand-written HTTP/1.1 server on `std::net` (a thread per connection, keep-alive,
-//! `TCP_NODELAY`, each ordinary response written with a single `write_all`), so that every
-//! request can be recorded and every fault injected exactly.
+//! HTTP/1.1 is hyper's (on a small tokio runtime the [`DemoServer`] handle owns, so the API
+//! stays blocking); the server records every request and injects every fault exactly, down
+//! to closing, hanging or dripping a connection byte by byte.
 //!
 //! ```
 //! use mcp_auth_demo_server::{DemoConfig, DemoServer};
@@ -34,15 +34,14 @@ mod handlers;
 mod http;
 mod jwt;
 mod record;
+mod server;
 mod state;
 
-use std::collections::HashMap;
-use std::io::{self, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub use config::{
     AsMetadataLocation, AuthMethod, CONFORMANCE_CIMD_CLIENT_ID, CONFORMANCE_SCENARIOS, DemoConfig,
@@ -53,31 +52,26 @@ pub use handlers::SUPPORTED_PROTOCOL_VERSIONS;
 pub use jwt::{CLOCK_SKEW_SECS, Es256KeyPair, JWT_BEARER_ASSERTION_TYPE, JwtKey, pem};
 pub use record::RecordedRequest;
 
-use handlers::{Outcome, Urls};
-use http::{ReadError, Request, Response};
+use handlers::Urls;
+use http::Request;
 use state::State;
 
-/// How long an idle keep-alive connection is kept open.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// State shared by the accept thread, the connection threads and the [`DemoServer`] handle.
+/// State shared by the connections and the [`DemoServer`] handle.
 pub(crate) struct Shared {
     pub(crate) config: RwLock<DemoConfig>,
     pub(crate) state: Mutex<State>,
     pub(crate) port: u16,
     log: Mutex<Vec<RecordedRequest>>,
     connections: AtomicUsize,
-    shutdown: AtomicBool,
-    live: Mutex<HashMap<usize, TcpStream>>,
-    handles: Mutex<Vec<JoinHandle<()>>>,
 }
 
-/// A running server. Dropping it stops it: the listener is closed, every open connection is shut
-/// down, and every thread is joined.
+/// A running server. Dropping it stops it: the listener is closed, idle connections close at
+/// once, in-flight responses get a second to finish, and then the runtime (every connection and
+/// thread) is shut down.
 pub struct DemoServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    accept: Option<JoinHandle<()>>,
+    running: Option<server::Running>,
 }
 
 impl std::fmt::Debug for DemoServer {
@@ -104,18 +98,12 @@ impl DemoServer {
             port: addr.port(),
             log: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
-            shutdown: AtomicBool::new(false),
-            live: Mutex::new(HashMap::new()),
-            handles: Mutex::new(Vec::new()),
         });
-        let accept_shared = Arc::clone(&shared);
-        let accept = thread::Builder::new()
-            .name("demo-accept".into())
-            .spawn(move || accept_loop(listener, accept_shared))?;
+        let running = server::Running::start(listener, Arc::clone(&shared), "demo-server")?;
         Ok(DemoServer {
             shared,
             addr,
-            accept: Some(accept),
+            running: Some(running),
         })
     }
 
@@ -336,115 +324,14 @@ impl DemoServer {
 
 impl Drop for DemoServer {
     fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::SeqCst);
-        // Wake the accept loop.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(h) = self.accept.take() {
-            let _ = h.join();
-        }
-        for (_, s) in self
-            .shared
-            .live
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain()
-        {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-        let handles = std::mem::take(
-            &mut *self
-                .shared
-                .handles
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
-        for h in handles {
-            let _ = h.join();
+        if let Some(running) = self.running.take() {
+            running.shutdown();
         }
     }
 }
 
-fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    for stream in listener.incoming() {
-        if shared.shutdown.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = stream else {
-            // EMFILE and friends: back off a little rather than spin.
-            thread::sleep(Duration::from_millis(5));
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let id = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
-        if let Ok(clone) = stream.try_clone() {
-            shared
-                .live
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(id, clone);
-        }
-        let conn_shared = Arc::clone(&shared);
-        let spawned = thread::Builder::new()
-            .name(format!("demo-conn-{id}"))
-            .spawn(move || {
-                serve_connection(&conn_shared, id, stream);
-                conn_shared
-                    .live
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(&id);
-            });
-        if let Ok(handle) = spawned {
-            let mut handles = shared.handles.lock().unwrap_or_else(|e| e.into_inner());
-            handles.retain(|h| !h.is_finished());
-            handles.push(handle);
-        }
-    }
-}
-
-fn serve_connection(shared: &Shared, id: usize, stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    loop {
-        if shared.shutdown.load(Ordering::SeqCst) {
-            return;
-        }
-        let req = match http::read_request(&mut reader) {
-            Ok(Some(r)) => r,
-            Ok(None) | Err(ReadError::Closed) => return,
-            Err(ReadError::Bad(status, why)) => {
-                let resp = Response::json(
-                    status,
-                    &serde_json::json!({"error": "bad_request", "error_description": why}),
-                );
-                let _ = http::write_response(&mut writer, &resp, false, false);
-                return;
-            }
-        };
-        record(shared, id, &req);
-        let keep_alive = req.keep_alive();
-        let head_only = req.method == "HEAD";
-        match handlers::handle(shared, &req) {
-            Outcome::Respond(resp) => {
-                if http::write_response(&mut writer, &resp, keep_alive, head_only).is_err()
-                    || !keep_alive
-                {
-                    return;
-                }
-            }
-            Outcome::Fault(action) => {
-                if !run_fault(shared, &mut reader, &mut writer, action, keep_alive) {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-fn record(shared: &Shared, id: usize, req: &Request) {
+/// Counts and (if enabled) records a request, before any routing or fault.
+pub(crate) fn record(shared: &Shared, id: usize, req: &Request) {
     let enabled = shared
         .config
         .read()
@@ -472,144 +359,4 @@ fn record(shared: &Shared, id: usize, req: &Request) {
             body: req.body.clone(),
             connection: id,
         });
-}
-
-/// Performs a fault; returns whether the connection can serve another request.
-fn run_fault(
-    shared: &Shared,
-    reader: &mut BufReader<TcpStream>,
-    writer: &mut TcpStream,
-    action: FaultAction,
-    keep_alive: bool,
-) -> bool {
-    let stopping = || shared.shutdown.load(Ordering::SeqCst);
-    match action {
-        FaultAction::Respond {
-            status,
-            headers,
-            body,
-        } => {
-            let resp = Response {
-                status,
-                headers,
-                body,
-            };
-            http::write_response(writer, &resp, keep_alive, false).is_ok() && keep_alive
-        }
-        FaultAction::Redirect { status, location } => {
-            let resp = Response::new(status)
-                .header("location", &location)
-                .header("content-type", "text/plain")
-                .body(format!("Redirecting to {location}").into_bytes());
-            http::write_response(writer, &resp, keep_alive, false).is_ok() && keep_alive
-        }
-        FaultAction::Close => {
-            let _ = writer.shutdown(Shutdown::Both);
-            false
-        }
-        FaultAction::Hang => {
-            let _ = reader
-                .get_ref()
-                .set_read_timeout(Some(Duration::from_millis(50)));
-            let mut sink = [0u8; 4096];
-            while !stopping() {
-                match reader.read(&mut sink) {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                        ) => {}
-                    Err(_) => break,
-                }
-            }
-            false
-        }
-        FaultAction::Drip {
-            status,
-            content_type,
-            body,
-            interval,
-        } => {
-            let resp = Response::new(status)
-                .header("content-type", &content_type)
-                .body(body);
-            let bytes = http::serialize(&resp, false, false);
-            for b in bytes {
-                if stopping() || writer.write_all(&[b]).is_err() {
-                    return false;
-                }
-                // Sleep in slices so that a stopping server is not held up.
-                let until = Instant::now() + interval;
-                while let Some(left) = until
-                    .checked_duration_since(Instant::now())
-                    .filter(|d| !d.is_zero())
-                {
-                    if stopping() {
-                        return false;
-                    }
-                    thread::sleep(left.min(Duration::from_millis(20)));
-                }
-            }
-            false
-        }
-        FaultAction::Oversized {
-            status,
-            bytes,
-            chunked,
-        } => {
-            let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
-            if chunked {
-                headers.push(("transfer-encoding".to_owned(), "chunked".to_owned()));
-            } else {
-                headers.push(("content-length".to_owned(), bytes.to_string()));
-            }
-            if writer
-                .write_all(&http::head(status, &headers, keep_alive))
-                .is_err()
-            {
-                return false;
-            }
-            // {"pad":"xxx…"} of exactly `bytes` bytes (just x's below 10 bytes).
-            let (prefix, suffix): (&[u8], &[u8]) = if bytes >= 10 {
-                (b"{\"pad\":\"", b"\"}")
-            } else {
-                (b"", b"")
-            };
-            let fill = bytes - prefix.len() - suffix.len();
-            let block = vec![b'x'; 64 * 1024];
-            let send = |w: &mut TcpStream, data: &[u8]| -> bool {
-                if data.is_empty() {
-                    return true;
-                }
-                if chunked {
-                    let mut piece = format!("{:x}\r\n", data.len()).into_bytes();
-                    piece.extend_from_slice(data);
-                    piece.extend_from_slice(b"\r\n");
-                    w.write_all(&piece).is_ok()
-                } else {
-                    w.write_all(data).is_ok()
-                }
-            };
-            if !send(writer, prefix) {
-                return false;
-            }
-            let mut left = fill;
-            while left > 0 {
-                if stopping() {
-                    return false;
-                }
-                let n = left.min(block.len());
-                if !send(writer, &block[..n]) {
-                    return false;
-                }
-                left -= n;
-            }
-            if !send(writer, suffix) || (chunked && writer.write_all(b"0\r\n\r\n").is_err()) {
-                return false;
-            }
-            keep_alive
-        }
-    }
 }

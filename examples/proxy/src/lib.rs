@@ -26,21 +26,23 @@
 //! bodies are buffered (capped at [`ProxyConfig::max_body_bytes`]), so an SSE response is
 //! relayed once the upstream ends it; a long-lived `GET` event stream is not streamed.
 //!
+//! The downstream side is hyper 1 on a tokio runtime the [`Proxy`] handle owns: a bounded
+//! number of connections ([`ProxyConfig::max_connections`]), a deadline for each whole request
+//! ([`ProxyConfig::request_timeout`]) and RFC 9112 framing (see the `server` module's notes on
+//! request smuggling).
+//!
 //! ```no_run
 //! use mcp_auth_proxy::{Proxy, ProxyConfig};
 //! let proxy = Proxy::start(ProxyConfig::new("http://127.0.0.1:9000/mcp")).unwrap();
 //! println!("MCP endpoint for browsers: {}", proxy.mcp_url());
 //! ```
 
-pub mod http1;
+mod server;
 
-use std::collections::HashMap;
 use std::fmt;
-use std::io::{self, BufReader};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::io;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use mcp_auth::bridge::{
@@ -51,9 +53,6 @@ use mcp_auth::metadata::OAuthToken;
 use mcp_auth::secret::AccessToken;
 use mcp_auth::storage::{MemoryStorage, TokenStorage};
 use mcp_auth::{Client, Error, ErrorKind};
-
-/// How long an idle keep-alive connection is kept open.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The RFC 9728 §3.1 well-known prefix; the proxy serves relayed metadata at this prefix plus
 /// its MCP path, where a client that did not get the header would look for it too.
@@ -132,6 +131,14 @@ pub struct ProxyConfig {
     pub timeout: Duration,
     /// The largest request or upstream response body. Default 16 MiB.
     pub max_body_bytes: usize,
+    /// The most downstream connections served at once (and so requests in flight: HTTP/1
+    /// serves one at a time per connection); further connections wait in the listen backlog.
+    /// Default 64.
+    pub max_connections: usize,
+    /// The deadline for a whole downstream request, not for each read: its head must arrive
+    /// within this of the connection becoming idle (idle keep-alive connections close after
+    /// it), its body within this of the head. Default 30 s.
+    pub request_timeout: Duration,
     /// Log one line per request to stderr.
     pub verbose: bool,
 }
@@ -152,6 +159,8 @@ impl fmt::Debug for ProxyConfig {
             .field("upstream_token", &self.upstream_token)
             .field("timeout", &self.timeout)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_connections", &self.max_connections)
+            .field("request_timeout", &self.request_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -172,6 +181,8 @@ impl ProxyConfig {
             upstream_token: None,
             timeout: Duration::from_secs(30),
             max_body_bytes: 16 * 1024 * 1024,
+            max_connections: 64,
+            request_timeout: Duration::from_secs(30),
             verbose: false,
         }
     }
@@ -195,18 +206,14 @@ struct Shared {
     prm_path: String,
     /// The `resource_metadata` of the last upstream challenge.
     learned_prm: Mutex<Option<String>>,
-    shutdown: AtomicBool,
-    live: Mutex<HashMap<usize, TcpStream>>,
-    handles: Mutex<Vec<JoinHandle<()>>>,
-    next_id: AtomicUsize,
 }
 
-/// A running proxy. Dropping it stops it: the listener closes, open connections are shut
-/// down and every thread is joined.
+/// A running proxy. Dropping it stops it: the listener closes, idle connections close at
+/// once, in-flight responses get a second to finish, then the runtime is shut down.
 pub struct Proxy {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    accept: Option<JoinHandle<()>>,
+    running: Option<server::Running>,
 }
 
 impl fmt::Debug for Proxy {
@@ -276,19 +283,12 @@ impl Proxy {
             public_url,
             prm_path,
             learned_prm: Mutex::new(None),
-            shutdown: AtomicBool::new(false),
-            live: Mutex::new(HashMap::new()),
-            handles: Mutex::new(Vec::new()),
-            next_id: AtomicUsize::new(0),
         });
-        let accept_shared = Arc::clone(&shared);
-        let accept = thread::Builder::new()
-            .name("proxy-accept".into())
-            .spawn(move || accept_loop(listener, accept_shared))?;
+        let running = server::Running::start(listener, Arc::clone(&shared))?;
         Ok(Proxy {
             shared,
             addr,
-            accept: Some(accept),
+            running: Some(running),
         })
     }
 
@@ -323,18 +323,8 @@ impl Proxy {
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::SeqCst);
-        // Wake the accept loop.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(h) = self.accept.take() {
-            let _ = h.join();
-        }
-        for (_, s) in lock(&self.shared.live).drain() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-        let handles = std::mem::take(&mut *lock(&self.shared.handles));
-        for h in handles {
-            let _ = h.join();
+        if let Some(running) = self.running.take() {
+            running.shutdown();
         }
     }
 }
@@ -363,81 +353,25 @@ fn gateway_client(
     Ok(client)
 }
 
-fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    for stream in listener.incoming() {
-        if shared.shutdown.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = stream else {
-            // EMFILE and friends: back off rather than spin.
-            thread::sleep(Duration::from_millis(5));
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let id = shared.next_id.fetch_add(1, Ordering::SeqCst);
-        if let Ok(clone) = stream.try_clone() {
-            lock(&shared.live).insert(id, clone);
-        }
-        let conn_shared = Arc::clone(&shared);
-        let spawned = thread::Builder::new()
-            .name(format!("proxy-conn-{id}"))
-            .spawn(move || {
-                serve_connection(&conn_shared, stream);
-                lock(&conn_shared.live).remove(&id);
-            });
-        if let Ok(handle) = spawned {
-            let mut handles = lock(&shared.handles);
-            handles.retain(|h| !h.is_finished());
-            handles.push(handle);
-        }
-    }
+/// A downstream request as the handler sees it.
+struct Request {
+    method: String,
+    /// The path of the request target, without the query.
+    path: String,
+    /// The query, without `?`.
+    query: Option<String>,
+    /// The header fields in order, names lowercase, values with surrounding OWS removed.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
 }
 
-fn serve_connection(shared: &Shared, stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    loop {
-        if shared.shutdown.load(Ordering::SeqCst) {
-            return;
-        }
-        let req = match http1::read_request(&mut reader, shared.config.max_body_bytes) {
-            Ok(Some(r)) => r,
-            Ok(None) | Err(http1::ReadError::Closed) => return,
-            Err(http1::ReadError::Bad(status, why)) => {
-                let reply = Reply::json(status, "bad_request", why);
-                let _ = http1::write_response(
-                    &mut writer,
-                    reply.status,
-                    &reply.headers,
-                    &reply.body,
-                    false,
-                    false,
-                );
-                return;
-            }
-        };
-        let keep_alive = req.keep_alive();
-        let reply = handle(shared, &req);
-        if shared.config.verbose {
-            eprintln!(
-                "mcp-auth-proxy: {} {} -> {}",
-                req.method, req.path, reply.status
-            );
-        }
-        let written = http1::write_response(
-            &mut writer,
-            reply.status,
-            &reply.headers,
-            &reply.body,
-            keep_alive,
-            req.method == "HEAD",
-        );
-        if written.is_err() || !keep_alive {
-            return;
-        }
+impl Request {
+    /// The first value of `name` (RFC 9110 §5.1: compared case-insensitively).
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -468,7 +402,7 @@ impl Reply {
     }
 }
 
-fn handle(shared: &Shared, req: &http1::Request) -> Reply {
+fn handle(shared: &Shared, req: &Request) -> Reply {
     let origin = req.header("origin");
     let config = &shared.config;
     let method = req.method.as_str();
@@ -509,7 +443,7 @@ fn method_not_allowed(allow: &str) -> Reply {
 
 /// The upstream URL for a downstream request: the configured endpoint plus the request's
 /// query.
-fn upstream_url(shared: &Shared, req: &http1::Request) -> String {
+fn upstream_url(shared: &Shared, req: &Request) -> String {
     let base = &shared.config.upstream;
     match &req.query {
         Some(q) if !q.is_empty() => {
@@ -520,7 +454,7 @@ fn upstream_url(shared: &Shared, req: &http1::Request) -> String {
     }
 }
 
-fn forward(shared: &Shared, req: &http1::Request, origin: Option<&str>) -> Reply {
+fn forward(shared: &Shared, req: &Request, origin: Option<&str>) -> Reply {
     let mut headers = bridge::upstream_request_headers(&req.headers);
     // Cookies belong to the proxy's origin, not the upstream's; the upstream client negotiates
     // its own content coding (ureq decodes gzip and drops Content-Encoding).

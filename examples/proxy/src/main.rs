@@ -28,6 +28,10 @@ OPTIONS:
     --mode MODE                    bridge | no-expose | strip (the last two are naive controls)
                                    [default: bridge]
     --timeout SECS                 upstream request timeout [default: 30]
+    --max-connections N            downstream connections served at once; more wait in the
+                                   listen backlog [default: 64]
+    --request-timeout SECS         deadline for a whole downstream request (head, then body;
+                                   also closes idle keep-alive connections) [default: 30]
     --verbose                      log one line per request to stderr
     -h, --help                     this text
 
@@ -67,6 +71,23 @@ fn parse(args: Vec<String>) -> Result<Option<ProxyConfig>, String> {
                 let v = value("--timeout")?;
                 let secs: u64 = v.parse().map_err(|e| format!("--timeout {v}: {e}"))?;
                 config.timeout = Duration::from_secs(secs.max(1));
+            }
+            "--max-connections" => {
+                let v = value("--max-connections")?;
+                let n: usize = v
+                    .parse()
+                    .map_err(|e| format!("--max-connections {v}: {e}"))?;
+                if n == 0 {
+                    return Err("--max-connections must be at least 1".into());
+                }
+                config.max_connections = n;
+            }
+            "--request-timeout" => {
+                let v = value("--request-timeout")?;
+                let secs: u64 = v
+                    .parse()
+                    .map_err(|e| format!("--request-timeout {v}: {e}"))?;
+                config.request_timeout = Duration::from_secs(secs.max(1));
             }
             "--verbose" => config.verbose = true,
             other => return Err(format!("unknown argument {other}")),
@@ -116,7 +137,7 @@ fn main() -> ExitCode {
     if let Some(prm) = proxy.prm_url() {
         println!("mcp-auth-proxy: protected resource metadata relayed at {prm}");
     }
-    // Serve until the process is killed; the proxy's threads do the work.
+    // Serve until the process is killed; the proxy's runtime does the work.
     loop {
         std::thread::park();
     }
@@ -155,6 +176,10 @@ mod tests {
             "no-expose",
             "--timeout",
             "5",
+            "--max-connections",
+            "3",
+            "--request-timeout",
+            "7",
             "--verbose",
         ]))
         .unwrap()
@@ -166,6 +191,8 @@ mod tests {
         assert!(c.rewrite_resource_metadata);
         assert_eq!(c.mode, Mode::NoExpose);
         assert_eq!(c.timeout, Duration::from_secs(5));
+        assert_eq!(c.max_connections, 3);
+        assert_eq!(c.request_timeout, Duration::from_secs(7));
         assert!(c.verbose);
     }
 
@@ -176,6 +203,7 @@ mod tests {
         assert!(parse(args(&["--upstream", "u", "--mode", "x"])).is_err());
         assert!(parse(args(&["--upstream", "u", "--bogus"])).is_err());
         assert!(parse(args(&["--upstream", "u", "--listen", "nope"])).is_err());
+        assert!(parse(args(&["--upstream", "u", "--max-connections", "0"])).is_err());
         assert!(parse(args(&["--help"])).unwrap().is_none());
     }
 }

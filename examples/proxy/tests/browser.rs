@@ -12,26 +12,36 @@
 //! the status still arrives; and the upstream, which sends no CORS headers, cannot be read at
 //! all.
 //!
+//! The same page, from its own origin, then runs a whole authorization against a second demo
+//! server with CORS on, as a browser-based MCP client would: the 401 challenge, discovery
+//! (RFC 9728 protected resource metadata, RFC 8414 authorization server metadata), dynamic
+//! client registration (RFC 7591, behind a CORS preflight), the authorization request in an
+//! iframe (PKCE S256, RFC 7636) redirected back to the page's origin, the token request
+//! (RFC 6749 §4.1.3) and the authorized MCP call. Each step is asserted from the demo server's
+//! side too: its request log shows each request arriving from the browser (the page's
+//! `Origin`, the preflights, the iframe navigation).
+//!
 //! Needs Chromium, so it runs only with `MCP_AUTH_BROWSER_TEST=1`: `make test-browser` (part of
 //! `make test`) installs Debian's `chromium` when missing and sets it. `MCP_AUTH_CHROMIUM`
 //! names another binary. Every wait is bounded and the browser's whole process group is killed
 //! at the end, whatever happens.
 
-use std::io::{BufReader, Read};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::{TestRequest, TestResponse, TestServer};
 
 use mcp_auth::bridge::{CorsPolicy, rewrite_resource_metadata};
 use mcp_auth::http::{HttpClient, UreqHttpClient};
 use mcp_auth::secret::AccessToken;
 use mcp_auth_demo_server::{DemoConfig, DemoServer};
-use mcp_auth_proxy::{Mode, Proxy, ProxyConfig, http1};
+use mcp_auth_proxy::{Mode, Proxy, ProxyConfig};
 use serde_json::{Value, json};
 
 /// How long the page gets to run every case and report.
@@ -78,14 +88,108 @@ async function runCase(c) {
   }
   return out;
 }
+function b64url(bytes) {
+  let s = '';
+  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+function randomString() {
+  return b64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+// The authorization request in an iframe; the server redirects it to the page's /callback,
+// which posts its query string back here.
+function authorizeInFrame(url) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no callback')), cfg.fetch_timeout_ms);
+    window.addEventListener('message', function onMessage(ev) {
+      if (ev.origin !== location.origin) return;
+      window.removeEventListener('message', onMessage);
+      clearTimeout(timer);
+      resolve(new URLSearchParams(ev.data.search));
+    });
+    const frame = document.createElement('iframe');
+    frame.src = url;
+    document.body.appendChild(frame);
+  });
+}
+// A browser-based MCP client's whole authorization, step by step; every step's outcome is
+// reported, the first failure ends it.
+async function oauthFlow(o) {
+  const out = {name: 'oauth', steps: {}, error: null};
+  const json = {'Content-Type': 'application/json', 'Accept': 'application/json, text/event-stream'};
+  try {
+    // 1. The challenge.
+    let r = await timed(o.mcp_url, {method: 'POST', headers: json, body: o.initialize});
+    const challenge = r.headers.get('WWW-Authenticate');
+    await r.text();
+    out.steps.challenge = {status: r.status, www_authenticate: challenge};
+    const prmUrl = /resource_metadata="([^"]*)"/.exec(challenge || '')[1];
+    // 2. Protected resource metadata (RFC 9728).
+    r = await timed(prmUrl, {});
+    const prm = await r.json();
+    out.steps.prm = {status: r.status, url: prmUrl, resource: prm.resource};
+    // 3. Authorization server metadata (RFC 8414 §3.1: path insertion).
+    const issuer = new URL(prm.authorization_servers[0]);
+    const path = issuer.pathname === '/' ? '' : issuer.pathname;
+    const asUrl = issuer.origin + '/.well-known/oauth-authorization-server' + path;
+    r = await timed(asUrl, {});
+    const as = await r.json();
+    out.steps.as_metadata = {status: r.status, url: asUrl, issuer: as.issuer};
+    // 4. Dynamic client registration (RFC 7591): JSON, so a preflight first.
+    r = await timed(as.registration_endpoint, {method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify({client_name: 'browser-test', redirect_uris: [o.redirect_uri],
+        grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
+        token_endpoint_auth_method: 'none'})});
+    const client = await r.json();
+    out.steps.register = {status: r.status, client_id: client.client_id};
+    // 5. Authorization (PKCE S256, state, resource).
+    const verifier = randomString();
+    const challengeS256 = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+    const state = randomString();
+    const auth = new URL(as.authorization_endpoint);
+    const q = {response_type: 'code', client_id: client.client_id, redirect_uri: o.redirect_uri,
+      code_challenge: challengeS256, code_challenge_method: 'S256', state: state,
+      resource: prm.resource, scope: o.scope};
+    for (const k in q) auth.searchParams.set(k, q[k]);
+    const cb = await authorizeInFrame(auth.toString());
+    out.steps.authorize = {state_ok: cb.get('state') === state, has_code: !!cb.get('code'),
+      iss: cb.get('iss'), error: cb.get('error'), client_id: client.client_id, state: state};
+    // 6. The token request: a form, so a simple request (no preflight), read through CORS.
+    r = await timed(as.token_endpoint, {method: 'POST',
+      headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+      body: new URLSearchParams({grant_type: 'authorization_code', code: cb.get('code'),
+        redirect_uri: o.redirect_uri, client_id: client.client_id, code_verifier: verifier,
+        resource: prm.resource}).toString()});
+    const token = await r.json();
+    out.steps.token = {status: r.status, token_type: token.token_type,
+      has_access_token: !!token.access_token, scope: token.scope};
+    // 7. The authorized MCP call.
+    r = await timed(o.mcp_url, {method: 'POST',
+      headers: Object.assign({'Authorization': 'Bearer ' + token.access_token}, json),
+      body: o.tools_call});
+    const reply = await r.json();
+    out.steps.mcp = {status: r.status, text: reply.result && reply.result.content[0].text};
+  } catch (e) {
+    out.error = String(e);
+  }
+  return out;
+}
 (async () => {
   for (const c of cfg.cases) {
     const result = await runCase(c);
     await fetch('/result', {method: 'POST', body: JSON.stringify(result)});
   }
+  if (cfg.oauth) {
+    const result = await oauthFlow(cfg.oauth);
+    await fetch('/result', {method: 'POST', body: JSON.stringify(result)});
+  }
   await fetch('/done', {method: 'POST', body: 'done'});
 })();
 "#;
+
+/// The OAuth redirect target on the page's origin: hands the query string to the page.
+const CALLBACK_HTML: &str = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>\
+    <script>parent.postMessage({search: location.search}, location.origin);</script></body></html>";
 
 #[derive(Default)]
 struct Reports {
@@ -93,46 +197,27 @@ struct Reports {
     done: bool,
 }
 
-/// The page's origin: serves the page and collects the results.
+/// The page's origin: serves the page and the OAuth callback, and collects the results.
 struct PageServer {
-    port: u16,
+    server: TestServer,
     reports: Arc<(Mutex<Reports>, Condvar)>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl PageServer {
     /// Serve the page held in `page`, read at request time, so the page can name the proxies'
     /// URLs although the proxies need the page's origin first.
     fn start(page: Arc<Mutex<String>>) -> PageServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let reports: Arc<(Mutex<Reports>, Condvar)> = Arc::default();
-        let stop = Arc::new(AtomicBool::new(false));
-        let (r2, s2) = (Arc::clone(&reports), Arc::clone(&stop));
-        let thread = thread::spawn(move || {
-            for stream in listener.incoming() {
-                if s2.load(Ordering::SeqCst) {
-                    return;
-                }
-                let Ok(stream) = stream else { continue };
-                // One request per connection (`Connection: close`), bounded reads: the page
-                // is the only client.
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-                let page = page.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                serve_page_request(stream, &page, &r2);
-            }
+        let r2 = Arc::clone(&reports);
+        let server = TestServer::start(move |req| {
+            let page = page.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            serve_page_request(&req, &page, &r2)
         });
-        PageServer {
-            port,
-            reports,
-            stop,
-            thread: Some(thread),
-        }
+        PageServer { server, reports }
     }
 
     fn origin(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        self.server.origin()
     }
 
     /// Wait until the page says it is done, at most `deadline`; the results so far either way.
@@ -154,27 +239,19 @@ impl PageServer {
     }
 }
 
-impl Drop for PageServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve_page_request(stream: TcpStream, page: &str, reports: &(Mutex<Reports>, Condvar)) {
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    let Ok(Some(req)) = http1::read_request(&mut reader, 1 << 20) else {
-        return;
-    };
+fn serve_page_request(
+    req: &TestRequest,
+    page: &str,
+    reports: &(Mutex<Reports>, Condvar),
+) -> TestResponse {
     let (status, content_type, body): (u16, &str, Vec<u8>) =
         match (req.method.as_str(), req.path.as_str()) {
             ("GET", "/") => (200, "text/html; charset=utf-8", page.as_bytes().to_vec()),
+            ("GET", "/callback") => (
+                200,
+                "text/html; charset=utf-8",
+                CALLBACK_HTML.as_bytes().to_vec(),
+            ),
             ("POST", "/result") => {
                 let value = serde_json::from_slice(&req.body)
                     .unwrap_or_else(|_| json!({"unparsable": String::from_utf8_lossy(&req.body)}));
@@ -194,16 +271,14 @@ fn serve_page_request(stream: TcpStream, page: &str, reports: &(Mutex<Reports>, 
             }
             _ => (404, "text/plain", b"not found".to_vec()),
         };
-    let headers = vec![
-        ("Content-Type".to_owned(), content_type.to_owned()),
-        ("Cache-Control".to_owned(), "no-store".to_owned()),
-    ];
-    let _ = http1::write_response(&mut writer, status, &headers, &body, false, false);
-    // Drain anything left so the close is clean.
-    let _ = reader
-        .get_mut()
-        .set_read_timeout(Some(Duration::from_millis(50)));
-    let _ = reader.read(&mut [0u8; 256]);
+    TestResponse::new(
+        status,
+        &[
+            ("Content-Type", content_type),
+            ("Cache-Control", "no-store"),
+        ],
+        body,
+    )
 }
 
 /// A running Chromium, its whole process group killed on drop.
@@ -384,6 +459,11 @@ fn a_browser_reads_the_bridged_challenge_and_not_the_unbridged_one() {
         assert_ne!(p.origin(), page_origin, "the page must be cross-origin");
     }
 
+    // The authorization server and MCP server a browser-based client talks to directly: the
+    // demo server with its CORS headers on.
+    let cors_server = DemoServer::start(DemoConfig::default()).unwrap();
+    assert!(cors_server.config().cors);
+
     let (s401, expected_401) = upstream_challenge(&upstream, None, INITIALIZE);
     let (s403, expected_403) = upstream_challenge(&upstream, Some(&read_only), TOOLS_CALL);
     let (sbogus, expected_bogus) = upstream_challenge(&upstream, Some(bogus), TOOLS_CALL);
@@ -432,10 +512,19 @@ fn a_browser_reads_the_bridged_challenge_and_not_the_unbridged_one() {
         case("upstream-direct/401", upstream.mcp_url(), None, INITIALIZE),
         direct_prm,
     ];
-    let case_count = cases.len();
+    // The cases, then the authorization flow.
+    let case_count = cases.len() + 1;
+    let redirect_uri = format!("{page_origin}/callback");
     *page_cell.lock().unwrap() = page_html(&json!({
         "fetch_timeout_ms": FETCH_TIMEOUT_MS,
         "cases": cases,
+        "oauth": {
+            "mcp_url": cors_server.mcp_url(),
+            "redirect_uri": redirect_uri,
+            "scope": "mcp:read mcp:write",
+            "initialize": INITIALIZE,
+            "tools_call": TOOLS_CALL,
+        },
     }));
 
     let browser = Browser::launch(&chromium, &format!("{page_origin}/"));
@@ -525,5 +614,158 @@ fn a_browser_reads_the_bridged_challenge_and_not_the_unbridged_one() {
             "{name}: {r}"
         );
     }
+    assert_oauth_flow(&cors_server, get("oauth"), &page_origin, &redirect_uri);
     println!("{case_count} browser cases passed");
+}
+
+/// The browser's authorization flow against `server`: what the page read, then what the server
+/// saw, step by step.
+fn assert_oauth_flow(server: &DemoServer, r: &Value, page_origin: &str, redirect_uri: &str) {
+    assert_eq!(r["error"], Value::Null, "oauth: {r}");
+    let steps = &r["steps"];
+    // The page could read each response (CORS on every one, the challenge exposed).
+    assert_eq!(steps["challenge"]["status"], 401, "{r}");
+    let challenge = steps["challenge"]["www_authenticate"].as_str().unwrap();
+    assert!(challenge.contains("resource_metadata="), "{r}");
+    assert_eq!(steps["prm"]["status"], 200, "{r}");
+    assert_eq!(
+        steps["prm"]["url"],
+        server.prm_url().unwrap().as_str(),
+        "{r}"
+    );
+    assert_eq!(steps["prm"]["resource"], server.resource().as_str(), "{r}");
+    assert_eq!(steps["as_metadata"]["status"], 200, "{r}");
+    assert_eq!(
+        steps["as_metadata"]["url"],
+        server.as_metadata_url().unwrap().as_str(),
+        "{r}"
+    );
+    assert_eq!(
+        steps["as_metadata"]["issuer"],
+        server.issuer().as_str(),
+        "{r}"
+    );
+    assert_eq!(steps["register"]["status"], 201, "{r}");
+    let client_id = steps["register"]["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(steps["authorize"]["state_ok"], true, "{r}");
+    assert_eq!(steps["authorize"]["has_code"], true, "{r}");
+    assert_eq!(steps["authorize"]["error"], Value::Null, "{r}");
+    assert_eq!(steps["token"]["status"], 200, "{r}");
+    assert_eq!(steps["token"]["token_type"], "Bearer", "{r}");
+    assert_eq!(steps["token"]["has_access_token"], true, "{r}");
+    assert_eq!(steps["mcp"]["status"], 200, "{r}");
+    assert_eq!(steps["mcp"]["text"], "hi", "{r}");
+
+    // The server's side: every step arrived, from the browser on the page's origin.
+    let log = server.requests();
+    let lines: Vec<String> = log.iter().map(|q| q.line()).collect();
+    let find = |method: &str, path: &str| {
+        log.iter()
+            .filter(|q| q.method == method && q.path == path)
+            .collect::<Vec<_>>()
+    };
+    let from_page = |q: &mcp_auth_demo_server::RecordedRequest| {
+        assert_eq!(
+            q.header("origin"),
+            Some(page_origin),
+            "{}: {:?}",
+            q.line(),
+            q.headers
+        );
+        assert!(
+            q.header("user-agent").is_some_and(|u| u.contains("Chrom")),
+            "{}: {:?}",
+            q.line(),
+            q.headers
+        );
+    };
+    let mcp = find("POST", "/mcp");
+    assert_eq!(mcp.len(), 2, "{lines:?}");
+    from_page(mcp[0]);
+    assert_eq!(mcp[0].header("authorization"), None);
+    from_page(mcp[1]);
+    assert!(
+        mcp[1]
+            .header("authorization")
+            .is_some_and(|a| a.starts_with("Bearer mcpat_")),
+        "{lines:?}"
+    );
+    let prm_path = url::Url::parse(&server.prm_url().unwrap())
+        .unwrap()
+        .path()
+        .to_owned();
+    let asm_path = url::Url::parse(&server.as_metadata_url().unwrap())
+        .unwrap()
+        .path()
+        .to_owned();
+    for path in [&prm_path, &asm_path] {
+        let got = find("GET", path);
+        assert_eq!(got.len(), 1, "{path}: {lines:?}");
+        from_page(got[0]);
+    }
+    // Registration and the authorized MCP call are not simple requests: each was preflighted
+    // (and the preflight's single Access-Control-Allow-Origin let it through).
+    for path in ["/register", "/mcp"] {
+        let pre = find("OPTIONS", path);
+        assert!(!pre.is_empty(), "no preflight for {path}: {lines:?}");
+        assert_eq!(pre[0].header("access-control-request-method"), Some("POST"));
+        from_page(pre[0]);
+    }
+    let register = find("POST", "/register");
+    assert_eq!(register.len(), 1, "{lines:?}");
+    from_page(register[0]);
+    assert_eq!(
+        register[0].json().unwrap()["redirect_uris"],
+        json!([redirect_uri])
+    );
+    assert!(server.registered_client_ids().contains(&client_id));
+    // The authorization request was a navigation of a frame inside the page.
+    let authorize = find("GET", "/authorize");
+    assert_eq!(authorize.len(), 1, "{lines:?}");
+    let a = authorize[0];
+    assert_eq!(
+        a.header("sec-fetch-dest"),
+        Some("iframe"),
+        "{:?}",
+        a.headers
+    );
+    assert_eq!(
+        a.header("sec-fetch-mode"),
+        Some("navigate"),
+        "{:?}",
+        a.headers
+    );
+    assert!(
+        a.header("referer")
+            .is_some_and(|v| v.starts_with(page_origin)),
+        "{:?}",
+        a.headers
+    );
+    assert_eq!(
+        a.query_value("client_id").as_deref(),
+        Some(client_id.as_str())
+    );
+    assert_eq!(a.query_value("redirect_uri").as_deref(), Some(redirect_uri));
+    assert_eq!(
+        a.query_value("code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert_eq!(
+        a.query_value("state").as_deref(),
+        steps["authorize"]["state"].as_str()
+    );
+    // The token request: the code for that client, with the PKCE verifier.
+    let token = find("POST", "/token");
+    assert_eq!(token.len(), 1, "{lines:?}");
+    from_page(token[0]);
+    assert_eq!(
+        token[0].form_value("grant_type").as_deref(),
+        Some("authorization_code")
+    );
+    assert_eq!(
+        token[0].form_value("client_id").as_deref(),
+        Some(client_id.as_str())
+    );
+    assert!(token[0].form_value("code_verifier").is_some());
+    assert_eq!(server.grant_count("authorization_code"), 1);
 }

@@ -4,18 +4,21 @@
 //! the preflight, the `resource_metadata` rewrite and PRM relay (RFC 9728 §5.1, §3), and the
 //! gateway's error path through `Client::send`.
 
-use std::io::{BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use common::{TestResponse, TestServer};
 
 use mcp_auth::bridge::{CorsPolicy, rewrite_resource_metadata};
 use mcp_auth::http::{HttpClient, UreqHttpClient};
 use mcp_auth::secret::AccessToken;
 use mcp_auth_demo_server::{DemoConfig, DemoServer};
-use mcp_auth_proxy::{Mode, Proxy, ProxyConfig, http1};
+use mcp_auth_proxy::{Mode, Proxy, ProxyConfig};
 
 const PAGE: &str = "http://127.0.0.1:5555";
 const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
@@ -312,75 +315,44 @@ fn an_unreachable_upstream_is_a_502_the_page_can_read() {
     assert_eq!(values(&r, "access-control-allow-origin"), [PAGE]);
 }
 
-/// A fake upstream that echoes what it received and sets a session: one request per
-/// connection.
+/// A fake upstream that echoes what it received and sets a session.
 struct Echo {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    thread: Option<thread::JoinHandle<()>>,
+    server: TestServer,
+    /// Requests the upstream received, counted on its side.
+    hits: Arc<AtomicUsize>,
 }
 
 impl Echo {
     fn start() -> Echo {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop2 = Arc::clone(&stop);
-        let thread = thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stop2.load(Ordering::SeqCst) {
-                    return;
-                }
-                let Ok(stream) = stream else { continue };
-                let mut writer = stream.try_clone().unwrap();
-                let mut reader = BufReader::new(stream);
-                let Ok(Some(req)) = http1::read_request(&mut reader, 1 << 20) else {
-                    continue;
-                };
-                let body = serde_json::json!({
-                    "method": req.method,
-                    "path": req.path,
-                    "query": req.query,
-                    "headers": req.headers,
-                    "body": String::from_utf8_lossy(&req.body),
-                })
-                .to_string();
-                let headers = vec![
-                    ("Content-Type".to_owned(), "application/json".to_owned()),
-                    ("Mcp-Session-Id".to_owned(), "session-42".to_owned()),
-                    ("MCP-Protocol-Version".to_owned(), "2025-06-18".to_owned()),
-                    ("X-Upstream-Hop".to_owned(), "drop me".to_owned()),
-                    ("Connection".to_owned(), "X-Upstream-Hop".to_owned()),
-                ];
-                let _ = http1::write_response(
-                    &mut writer,
-                    200,
-                    &headers,
-                    body.as_bytes(),
-                    false,
-                    false,
-                );
-            }
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&hits);
+        let server = TestServer::start(move |req| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let body = serde_json::json!({
+                "method": req.method,
+                "path": req.path,
+                "query": req.query,
+                "headers": req.headers,
+                "body": String::from_utf8_lossy(&req.body),
+            })
+            .to_string();
+            TestResponse::new(
+                200,
+                &[
+                    ("Content-Type", "application/json"),
+                    ("Mcp-Session-Id", "session-42"),
+                    ("MCP-Protocol-Version", "2025-06-18"),
+                    ("X-Upstream-Hop", "drop me"),
+                    ("Connection", "X-Upstream-Hop"),
+                ],
+                body,
+            )
         });
-        Echo {
-            port,
-            stop,
-            thread: Some(thread),
-        }
+        Echo { server, hits }
     }
 
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/upstream/mcp", self.port)
-    }
-}
-
-impl Drop for Echo {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        format!("{}/upstream/mcp", self.server.origin())
     }
 }
 
@@ -478,9 +450,7 @@ fn chunked_bodies_keep_alive_and_smuggling_attempts() {
     assert_eq!(out.matches("HTTP/1.1 200 OK").count(), 2, "{out}");
 
     for bad in [
-        &b"POST /mcp HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
-            [..],
-        b"POST /mcp HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+        &b"POST /mcp HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"[..],
         b"POST /mcp HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
         b"GET http://evil/ HTTP/1.1\r\n\r\n",
         b"GET /mcp HTTP/1.1\r\nX: a\r\n folded\r\n\r\n",
@@ -492,4 +462,119 @@ fn chunked_bodies_keep_alive_and_smuggling_attempts() {
             String::from_utf8_lossy(bad)
         );
     }
+    // None of the refused requests reached the upstream: only the three above did.
+    assert_eq!(echo.hits.load(Ordering::SeqCst), 3);
+}
+
+/// RFC 9112 §6.3: a request with both `Transfer-Encoding: chunked` and `Content-Length` is
+/// framed by the chunks alone, and the connection is closed after the response, so nothing
+/// after the chunked body can be read as a second (smuggled) request. Counted at the upstream.
+#[test]
+fn transfer_encoding_with_content_length_cannot_smuggle_a_request() {
+    let echo = Echo::start();
+    let p = proxy(&echo.url(), |_| {});
+    for (first, second) in [
+        ("Transfer-Encoding: chunked", "Content-Length: 4"),
+        ("Content-Length: 4", "Transfer-Encoding: chunked"),
+    ] {
+        let before = echo.hits.load(Ordering::SeqCst);
+        let request = format!(
+            "POST /mcp HTTP/1.1\r\nHost: x\r\n{first}\r\n{second}\r\n\r\n\
+             5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n\
+             DELETE /mcp?smuggled=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+        );
+        let out = raw(&p, request.as_bytes());
+        assert_eq!(out.matches("HTTP/1.1 ").count(), 1, "{out}");
+        assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+        assert!(out.contains(r#""body":"hello world""#), "{out}");
+        assert!(
+            out.to_ascii_lowercase().contains("connection: close\r\n"),
+            "{out}"
+        );
+        assert!(!out.contains("smuggled"), "{out}");
+        assert_eq!(echo.hits.load(Ordering::SeqCst), before + 1, "{out}");
+    }
+}
+
+/// With `max_connections = 1`, a second connection is not served while the first is open,
+/// and is served as soon as it closes. Counted at the upstream.
+#[test]
+fn connections_beyond_the_limit_wait_for_a_free_slot() {
+    let echo = Echo::start();
+    let p = proxy(&echo.url(), |c| c.max_connections = 1);
+    let request = b"GET /mcp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+    // The first connection takes the only slot (and proves it is being served).
+    let mut first = TcpStream::connect(p.addr()).unwrap();
+    first
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    first
+        .write_all(b"GET /mcp HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 12];
+    first.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 200");
+    assert_eq!(echo.hits.load(Ordering::SeqCst), 1);
+
+    // The second one waits in the backlog: no answer while the first stays open.
+    let mut second = TcpStream::connect(p.addr()).unwrap();
+    second.write_all(request).unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut one = [0u8; 1];
+    let waited = second.read(&mut one);
+    assert!(
+        waited.as_ref().is_err_and(|e| matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        )),
+        "the second connection was served while the first held the only slot: {waited:?}"
+    );
+    assert_eq!(echo.hits.load(Ordering::SeqCst), 1);
+
+    // Closing the first frees the slot.
+    drop(first);
+    second
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut out = String::new();
+    let _ = second.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    assert_eq!(echo.hits.load(Ordering::SeqCst), 2);
+}
+
+/// The request deadline covers the whole request, not each read: a client that keeps sending
+/// one header byte at a time (each read succeeding) is cut off all the same.
+#[test]
+fn a_trickling_request_is_cut_off_by_the_request_deadline() {
+    let echo = Echo::start();
+    let p = proxy(&echo.url(), |c| c.request_timeout = Duration::from_secs(1));
+    let mut s = TcpStream::connect(p.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(b"GET /mcp HTTP/1.1\r\nHost: x\r\n").unwrap();
+    // A header far longer than the deadline allows at this pace (~60 s), never finished.
+    let mut cut_off = false;
+    for _ in 0..600 {
+        if s.write_all(b"X-Slow: a\r\n").is_err() {
+            cut_off = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        s.set_nonblocking(true).unwrap();
+        let mut b = [0u8; 64];
+        let peeked = s.peek(&mut b);
+        s.set_nonblocking(false).unwrap();
+        // Anything but "nothing yet" (EOF, a reset, an error response) is the cut-off.
+        if !peeked.is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock) {
+            cut_off = true;
+            break;
+        }
+    }
+    assert!(
+        cut_off,
+        "a trickling request kept its connection for a minute"
+    );
+    assert_eq!(echo.hits.load(Ordering::SeqCst), 0);
 }

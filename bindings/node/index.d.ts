@@ -1,0 +1,285 @@
+// Type definitions for mcp-auth-client (hand-written; checked by `tsc` against test/types.ts).
+
+/** The C ABI this package is written against (`MCPAUTH_ABI_VERSION`). */
+export declare const ABI_VERSION: 1;
+
+/** The error kinds: the C status names (`mcpauth_status`) in lower case. */
+export type ErrorKind =
+  | 'invalid_argument'
+  | 'null_argument'
+  | 'invalid_utf8'
+  | 'transport'
+  | 'timeout'
+  | 'response_too_large'
+  | 'invalid_response'
+  | 'discovery'
+  | 'registration'
+  | 'authorization'
+  | 'token'
+  | 'unauthorized'
+  | 'security_check'
+  | 'insecure_url'
+  | 'unsupported'
+  | 'storage'
+  | 'internal'
+  | 'panic'
+  | 'unknown'
+  | 'binding';
+
+/** The OAuth error of a failure (RFC 6749 §5.2, §4.1.2.1; RFC 6750 §3). Server-supplied text. */
+export interface OAuthErrorInfo {
+  error: string;
+  errorDescription: string | null;
+  errorUri: string | null;
+}
+
+/** A parsed `WWW-Authenticate` challenge as the library reports it. */
+export interface ChallengeInfo {
+  status?: number;
+  www_authenticate?: string[];
+  challenges?: Array<{ scheme: string; token68: string | null; params: Array<[string, string]> }>;
+  bearer?: BearerChallenge | null;
+  [member: string]: unknown;
+}
+
+export interface BearerChallenge {
+  error: string | null;
+  error_description: string | null;
+  error_uri: string | null;
+  scope: string | null;
+  resource_metadata: string | null;
+  realm: string | null;
+}
+
+/** A failure reported by libmcpauth. Messages never contain secrets. */
+export declare class McpAuthError extends Error {
+  readonly name: 'McpAuthError';
+  /** The C status name in lower case, e.g. `token`, `unauthorized`, `security_check`. */
+  readonly kind: ErrorKind;
+  /** The numeric `mcpauth_status` (100–199 bad argument, 200–299 transport, 300–399 protocol, 400–499 security, 500–599 storage, 900+ internal). */
+  readonly status: number;
+  readonly oauthError: OAuthErrorInfo | null;
+  /** The HTTP status the failure carried (e.g. the token endpoint's 400), or null. */
+  readonly httpStatus: number | null;
+  /** For `security_check`: `metadata_issuer`, `response_iss`, `missing_iss`, `resource`, `state`, `credential_issuer`. */
+  readonly check: string | null;
+  /** For `unauthorized`: the server's final challenge. */
+  readonly challenge: ChallengeInfo | null;
+}
+
+/** Raised by calls on a closed client. */
+export declare class ClientClosedError extends Error {
+  readonly name: 'ClientClosedError';
+}
+
+/** libmcpauth could not be found (the message names `MCPAUTH_LIB`, `libraryPath` and what was tried) or has another ABI. */
+export declare class LibraryNotFoundError extends Error {
+  readonly name: 'LibraryNotFoundError';
+}
+
+/** One step of the flow (`mcpauth_trace_fn`). Never carries secrets. */
+export interface TraceEvent {
+  step: string;
+  method?: string;
+  url?: string;
+  status?: number | null;
+  /** Microseconds. */
+  duration: number;
+  outcome: 'ok' | 'fallback' | 'failed';
+  detail: string;
+  [member: string]: unknown;
+}
+
+/**
+ * The host's token store (`mcpauth_client_config_set_storage`): a key-value store of JSON
+ * documents. `kind` is `tokens` (key: the resource URL) or `client_info` (key: the issuer); answer
+ * null for a kind you do not know. Values hold tokens and client secrets: keep them safe. Methods
+ * may be async; they run on the main thread while the client waits, and must not call the same
+ * client. A throwing method fails the operation with kind `storage`.
+ */
+export interface TokenStorage {
+  get(kind: string, key: string): string | null | undefined | Promise<string | null | undefined>;
+  set(kind: string, key: string, valueJson: string): void | Promise<void>;
+  remove(kind: string, key: string): void | Promise<void>;
+}
+
+export type StorageOptions =
+  | { type: 'memory' }
+  | { type: 'file'; path?: string }
+  | { type: 'custom'; store: TokenStorage };
+
+export type RedirectOptions =
+  | { type: 'headless' }
+  | { type: 'loopback'; port?: number; timeoutSecs?: number; openBrowser?: boolean }
+  | {
+      type: 'callback';
+      /** The redirect URI registered and sent (default: the first of `redirectUris`, else `http://localhost:3000/callback`). */
+      redirectUri?: string;
+      /**
+       * Send the user to `authorizationUrl` and resolve with the URL (or query string) the
+       * authorization server redirected to. Reject to fail the authorization. Runs on the main
+       * thread; the flow waits for it on its worker thread.
+       */
+      handler: (authorizationUrl: string) => string | URL | Promise<string | URL>;
+    };
+
+/** Client options: `ClientOptions` of the core (core/src/options.rs), in camelCase. */
+export interface ClientOptions {
+  /** The MCP server URL. Required. */
+  serverUrl: string;
+  clientName?: string;
+  redirectUris?: string[];
+  /** A scope to request when the server names none. */
+  scope?: string;
+  /** A Client ID Metadata Document URL (CIMD). */
+  clientMetadataUrl?: string;
+  /** Pre-registered client. */
+  clientId?: string;
+  clientSecret?: string;
+  tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | (string & {});
+  privateKeyPem?: string;
+  signingAlgorithm?: 'ES256' | 'RS256';
+  clientIssuer?: string;
+  grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'enterprise_managed' | (string & {});
+  assertion?: string;
+  idpTokenEndpoint?: string;
+  idpClientId?: string;
+  idpClientSecret?: string;
+  idToken?: string;
+  dpop?: 'auto' | 'always' | 'never';
+  /** HTTP timeout in milliseconds (default 30000). */
+  timeoutMs?: number;
+  maxBodyBytes?: number;
+  userAgent?: string;
+  protocolVersion?: string;
+  requirePkceS256?: boolean;
+  refreshSkewSecs?: number;
+  maxAuthorizations?: number;
+  preferredIssuer?: string;
+  allowInsecureServerUrl?: boolean;
+  storage?: StorageOptions;
+  redirect?: RedirectOptions;
+
+  // --- Node only ---
+  /** The libmcpauth file (after `$MCPAUTH_LIB`, before the system loader). */
+  libraryPath?: string;
+  /** Worker threads running this client's native calls (default 4; 1 with `onTrace`, a callback redirect or a custom store). */
+  threads?: number;
+  /** Receives every step of the flow, on the main thread. */
+  onTrace?: (event: TraceEvent) => void;
+}
+
+/** Options of every asynchronous call. */
+export interface CallOptions {
+  /**
+   * Aborting before the native call starts (also while it waits for a free worker thread)
+   * rejects with the signal's reason. A native call that has started runs to completion:
+   * libmcpauth has no cancel call yet.
+   */
+  signal?: AbortSignal;
+}
+
+export interface SendRequest extends CallOptions {
+  /** Default `POST`. */
+  method?: string;
+  /** Default: the configured server URL. */
+  url?: string;
+  /** Extra headers; an `Authorization` header is replaced by the client's. */
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+}
+
+export declare class McpAuthResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  /** `[name, value]` pairs, names lowercased, in order. */
+  readonly headers: Array<[string, string]>;
+  readonly body: Uint8Array;
+  /** The last 401/403 challenge seen while sending, or null. */
+  readonly challenge: ChallengeInfo | null;
+  /** Tokens acquired (authorizations or refreshes) while sending. */
+  readonly authorizations: number;
+  /** The JSON-RPC message of the body (JSON, or the first SSE `data:` event), or null. */
+  readonly message: unknown;
+  header(name: string): string | null;
+  text(): string;
+  json<T = unknown>(): T;
+}
+
+export interface ProbeResult {
+  status: number;
+  challenge: ChallengeInfo | null;
+}
+
+export interface DiscoveryResult {
+  protected_resource: Record<string, unknown> | null;
+  protected_resource_url: string | null;
+  authorization_server: string | null;
+  metadata: Record<string, unknown> | null;
+  metadata_url: string | null;
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  registration_endpoint: string | null;
+  resource: string | null;
+  [member: string]: unknown;
+}
+
+export interface Refusal {
+  /** 401 or 403. */
+  status: number;
+  /** Every `WWW-Authenticate` value of the refused response. */
+  wwwAuthenticate?: string[];
+  /** The token the server refused (from `currentToken`), or null. */
+  rejectedToken?: string | null;
+}
+
+/** An MCP authorization client for one MCP server. */
+export declare class McpAuthClient implements AsyncDisposable {
+  private constructor();
+  static create(options: ClientOptions): Promise<McpAuthClient>;
+  send(request?: SendRequest): Promise<McpAuthResponse>;
+  postJson(message: object | string, options?: CallOptions): Promise<McpAuthResponse>;
+  probe(options?: CallOptions): Promise<ProbeResult>;
+  discover(options?: CallOptions): Promise<DiscoveryResult>;
+  /** A valid access token (a secret), refreshing or authorizing first when needed. */
+  accessToken(options?: CallOptions): Promise<string>;
+  /** The token to attach to a request the host sends itself, or null (never authorizes). */
+  currentToken(options?: CallOptions): Promise<string | null>;
+  authorizeAfter(refusal: Refusal, options?: CallOptions): Promise<string | null>;
+  grantedScope(options?: CallOptions): Promise<string | null>;
+  logout(options?: CallOptions): Promise<void>;
+  redirectUri(options?: CallOptions): Promise<string>;
+  resourceKey(options?: CallOptions): Promise<string>;
+  /** Worker threads running now. */
+  readonly threadCount: number;
+  /** Queued calls reject, running calls finish, then the client is freed. Idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+  /** @internal bench/node */
+  benchCurrentToken(n: number): Promise<null>;
+}
+
+/** The options JSON passed to `mcpauth_client_config_new` (holds secrets when the options do). */
+export declare function optionsJson(options: ClientOptions): {
+  json: string;
+  redirectHandler: ((authorizationUrl: string) => string | URL | Promise<string | URL>) | null;
+  store: TokenStorage | null;
+};
+
+export interface LibraryOptions {
+  libraryPath?: string;
+}
+
+/** Where libmcpauth was loaded from. */
+export declare function libraryPath(options?: LibraryOptions): string;
+/** The version of the loaded libmcpauth. */
+export declare function version(options?: LibraryOptions): string;
+
+export interface ParsedWwwAuthenticate {
+  challenges: Array<{ scheme: string; token68: string | null; params: Array<[string, string]> }>;
+  bearer: BearerChallenge | null;
+}
+
+/** Parse a `WWW-Authenticate` value (synchronous, no I/O). */
+export declare function parseWwwAuthenticate(value: string, options?: LibraryOptions): ParsedWwwAuthenticate;

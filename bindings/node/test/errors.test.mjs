@@ -1,0 +1,227 @@
+// Failures become McpAuthError with the C status as `kind`; secrets never reach messages;
+// cancellation before the native call; library lookup; closing.
+
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import util from 'node:util';
+import {
+  McpAuthClient,
+  McpAuthError,
+  ClientClosedError,
+  LibraryNotFoundError,
+  libraryPath,
+  parseWwwAuthenticate,
+  optionsJson,
+  version,
+} from '../index.js';
+import { TestServer, rpc, initialize } from './harness.mjs';
+
+let server;
+before(async () => {
+  server = await TestServer.start();
+});
+after(async () => {
+  await server?.stop();
+});
+const clients = [];
+const track = (c) => (clients.push(c), c);
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await server.cmd('clear');
+});
+
+async function rejectsWith(promise, kind) {
+  const e = await promise.then(
+    () => assert.fail(`expected a ${kind} failure`),
+    (e) => e,
+  );
+  assert.ok(e instanceof McpAuthError, `${e}`);
+  assert.equal(e.kind, kind, e.message);
+  return e;
+}
+
+test('options the library refuses: invalid_argument and insecure_url, before any request', async () => {
+  await server.cmd('reset');
+  const bad = await rejectsWith(McpAuthClient.create({ serverUrl: server.url, bogusOption: true }), 'invalid_argument');
+  assert.equal(bad.status, 100);
+  assert.match(bad.message, /bogus_option/);
+  const insecure = await rejectsWith(McpAuthClient.create({ serverUrl: 'http://mcp.example.com/mcp' }), 'insecure_url');
+  assert.equal(insecure.status, 401);
+  await assert.rejects(McpAuthClient.create({ serverUrl: 42 }), TypeError);
+  assert.equal(await server.count(server.mcpPath), 0);
+});
+
+test('nothing listening: transport', async () => {
+  const client = track(await McpAuthClient.create({ serverUrl: 'http://127.0.0.1:9/mcp', timeoutMs: 5000 }));
+  const e = await rejectsWith(client.postJson(initialize), 'transport');
+  assert.equal(e.status, 200);
+});
+
+test('the user denies the authorization: authorization, with the OAuth error', async () => {
+  await server.cmd('authorize_error access_denied');
+  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const e = await rejectsWith(client.postJson(initialize), 'authorization');
+  assert.equal(e.status, 303);
+  assert.equal(e.oauthError?.error, 'access_denied');
+});
+
+test('the token endpoint refuses: token, with the OAuth error and the HTTP status', async () => {
+  await server.cmd('fault /token 1 400 {"error":"invalid_grant","error_description":"code expired"}');
+  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const e = await rejectsWith(client.accessToken(), 'token');
+  assert.equal(e.status, 304);
+  assert.equal(e.oauthError?.error, 'invalid_grant');
+  assert.equal(e.oauthError?.errorDescription, 'code expired');
+  assert.equal(e.httpStatus, 400);
+});
+
+test('the server keeps refusing: unauthorized, with its challenge', async () => {
+  await server.cmd('always_unauthorized true');
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, maxAuthorizations: 2 }));
+  const e = await rejectsWith(client.postJson(rpc('tools/list')), 'unauthorized');
+  assert.equal(e.status, 305);
+  assert.equal(e.httpStatus, 401);
+  assert.equal(e.challenge?.status, 401);
+  assert.match(e.challenge?.www_authenticate?.[0] ?? '', /^Bearer /);
+});
+
+test('secrets are neither in messages nor in what the client shows', async () => {
+  const secret = 'S3CRET-value-0123456789';
+  await server.cmd('fault /token 1 401 {"error":"invalid_client"}');
+  const client = track(
+    await McpAuthClient.create({
+      serverUrl: server.url,
+      grant: 'client_credentials',
+      clientId: 'pre-registered',
+      clientSecret: secret,
+    }),
+  );
+  const e = await rejectsWith(client.accessToken(), 'token');
+  assert.equal(e.oauthError?.error, 'invalid_client');
+  for (const shown of [e.message, String(e), util.inspect(e), JSON.stringify(e), util.inspect(client)]) {
+    assert.ok(!shown.includes(secret), shown);
+  }
+  assert.ok(optionsJson({ serverUrl: server.url, clientSecret: secret }).json.includes('"client_secret"'));
+});
+
+test('a redirect handler that fails: authorization, naming the handler', async () => {
+  const client = track(
+    await McpAuthClient.create({
+      serverUrl: server.url,
+      redirect: {
+        type: 'callback',
+        handler: async () => {
+          throw new Error('the user closed the window');
+        },
+      },
+    }),
+  );
+  const e = await rejectsWith(client.postJson(initialize), 'authorization');
+  assert.match(e.message, /the user closed the window/);
+});
+
+test('an aborted signal rejects before the native call, sending nothing', async () => {
+  await server.cmd('reset');
+  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const controller = new AbortController();
+  controller.abort();
+  await assert.rejects(client.postJson(initialize, { signal: controller.signal }), { name: 'AbortError' });
+  await assert.rejects(client.accessToken({ signal: AbortSignal.abort(new Error('mine')) }), /mine/);
+  assert.equal(await server.count(server.mcpPath), 0);
+});
+
+test('abort while queued behind a running call: rejected, never sent; the running call completes', async () => {
+  const prm = await (await fetch(server.info.prm_url)).text();
+  await server.cmd('reset');
+  await server.cmd(`drip ${server.prmPath} 1 5 200 application/json ${prm}`);
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, threads: 1 }));
+  const controller = new AbortController();
+  const running = client.postJson(initialize, { signal: controller.signal });
+  const queued = client.postJson(rpc('tools/list'), { signal: controller.signal });
+  // The first call has reached the server (the dripped PRM): it is in flight.
+  while ((await server.count(server.prmPath)) === 0);
+  controller.abort();
+  await assert.rejects(queued, { name: 'AbortError' });
+  // No in-flight cancellation (libmcpauth has no cancel call yet): the running call finishes.
+  const r = await running;
+  assert.equal(r.status, 200);
+  assert.equal(await server.count(server.mcpPath), 2, 'the refused initialize and its retry, nothing else');
+});
+
+test('calls after close reject with ClientClosedError; close is idempotent', async () => {
+  const client = await McpAuthClient.create({ serverUrl: server.url });
+  await client.close();
+  await client.close();
+  await assert.rejects(client.postJson(initialize), ClientClosedError);
+  assert.match(util.inspect(client), /closed/);
+});
+
+test('library lookup: MCPAUTH_LIB first, a clear error naming every way', () => {
+  assert.equal(libraryPath(), process.env.MCPAUTH_LIB);
+  assert.match(version(), /^\d+\.\d+\.\d+/);
+  const saved = process.env.MCPAUTH_LIB;
+  try {
+    process.env.MCPAUTH_LIB = '/nonexistent/libmcpauth.so';
+    assert.throws(() => libraryPath(), (e) => {
+      assert.ok(e instanceof LibraryNotFoundError);
+      assert.match(e.message, /MCPAUTH_LIB/);
+      assert.match(e.message, /libraryPath/);
+      assert.match(e.message, /system loader/);
+      assert.match(e.message, /\/nonexistent\/libmcpauth\.so/);
+      return true;
+    });
+    delete process.env.MCPAUTH_LIB;
+    assert.equal(libraryPath({ libraryPath: saved }), saved);
+  } finally {
+    process.env.MCPAUTH_LIB = saved;
+  }
+});
+
+test('parseWwwAuthenticate runs synchronously on the calling thread', () => {
+  const parsed = parseWwwAuthenticate('Bearer error="insufficient_scope", scope="mcp:write", resource_metadata="https://h/prm"');
+  assert.equal(parsed.bearer.error, 'insufficient_scope');
+  assert.equal(parsed.bearer.scope, 'mcp:write');
+  assert.equal(parsed.bearer.resource_metadata, 'https://h/prm');
+  assert.equal(parsed.challenges[0].scheme, 'Bearer');
+});
+
+test('options: camelCase to the JSON members, nested objects too; JS-only options stay out', () => {
+  const handler = async (u) => u;
+  const { json, redirectHandler } = optionsJson({
+    serverUrl: 'https://mcp.example.com/mcp',
+    clientName: 'n',
+    requirePkceS256: true,
+    storage: { type: 'file', path: '/tmp/c.json' },
+    redirect: { type: 'callback', redirectUri: 'http://127.0.0.1:1/cb', handler },
+    threads: 2,
+    onTrace: () => {},
+    libraryPath: '/x',
+    scope: undefined,
+  });
+  assert.deepEqual(JSON.parse(json), {
+    server_url: 'https://mcp.example.com/mcp',
+    client_name: 'n',
+    require_pkce_s256: true,
+    storage: { type: 'file', path: '/tmp/c.json' },
+    redirect: { type: 'callback', redirect_uri: 'http://127.0.0.1:1/cb' },
+  });
+  assert.equal(redirectHandler, handler);
+  assert.deepEqual(JSON.parse(optionsJson({ serverUrl: 'https://h/mcp', redirect: { type: 'loopback', timeoutSecs: 5, openBrowser: false } }).json).redirect,
+    { type: 'loopback', timeout_secs: 5, open_browser: false });
+  assert.throws(() => optionsJson({ serverUrl: 'https://h/mcp', redirect: { type: 'callback' } }), TypeError);
+});
+
+test('a failing store: storage, naming the operation', async () => {
+  const store = {
+    get: async () => {
+      throw new Error('disk unreadable');
+    },
+    set: () => {},
+    remove: () => {},
+  };
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store } }));
+  const e = await rejectsWith(client.postJson(initialize), 'storage');
+  assert.equal(e.status, 500);
+  assert.match(e.message, /disk unreadable/);
+  await assert.rejects(McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store: {} } }), TypeError);
+});
