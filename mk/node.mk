@@ -38,3 +38,10 @@ bench-node: node-deps
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -Iinclude -o target/bench-node/bench bench/node/bench.c \
 		-L$(NODE_BENCH_DIR) -lmcpauth -Wl,-rpath,$(CURDIR)/target/bench-node
 	MCPAUTH_LIB=$(NODE_BENCH_DIR)/libmcpauth.so node bench/node/bench.mjs target/bench-node/bench $(NODE_BENCH_N)
+
+# The conformance suite (mk/conformance.mk) also runs the Node client:
+# examples/node/conformance_client.mjs through the package, on the debug libmcpauth.
+CONFORMANCE_CLIENTS += node
+CONFORMANCE_CMD_node = MCPAUTH_LIB=$(CURDIR)/target/debug/libmcpauth.so exec node $(CURDIR)/examples/node/conformance_client.mjs
+
+conformance-clients:: node-example-deps

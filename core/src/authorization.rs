@@ -308,7 +308,8 @@ where
 /// How [`LoopbackBrowser`] shows the authorization URL to the user.
 #[derive(Clone)]
 pub enum BrowserLaunch {
-    /// Open the system browser (`xdg-open`, `open`, `start`), and print the URL to stderr too.
+    /// Open the system browser (`$BROWSER`, `xdg-open`, LaunchServices, the Windows default
+    /// browser; never a shell), and print the URL to stderr too.
     Open,
     /// Only print the URL to stderr (headless machines, SSH sessions).
     PrintOnly,
@@ -379,20 +380,19 @@ impl LoopbackBrowser {
         })
     }
 
+    /// Open the user's default browser on `url`, never through a shell: the `webbrowser`
+    /// crate runs `$BROWSER` or `xdg-open` (and the desktops' equivalents) with the URL as one
+    /// argument on Linux and the BSDs, LaunchServices on macOS, and the default browser's
+    /// executable found in the registry on Windows (no `cmd /C start`, whose parsing lets `&`
+    /// and `|` in a server-chosen URL run commands and cuts every URL at its first `&`).
+    /// Chosen over the `open` crate because it opens a *browser* (not whatever handler a
+    /// scheme or file type is associated with) and, with its `hardened` feature, refuses
+    /// anything but `http`/`https` URLs. The URL is passed as serialized by the `url` crate,
+    /// which is how [`AuthorizationRequest::url`] builds it, so it arrives unmodified.
     fn open_browser(url: &str) -> bool {
-        #[cfg(target_os = "macos")]
-        let cmd = ("open", vec![url]);
-        #[cfg(target_os = "windows")]
-        let cmd = ("cmd", vec!["/C", "start", "", url]);
-        #[cfg(not(any(target_os = "macos", target_os = "windows")))]
-        let cmd = ("xdg-open", vec![url]);
-        std::process::Command::new(cmd.0)
-            .args(cmd.1)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .is_ok()
+        let mut options = webbrowser::BrowserOptions::new();
+        options.with_suppress_output(true);
+        webbrowser::open_browser_with_options(webbrowser::Browser::Default, url, &options).is_ok()
     }
 
     /// Serve one connection: `Some(query)` when it was the redirect, `None` for anything else
@@ -486,6 +486,52 @@ impl RedirectHandler for LoopbackBrowser {
             }
         }
     }
+}
+
+/// The authorization step of the code grant (RFC 6749 §4.1.1-4.1.2): build the request with
+/// PKCE (RFC 7636), `state`, `resource` and `scope`, run it through the redirect handler, and
+/// check `state` and the RFC 9207 `iss`. Returns the code with the request (which holds the
+/// PKCE verifier for the exchange).
+pub(crate) fn authorize_code(
+    handler: &dyn RedirectHandler,
+    context: &RedirectContext<'_>,
+    tracer: &crate::trace::Tracer,
+    d: &crate::discovery::Discovery,
+    client_id: &str,
+    scope: Option<&str>,
+) -> Result<(AuthorizationCodeResult, AuthorizationRequest)> {
+    let request = AuthorizationRequest {
+        endpoint: d.authorization_endpoint.clone(),
+        client_id: client_id.to_owned(),
+        redirect_uri: context.redirect_uri.to_owned(),
+        state: crate::pkce::generate_state(),
+        pkce: PkceParameters::generate(),
+        resource: d.resource.clone(),
+        scope: scope.map(str::to_owned),
+    };
+    let url = request.url()?;
+    let step = tracer
+        .step(crate::trace::Step::Authorization)
+        .http("GET", &d.authorization_endpoint);
+    let checked = handler.authorize(&url, context).and_then(|result| {
+        crate::pkce::verify_state(&request.state, result.state.as_deref())?;
+        crate::checks::validate_authorization_response_iss(
+            result.iss.as_deref(),
+            d.metadata.as_ref(),
+        )?;
+        Ok(result)
+    });
+    step.finish(&checked, |result| {
+        format!(
+            "code received, state verified{}",
+            if result.iss.is_some() {
+                ", iss verified"
+            } else {
+                ""
+            }
+        )
+    });
+    Ok((checked?, request))
 }
 
 #[cfg(test)]

@@ -56,7 +56,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
-use crate::error::OAuthErrorResponse;
+use serde::Serialize;
+
+use crate::error::{Error, OAuthErrorResponse};
 
 /// One challenge of a `WWW-Authenticate` field (RFC 9110 §11.6.1, §11.3): an auth-scheme and
 /// either a token68 or a list of auth-params.
@@ -621,6 +623,103 @@ fn collect(value: &str, open: Open, out: &mut Vec<Challenge>) -> Open {
         }
     }
     lexer.open
+}
+
+// ---------------------------------------------------------------------------------------------
+// The captured challenge
+// ---------------------------------------------------------------------------------------------
+
+/// The 401/403 challenge captured from the resource server, for hosts and proxies that must
+/// forward it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CapturedChallenge {
+    /// The status (401 or 403).
+    pub status: u16,
+    /// Every `WWW-Authenticate` value, verbatim.
+    pub www_authenticate: Vec<String>,
+    /// The parsed challenges.
+    pub challenges: Vec<Challenge>,
+    /// The Bearer challenge, if any.
+    pub bearer: Option<BearerChallenge>,
+}
+
+impl CapturedChallenge {
+    /// Capture the challenge of a response.
+    pub fn from_response(status: u16, headers: &http::HeaderMap) -> Self {
+        let www_authenticate: Vec<String> = headers
+            .get_all(http::header::WWW_AUTHENTICATE)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        let challenges = parse_www_authenticate_headers(headers);
+        let bearer = bearer_challenge(&challenges);
+        CapturedChallenge {
+            status,
+            www_authenticate,
+            challenges,
+            bearer,
+        }
+    }
+
+    /// Capture a challenge from raw `WWW-Authenticate` values (e.g. received by a host's
+    /// own HTTP stack).
+    pub fn from_values(status: u16, www_authenticate: &[String]) -> Self {
+        let challenges = parse_www_authenticate_values(www_authenticate.iter().map(String::as_str));
+        let bearer = bearer_challenge(&challenges);
+        CapturedChallenge {
+            status,
+            www_authenticate: www_authenticate.to_vec(),
+            challenges,
+            bearer,
+        }
+    }
+
+    fn bearer_field(&self, f: impl Fn(&BearerChallenge) -> Option<&String>) -> Option<&str> {
+        self.bearer.as_ref().and_then(f).map(String::as_str)
+    }
+
+    /// The `error` of the Bearer challenge.
+    pub fn error(&self) -> Option<&str> {
+        self.bearer_field(|b| b.error.as_ref())
+    }
+
+    /// The `scope` of the Bearer challenge.
+    pub fn scope(&self) -> Option<&str> {
+        self.bearer_field(|b| b.scope.as_ref())
+    }
+
+    /// The `resource_metadata` of the Bearer challenge (RFC 9728 §5.1).
+    pub fn resource_metadata(&self) -> Option<&str> {
+        self.bearer_field(|b| b.resource_metadata.as_ref())
+    }
+
+    pub(crate) fn oauth(&self) -> Option<OAuthErrorResponse> {
+        let b = self.bearer.as_ref()?;
+        Some(OAuthErrorResponse {
+            error: b.error.clone()?,
+            error_description: b.error_description.clone(),
+            error_uri: b.error_uri.clone(),
+        })
+    }
+
+    /// Whether this is a SEP-2350 step-up challenge: 403 `insufficient_scope`.
+    pub(crate) fn is_step_up(&self) -> bool {
+        self.status == 403 && self.error() == Some("insufficient_scope")
+    }
+}
+
+impl Error {
+    /// The 401/403 challenge an [`Error::Unauthorized`] carries, parsed.
+    pub fn challenge(&self) -> Option<CapturedChallenge> {
+        match self {
+            Error::Unauthorized {
+                status,
+                www_authenticate,
+                ..
+            } => Some(CapturedChallenge::from_values(*status, www_authenticate)),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

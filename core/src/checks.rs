@@ -342,6 +342,19 @@ pub fn require_secure_url(what: &'static str, url: &str) -> Result<()> {
     }
 }
 
+/// `scheme://host[:port]` with the host lowercased and the default port dropped.
+pub(crate) fn origin_of(url: &str) -> Result<String> {
+    let u =
+        url::Url::parse(url).map_err(|e| Error::invalid_argument("URL", format!("{url}: {e}")))?;
+    match u.origin() {
+        url::Origin::Tuple(..) => Ok(u.origin().ascii_serialization()),
+        url::Origin::Opaque(_) => Err(Error::invalid_argument(
+            "URL",
+            format!("{url} has no origin"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

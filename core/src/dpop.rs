@@ -153,6 +153,68 @@ pub fn demanded_nonce(response: &http::Response<Vec<u8>>) -> Option<String> {
     ((status == 400 || status == 401) && (from_body() || from_challenge())).then_some(nonce)
 }
 
+/// A client's DPoP state (RFC 9449): its one key, created when a flow first needs one (every
+/// token it obtains is bound to the same key), and the last nonces the authorization server
+/// (§8) and the resource server (§9) supplied.
+#[derive(Default)]
+pub(crate) struct DpopState(std::sync::Mutex<DpopInner>);
+
+#[derive(Default)]
+struct DpopInner {
+    key: Option<std::sync::Arc<DpopKey>>,
+    nonce_as: Option<String>,
+    nonce_rs: Option<String>,
+}
+
+impl DpopState {
+    fn lock(&self) -> std::sync::MutexGuard<'_, DpopInner> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The key, created on first use.
+    pub(crate) fn key(&self) -> Result<std::sync::Arc<DpopKey>> {
+        let mut s = self.lock();
+        if let Some(k) = &s.key {
+            return Ok(k.clone());
+        }
+        let k = std::sync::Arc::new(DpopKey::generate()?);
+        s.key = Some(k.clone());
+        Ok(k)
+    }
+
+    /// Whether a key exists (a DPoP-bound token from another process is bound to a key this
+    /// one never had: keys are never stored).
+    pub(crate) fn has_key(&self) -> bool {
+        self.lock().key.is_some()
+    }
+
+    /// The authorization server's last nonce.
+    pub(crate) fn as_nonce(&self) -> Option<String> {
+        self.lock().nonce_as.clone()
+    }
+
+    /// Remember the authorization server's nonce.
+    pub(crate) fn set_as_nonce(&self, nonce: &str) {
+        self.lock().nonce_as = Some(nonce.to_owned());
+    }
+
+    /// The resource server's last nonce.
+    pub(crate) fn rs_nonce(&self) -> Option<String> {
+        self.lock().nonce_rs.clone()
+    }
+
+    /// Remember the resource server's nonce; `false` when it is the one already in use (a
+    /// retry with it would not help).
+    pub(crate) fn set_rs_nonce_if_new(&self, nonce: String) -> bool {
+        let mut s = self.lock();
+        if s.nonce_rs.as_deref() == Some(nonce.as_str()) {
+            return false;
+        }
+        s.nonce_rs = Some(nonce);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

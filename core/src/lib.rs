@@ -4,25 +4,26 @@
 //! and done right: a blocking Rust core that the C ABI (`libmcpauth`) and the Python package
 //! (`mcp_auth`) translate.
 //!
-//! One module per step of the specification:
+//! One module per step of the specification (docs/architecture.md describes how they fit):
 //!
 //! | module | step | spec |
 //! |---|---|---|
 //! | [`challenge`] | parse `WWW-Authenticate` | RFC 9110 §11.6.1, RFC 6750 §3 |
-//! | [`discovery`] | metadata discovery URLs | RFC 9728, RFC 8414, OIDC Discovery, SEP-985 |
+//! | [`discovery`] | metadata discovery URLs and the fetch-with-fallback chains | RFC 9728, RFC 8414, OIDC Discovery, SEP-985 |
 //! | [`metadata`] | the metadata, client and token models | RFC 9728 §2, RFC 8414 §2, RFC 7591, RFC 6749 §5.1 |
 //! | [`scope`] | scope selection and step-up union | SEP-835, SEP-2207, SEP-2350 |
 //! | [`checks`] | issuer, `iss` and resource checks | RFC 8414 §3.3, RFC 9207, RFC 8707, RFC 9728 §3.3 |
-//! | [`registration`] | DCR, CIMD, issuer binding | RFC 7591, CIMD, SEP-2352 |
+//! | [`registration`] | DCR, CIMD, issuer binding; the one choice of client credentials | RFC 7591, CIMD, SEP-2352 |
 //! | [`pkce`] | PKCE S256 and `state` | RFC 7636, RFC 6749 §10.12 |
 //! | [`mod@http`] | the HTTP seam and the ureq client: trust, pool, resolver, streamed bodies | RFC 9110 |
 //! | [`sse`] | server-sent events, parsed incrementally | WHATWG HTML §9.2 |
 //! | [`authorization`] | authorization request, redirect handlers | RFC 6749 §4.1, RFC 8252, RFC 9207 |
-//! | [`token`] | grants, client authentication, token responses | RFC 6749 §4-6, RFC 7523 |
+//! | [`token`] | grants, client authentication, token responses; the one token-endpoint path | RFC 6749 §4-6, RFC 7523, RFC 8693 |
 //! | [`dpop`] | DPoP proofs and nonces | RFC 9449 |
 //! | [`storage`] | token and client storage (memory, file) | SEP-2352 |
 //! | [`cache`] | discovery metadata cache honouring `Cache-Control` | RFC 9111 §5.2.2 |
-//! | [`client`] | the flow: `send`, `probe`, single-flight refresh, step-up | MCP authorization |
+//! | `session` (private) | the state machine: token state, single-flight refresh, step-up, the retry bound | MCP authorization |
+//! | [`client`] | the public façade: builder, options, `send`, `probe`, `discover`, responses | MCP authorization |
 //! | [`trace`] | step events for observers | |
 //! | [`bridge`] | bridge `WWW-Authenticate` through proxies: expose list, CORS preflight, PRM relay | RFC 9110 §11.6.1, RFC 6750 §3, RFC 9728 §5.1, Fetch CORS |
 //! | [`options`] | client options as JSON (for the C ABI and Python) | |
@@ -51,6 +52,7 @@ pub mod pkce;
 pub mod registration;
 pub mod scope;
 pub mod secret;
+mod session;
 pub mod sse;
 pub mod storage;
 pub mod token;

@@ -3,14 +3,16 @@
 //! them).
 //!
 //! Two implementations: [`MemoryStorage`] (the default) and [`FileStorage`] (one JSON file,
-//! mode 0600, written atomically by rename under an advisory lock so that two processes can
-//! share it).
+//! mode 0600, written atomically by rename under an advisory lock with a deadline so that
+//! processes can share it).
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -93,20 +95,48 @@ impl TokenStorage for MemoryStorage {
 
 /// A JSON file shared by processes.
 ///
-/// Every write takes an exclusive advisory lock on `<file>.lock`, re-reads the file, applies
-/// the change, writes `<file>.tmp-<pid>` with mode 0600, `fsync`s it and renames it over the
-/// file. A crash at any point leaves either the old or the new complete file, never a torn one;
-/// a concurrent writer in another process never overwrites an entry it did not change.
+/// Every write takes an exclusive advisory lock on `<file>.lock` (`flock(2)` on Unix,
+/// `LockFileEx` on Windows, through `fs4`), re-reads the file, applies the change, writes a new
+/// temporary file next to it and renames that over the file. A crash at any point leaves either
+/// the old or the new complete file, never a torn one; a concurrent writer in another process
+/// never overwrites an entry it did not change.
+///
+/// Against other local users and planted files:
+/// - the temporary file is created exclusively (`O_CREAT|O_EXCL`, so a planted symlink is never
+///   followed) under an unpredictable name (`<file>.tmp-<random>`, the `tempfile` crate), mode
+///   0600, in the file's own directory, `fsync`ed, then renamed over the file (names
+///   `<file>.tmp-*` belong to the store: a write removes those a dead writer left behind);
+/// - the lock file is opened without following a symlink (Unix), mode 0600;
+/// - a directory created for the file is mode 0700 (Unix);
+/// - a credential file readable or writable by group or others is narrowed to 0600 on first use
+///   (read or write), silently (the store writes no logs); one that cannot be narrowed is read
+///   anyway and is replaced by a 0600 file on the next write.
+///
+/// The lock has a deadline ([`FileStorage::DEFAULT_LOCK_TIMEOUT`], see
+/// [`FileStorage::with_lock_timeout`]): a process that hangs while holding it makes the others
+/// fail with [`Error::Storage`] ("… is locked by another process …") instead of waiting for ever.
+/// The lock file is kept (never deleted), so it can serve other cross-process critical sections
+/// on the same store.
+///
+/// The path is used as given: `~` is not expanded (the shells, the CLI and the language
+/// bindings expand it).
 #[derive(Debug)]
 pub struct FileStorage {
     path: PathBuf,
     lock_path: PathBuf,
+    lock_timeout: Duration,
     // Serializes writers inside this process (the advisory lock is per open file description
     // on some platforms, so threads must not rely on it alone).
     local: Mutex<()>,
+    // Whether the permissions of an existing file were checked (once per value).
+    checked_mode: AtomicBool,
 }
 
 impl FileStorage {
+    /// How long a write waits for another process to release the lock, unless set with
+    /// [`FileStorage::with_lock_timeout`].
+    pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
     /// A store at `path`. The file need not exist; parent directories are created on first
     /// write.
     pub fn new(path: impl Into<PathBuf>) -> Self {
@@ -116,8 +146,20 @@ impl FileStorage {
         FileStorage {
             path,
             lock_path: PathBuf::from(lock),
+            lock_timeout: Self::DEFAULT_LOCK_TIMEOUT,
             local: Mutex::new(()),
+            checked_mode: AtomicBool::new(false),
         }
+    }
+
+    /// How long a write waits for the cross-process lock before failing with
+    /// [`Error::Storage`] (default [`FileStorage::DEFAULT_LOCK_TIMEOUT`]). The lock is polled
+    /// with a bounded backoff, so the wait ends within a few hundred milliseconds of the
+    /// deadline.
+    #[must_use]
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
     }
 
     /// The default location: `$MCP_AUTH_HOME/credentials.json`, else
@@ -142,13 +184,49 @@ impl FileStorage {
         &self.path
     }
 
+    /// The lock file's path (`<file>.lock`).
+    pub fn lock_path(&self) -> &Path {
+        &self.lock_path
+    }
+
+    /// Forget the client registration stored for an authorization server issuer (the next
+    /// authorization registers anew). Not part of [`TokenStorage`]: the client never forgets a
+    /// registration by itself; this is for hosts (a `logout --forget-client`).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the file cannot be read, locked or written.
+    pub fn remove_client_info(&self, issuer: &str) -> Result<()> {
+        self.update(|d| {
+            d.clients.remove(issuer);
+        })
+    }
+
     fn storage_error(&self, what: &str, e: impl std::fmt::Display) -> Error {
         Error::Storage {
             message: format!("{what} {}: {e}", self.path.display()),
         }
     }
 
+    /// On first use, narrow an existing credential file that group or others may access to
+    /// 0600 (best effort: a file owned by someone else stays as it is, and is replaced by a
+    /// 0600 file on the next write).
+    fn check_mode_once(&self) {
+        if self.checked_mode.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(meta) = fs::metadata(&self.path) {
+                if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+                    let _ = fs::set_permissions(&self.path, fs::Permissions::from_mode(0o600));
+                }
+            }
+        }
+    }
+
     fn read(&self) -> Result<StoreData> {
+        self.check_mode_once();
         match fs::read(&self.path) {
             Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => Ok(StoreData::default()),
             Ok(bytes) => serde_json::from_slice(&bytes)
@@ -158,83 +236,136 @@ impl FileStorage {
         }
     }
 
+    fn dir(&self) -> &Path {
+        match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        }
+    }
+
     fn update(&self, change: impl FnOnce(&mut StoreData)) -> Result<()> {
         let _local = self.local.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir)
-                .map_err(|e| self.storage_error("cannot create directory for", e))?;
-        }
-        let _lock = FileLock::acquire(&self.lock_path)
-            .map_err(|e| self.storage_error("cannot lock credential file", e))?;
+        let dir = self.dir();
+        create_private_dir(dir)
+            .map_err(|e| self.storage_error("cannot create directory for", e))?;
+        let _lock = FileLock::acquire(&self.lock_path, self.lock_timeout).map_err(|e| match e {
+            LockError::TimedOut(waited) => Error::Storage {
+                message: format!(
+                    "credential store {} is locked by another process for {} s (lock file {}); \
+                     if no other mcp-auth process is running, a hung one holds it",
+                    self.path.display(),
+                    waited.as_secs(),
+                    self.lock_path.display()
+                ),
+            },
+            LockError::Io(e) => self.storage_error("cannot lock credential file", e),
+        })?;
         let mut data = self.read()?;
         change(&mut data);
         data.version = format_version();
         let json = serde_json::to_vec_pretty(&data)
             .map_err(|e| self.storage_error("cannot serialize credentials for", e))?;
-        let mut tmp = self.path.clone().into_os_string();
-        tmp.push(format!(".tmp-{}", std::process::id()));
-        let tmp = PathBuf::from(tmp);
-        let result = write_private(&tmp, &json).and_then(|()| fs::rename(&tmp, &self.path));
-        if let Err(e) = result {
-            let _ = fs::remove_file(&tmp);
-            return Err(self.storage_error("cannot write credential file", e));
-        }
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // Persist the rename itself (POSIX: a directory fsync makes the new entry durable).
-            if let Ok(d) = fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
+        self.remove_stale_temp_files(dir);
+        self.write_atomically(dir, &json)
+            .map_err(|e| self.storage_error("cannot write credential file", e))?;
+        // Persist the rename itself (POSIX: a directory fsync makes the new entry durable).
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
         }
         Ok(())
     }
+
+    /// The name prefix of temporary files: `<file name>.tmp-`.
+    fn temp_prefix(&self) -> std::ffi::OsString {
+        let mut prefix = self.path.file_name().unwrap_or_default().to_os_string();
+        prefix.push(".tmp-");
+        prefix
+    }
+
+    /// Write a new 0600 file with an unpredictable name in `dir`, `fsync` it, and rename it
+    /// over the credential file. A failure removes the temporary file.
+    fn write_atomically(&self, dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        // `tempfile` opens with O_CREAT|O_EXCL (never follows a planted symlink, never reuses
+        // an existing file), mode 0600 on Unix, retrying on a name collision.
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&self.temp_prefix())
+            .rand_bytes(16)
+            .tempfile_in(dir)?;
+        tmp.write_all(bytes)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.path).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    /// Remove the temporary files of writers that died between writing and renaming. Called
+    /// with the lock held: every writer creates its temporary file while holding the lock, so
+    /// none of these belongs to a live writer. `remove_file` removes a symlink, never its
+    /// target.
+    fn remove_stale_temp_files(&self, dir: &Path) {
+        let prefix = self.temp_prefix();
+        let prefix = prefix.as_encoded_bytes();
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().as_encoded_bytes().starts_with(prefix) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
-/// Write `bytes` to a new file readable only by the owner, and flush it to disk.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+/// `create_dir_all`, with mode 0700 for the directories it creates (Unix).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
     }
-    let mut f = opts.open(path)?;
-    #[cfg(unix)]
-    {
-        // The file may have existed with wider permissions (a stale temp file).
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(fs::Permissions::from_mode(0o600))?;
-    }
-    f.write_all(bytes)?;
-    f.sync_all()
+    builder.create(dir)
 }
 
-/// An exclusive advisory lock held for the life of the value (`flock(2)` on Unix).
+enum LockError {
+    TimedOut(Duration),
+    Io(std::io::Error),
+}
+
+/// An exclusive advisory lock on the lock file, held for the life of the value (`fs4`:
+/// `flock(2)` on Unix, `LockFileEx` on Windows; released when the file is closed, so also
+/// when the process dies).
 struct FileLock {
     #[allow(dead_code)] // held for its lock, released on drop/close
     file: fs::File,
 }
 
 impl FileLock {
-    fn acquire(path: &Path) -> std::io::Result<FileLock> {
+    fn acquire(path: &Path, timeout: Duration) -> std::result::Result<FileLock, LockError> {
         let mut opts = fs::OpenOptions::new();
         opts.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
+            opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
         }
-        let file = opts.open(path)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::io::AsRawFd;
-            // SAFETY: `file` is an open descriptor owned by this function for the call.
-            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-            if rc != 0 {
-                return Err(std::io::Error::last_os_error());
+        let file = opts.open(path).map_err(LockError::Io)?;
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match fs4::FileExt::try_lock(&file) {
+                Ok(()) => return Ok(FileLock { file }),
+                Err(fs4::TryLockError::WouldBlock) => {}
+                Err(fs4::TryLockError::Error(e)) => return Err(LockError::Io(e)),
             }
+            let waited = started.elapsed();
+            if waited >= timeout {
+                return Err(LockError::TimedOut(waited));
+            }
+            // Bounded exponential backoff, never past the deadline.
+            std::thread::sleep(pause.min(timeout - waited));
+            pause = (pause * 2).min(Duration::from_millis(200));
         }
-        Ok(FileLock { file })
     }
 }
 

@@ -4,9 +4,12 @@
 //! events have their query and userinfo removed and no event carries a secret, so an observer
 //! may log everything it receives.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
+
+use crate::token::public_url;
 
 /// A step of the MCP authorization flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -114,5 +117,101 @@ pub trait TraceObserver: Send + Sync {
 impl<F: Fn(&TraceEvent) + Send + Sync> TraceObserver for F {
     fn on_event(&self, event: &TraceEvent) {
         self(event)
+    }
+}
+
+/// Where a client's trace events go: its observer, if any. Steps report through a
+/// [`StepTimer`] from [`Tracer::step`].
+#[derive(Clone, Default)]
+pub(crate) struct Tracer(Option<Arc<dyn TraceObserver>>);
+
+impl Tracer {
+    pub(crate) fn new(observer: Option<Arc<dyn TraceObserver>>) -> Self {
+        Tracer(observer)
+    }
+
+    /// Start a step: the returned guard measures it and emits its one event when finished
+    /// ([`StepTimer::ok`], [`StepTimer::fallback`], [`StepTimer::failed`], [`StepTimer::finish`]).
+    pub(crate) fn step(&self, step: Step) -> StepTimer<'_> {
+        StepTimer {
+            tracer: self,
+            step,
+            started: Instant::now(),
+            method: None,
+            url: None,
+            status: None,
+        }
+    }
+}
+
+/// One step in progress: created when the step starts, consumed by the call that reports how it
+/// ended. URLs are reduced to [`public_url`] (no query, no userinfo) when emitted.
+#[must_use = "a step reports nothing until it is finished"]
+pub(crate) struct StepTimer<'a> {
+    tracer: &'a Tracer,
+    step: Step,
+    started: Instant,
+    method: Option<String>,
+    url: Option<String>,
+    status: Option<u16>,
+}
+
+impl StepTimer<'_> {
+    /// The HTTP exchange this step makes.
+    pub(crate) fn http(mut self, method: &str, url: &str) -> Self {
+        if self.tracer.0.is_some() {
+            self.method = Some(method.to_owned());
+            self.url = Some(url.to_owned());
+        }
+        self
+    }
+
+    /// The HTTP status the exchange got.
+    pub(crate) fn status(&mut self, status: u16) {
+        self.status = Some(status);
+    }
+
+    /// The step succeeded.
+    pub(crate) fn ok(self, detail: impl Into<String>) {
+        self.emit(Outcome::Ok, detail.into());
+    }
+
+    /// The step gave nothing usable; the flow moves on.
+    pub(crate) fn fallback(self, detail: impl Into<String>) {
+        self.emit(Outcome::Fallback, detail.into());
+    }
+
+    /// The step failed; the flow stops.
+    pub(crate) fn failed(self, detail: impl Into<String>) {
+        self.emit(Outcome::Failed, detail.into());
+    }
+
+    /// `ok` with `describe(value)`, or `failed` with the error's message.
+    pub(crate) fn finish<T, E: std::fmt::Display>(
+        self,
+        result: &std::result::Result<T, E>,
+        describe: impl FnOnce(&T) -> String,
+    ) {
+        if self.tracer.0.is_none() {
+            return;
+        }
+        match result {
+            Ok(v) => self.ok(describe(v)),
+            Err(e) => self.failed(e.to_string()),
+        }
+    }
+
+    fn emit(self, outcome: Outcome, detail: String) {
+        if let Some(o) = &self.tracer.0 {
+            o.on_event(&TraceEvent {
+                step: self.step,
+                method: self.method,
+                url: self.url.as_deref().map(public_url),
+                status: self.status,
+                duration: self.started.elapsed(),
+                outcome,
+                detail,
+            });
+        }
     }
 }

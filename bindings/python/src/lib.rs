@@ -9,6 +9,7 @@ mod convert;
 mod errors;
 mod functions;
 mod models;
+mod storage;
 
 use pyo3::prelude::*;
 
@@ -47,6 +48,8 @@ mod _native {
         PyOAuthClientInformationFull, PyOAuthClientMetadata, PyOAuthMetadata, PyOAuthToken,
         PyProtectedResourceMetadata,
     };
+    #[pymodule_export]
+    use crate::storage::PyFileStorage;
 
     use pyo3::prelude::*;
 

@@ -191,7 +191,7 @@ def test_models_never_show_secrets() -> None:
     assert pkce.code_verifier == ver and token.access_token == at and info.client_secret == cs
 
 
-def test_flows_results_traces_and_errors_never_show_secrets(demo, demo_server, rejecting_server) -> None:
+def test_flows_results_traces_and_errors_never_show_secrets(demo, demo_server, rejecting_server, tmp_path) -> None:
     seen: dict[str, str] = {}
 
     def browser(url: str) -> str:
@@ -214,7 +214,11 @@ def test_flows_results_traces_and_errors_never_show_secrets(demo, demo_server, r
     assert all(secrets)
     discovery = client.discover()
     assert response.challenge is not None
+    file_store = m.FileStorage(tmp_path / "credentials.json")
+    file_store.set_tokens(client.resource_key, token)
+    file_store.set_client_info(discovery.issuer, info)
     objs: list[object] = [
+        file_store,
         response,
         response.challenge,
         response.challenge.bearer,

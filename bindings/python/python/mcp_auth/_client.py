@@ -58,8 +58,9 @@ class Client:
     Args:
         server_url: the MCP endpoint, e.g. ``https://mcp.example.com/mcp``.
         storage: where tokens and registrations live: ``None`` or ``"memory"`` (in memory),
-            ``"file"`` (the default credentials file), a path (a credentials file), the core's
-            option as a dict (``{"type": "file", "path": ...}``), or an object (see
+            ``"file"`` (the default credentials file), a path (a credentials file; a leading
+            ``~`` is expanded), the core's option as a dict (``{"type": "file", "path": ...}``),
+            a ``FileStorage``, or an object (see
             ``mcp_auth.TokenStorage`` / ``mcp_auth.KeyedTokenStorage``).
         redirect_handler: how the authorization redirect is completed: ``None`` or
             ``"headless"`` (follow the authorization URL without a browser: auto-approving
@@ -103,10 +104,15 @@ class Client:
             pass
         elif storage == "file":
             opts["storage"] = {"type": "file"}
+        elif isinstance(storage, _native.FileStorage):
+            # The same file, opened by the core directly (no Python round trip per call).
+            opts["storage"] = {"type": "file", "path": os.fspath(storage.path)}
         elif isinstance(storage, (str, os.PathLike)):
-            opts["storage"] = {"type": "file", "path": os.fspath(storage)}
+            opts["storage"] = {"type": "file", "path": os.path.expanduser(os.fspath(storage))}
         elif isinstance(storage, Mapping):
             opts["storage"] = dict(storage)
+            if isinstance(opts["storage"].get("path"), (str, os.PathLike)):
+                opts["storage"]["path"] = os.path.expanduser(os.fspath(opts["storage"]["path"]))
         else:
             storage_obj = adapt_storage(storage)
         handler = None

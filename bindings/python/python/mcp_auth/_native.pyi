@@ -1,6 +1,8 @@
 """Type stubs of ``mcp_auth._native``, the Rust extension (hand-written; checked with
 ``mypy.stubtest``)."""
 
+import os
+from pathlib import Path
 from collections.abc import Iterable, Mapping
 from typing import Any, Self, final
 
@@ -17,6 +19,7 @@ __all__ = [
     "DownstreamResponse",
     "ERROR_KINDS",
     "EXPOSED_HEADERS",
+    "FileStorage",
     "OAuthClientInformationFull",
     "OAuthClientMetadata",
     "OAuthMetadata",
@@ -522,6 +525,24 @@ class TraceEvent:
     def detail(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self) -> str: ...
+
+@final
+class FileStorage:
+    """The core's credential file (tokens per resource, registrations per issuer)."""
+
+    def __new__(
+        cls, path: str | os.PathLike[str] | None = None, *, lock_timeout: float | None = None
+    ) -> Self: ...
+    @staticmethod
+    def default_path() -> Path | None: ...
+    @property
+    def path(self) -> Path: ...
+    def get_tokens(self, resource: str) -> OAuthToken | None: ...
+    def set_tokens(self, resource: str, tokens: Any) -> None: ...
+    def remove_tokens(self, resource: str) -> None: ...
+    def get_client_info(self, issuer: str) -> OAuthClientInformationFull | None: ...
+    def set_client_info(self, issuer: str, info: Any) -> None: ...
+    def remove_client_info(self, issuer: str) -> None: ...
 
 @final
 class Client:

@@ -1,30 +1,31 @@
-"""``mcp-auth``: MCP authorization from the command line.
+"""mcp-auth: MCP authorization from the command line.
 
-    mcp-auth probe URL     the challenge and the discovery chain, step by step
-    mcp-auth login URL     authorize in a browser (loopback redirect); tokens to the file store
-    mcp-auth token URL     print a valid access token (refreshed if needed) for curl and scripts
-    mcp-auth logout URL    forget the tokens of URL
+  mcp-auth probe URL     the challenge and the discovery chain, step by step
+  mcp-auth login URL     authorize in a browser; tokens go to the credential file
+  mcp-auth status URL    what is stored for URL: token, expiry, scope, client
+  mcp-auth token URL     print a valid access token (refreshed if needed)
+  mcp-auth logout URL    forget the tokens of URL (--forget-client: the registration too)
 
-Exit codes: 0 success; 1 other error; 2 usage; 3 network (transport, timeout, response too
-large); 4 the server's metadata or responses are invalid (discovery, invalid response);
-5 authorization failed (authorization, token, registration, unauthorized, unsupported);
-6 a security check failed (issuer, iss, resource, state, insecure URL); 7 not logged in
-(``token``); 8 the credential store failed; 130 interrupted.
+Full documentation: docs/cli.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.server
 import json
 import os
+import queue
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 from . import _errors as E
 from ._client import Client
-from ._native import TraceEvent, __version__
+from ._native import FileStorage, OAuthClientInformationFull, TraceEvent, __version__
 
 T = TypeVar("T")
 
@@ -39,9 +40,31 @@ EXIT_NOT_LOGGED_IN = 7
 EXIT_STORAGE = 8
 EXIT_INTERRUPTED = 130
 
+EXIT_CODES_HELP = """\
+exit codes:
+  0    success
+  1    other error
+  2    usage (bad arguments, invalid URL)
+  3    network (cannot connect, timeout, response too large)
+  4    the server's metadata or responses are invalid
+  5    authorization failed (denied, timed out, token or registration refused)
+  6    a security check failed (issuer, iss, resource, state, insecure URL)
+  7    not logged in (token, status)
+  8    the credential file failed (permissions, locked, corrupt)
+  130  interrupted (Ctrl-C)
+"""
+
+ENVIRONMENT_HELP = """\
+environment:
+  MCP_AUTH_HOME           directory of the default credential file (credentials.json)
+  XDG_CONFIG_HOME         else $XDG_CONFIG_HOME/mcp-auth/credentials.json
+  MCP_AUTH_CLIENT_SECRET  the secret of a pre-registered client (login --client-id)
+  BROWSER                 the browser `login` opens (else xdg-open / the system default)
+"""
+
 
 def exit_code(e: BaseException) -> int:
-    """The exit code for an error (see the module docs)."""
+    """The exit code for an error (see EXIT_CODES_HELP)."""
     if isinstance(e, (E.TransportError,)):
         return EXIT_NETWORK
     if isinstance(e, (E.SecurityCheckError, E.InsecureUrlError)):
@@ -62,8 +85,23 @@ HINTS: dict[int, str] = {
     EXIT_SERVER: "the server's authorization metadata is missing or invalid; `mcp-auth probe URL` shows each step",
     EXIT_AUTH: "authorization did not complete; `mcp-auth probe URL` shows the discovery chain",
     EXIT_SECURITY: "refusing to continue: a security check failed",
-    EXIT_STORAGE: "check the credential store (--store) permissions and contents",
+    EXIT_STORAGE: "check the credential file (--store): permissions, contents, another mcp-auth process holding it",
 }
+
+
+class UsageError(Exception):
+    """Arguments that parse but do not fit together (exit code 2)."""
+
+
+class LoginTimeout(Exception):
+    """No redirect came back (neither on the loopback listener nor pasted) in time."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"no authorization came back within {seconds:g} s. If the authorization server "
+            "showed an error page, fix what it says; otherwise run `mcp-auth login` again "
+            "(--wait SECONDS to wait longer)"
+        )
 
 
 def _err(msg: str) -> None:
@@ -102,23 +140,25 @@ def _client(args: argparse.Namespace, **kw: Any) -> Client:
         opts["proxy"] = args.proxy
     if getattr(args, "client_id", None):
         opts["client_id"] = args.client_id
-    if getattr(args, "client_secret", None):
-        opts["client_secret"] = args.client_secret
+        # A secret only means something with the client id it belongs to.
+        if getattr(args, "client_secret", None):
+            opts["client_secret"] = args.client_secret
     if getattr(args, "scope", None):
         opts["scope"] = args.scope
     if getattr(args, "client_name", None):
         opts["client_name"] = args.client_name
     opts.update(kw)
-    return Client(args.url, storage=args.store or "file", **opts)
+    return Client(args.url, storage=_store_path(args), **opts)
 
 
 def _store_path(args: argparse.Namespace) -> str:
+    """The credential file: --store (with `~` expanded), else the library's default."""
     if args.store:
-        return args.store
-    if os.environ.get("MCP_AUTH_HOME"):
-        return os.path.join(os.environ["MCP_AUTH_HOME"], "credentials.json")
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return os.path.join(base, "mcp-auth", "credentials.json")
+        return os.path.expanduser(args.store)
+    default = FileStorage.default_path()
+    if default is None:
+        raise UsageError("no credential file: set MCP_AUTH_HOME or HOME, or give --store PATH")
+    return os.fspath(default)
 
 
 def _print_event(e: TraceEvent) -> None:
@@ -190,16 +230,139 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_login(args: argparse.Namespace) -> int:
-    redirect: dict[str, Any] = {
-        "type": "loopback",
-        "port": args.port,
-        "open_browser": not args.no_browser,
-        "timeout_secs": args.wait,
+class PasteBack:
+    """The redirect handler of `login --no-browser`: prints the authorization URL, then takes
+    the redirect from whichever comes first: a browser on this machine reaching the loopback
+    listener, or the user pasting the URL the browser was redirected to (over SSH the listener
+    is on the remote machine; the browser shows an error page whose address is that URL).
+    The core then checks `state` and `iss` as for any redirect."""
+
+    def __init__(self, port: int, wait: float, stdin: Any = None) -> None:
+        results: queue.Queue[str] = queue.Queue()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server protocol
+                path, _, query = self.path.partition("?")
+                if path != "/callback":
+                    self.send_error(404)
+                    return
+                body = (
+                    b"<!doctype html><meta charset=utf-8><title>mcp-auth</title>"
+                    b"<p>Authorization complete. You may close this window.</p>"
+                )
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(body)
+                results.put(query)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass  # the query carries the code: never log it
+
+        self._results = results
+        self._server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+        self.redirect_uri = f"http://127.0.0.1:{self._server.server_port}/callback"
+        self._wait = wait
+        self._stdin = stdin if stdin is not None else sys.stdin
+        self._reading = False
+
+    def _read_pasted(self) -> None:
+        for line in self._stdin:
+            text = line.strip()
+            if not text:
+                continue
+            query = urlsplit(text).query if "://" in text else text.lstrip("?")
+            fields = parse_qs(query)
+            if "code" in fields or "error" in fields:
+                self._results.put(query)
+                return
+            print(
+                f"That is not the redirect URL (it starts with {self.redirect_uri}?code=…); "
+                "paste the whole address from the browser's address bar:",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def __call__(self, authorization_url: str) -> str:
+        print(
+            f"Open this URL in a browser to authorize:\n\n  {authorization_url}\n\n"
+            "After approving, paste the URL your browser was redirected to (it starts with "
+            f"{self.redirect_uri}; the page may fail to load on another machine) and press "
+            "Enter.\nwaiting for the browser… (Ctrl-C to cancel)",
+            file=sys.stderr,
+            flush=True,
+        )
+        server = threading.Thread(target=self._server.serve_forever, daemon=True)
+        server.start()
+        if not self._reading:
+            self._reading = True
+            threading.Thread(target=self._read_pasted, daemon=True).start()
+        try:
+            return self._results.get(timeout=self._wait)
+        except queue.Empty:
+            raise LoginTimeout(self._wait) from None
+        finally:
+            self._server.shutdown()
+
+    def close(self) -> None:
+        self._server.server_close()
+
+
+def _remember_client(args: argparse.Namespace, client: Client) -> str:
+    """Store a pre-registered client as the registration for the server's issuer (where the
+    core keeps dynamically registered ones), so that `token` and `status` find it without
+    --client-id. Returns the issuer."""
+    issuer = _run(client.discover).issuer
+    info: dict[str, Any] = {
+        "client_id": args.client_id,
+        "issuer": issuer,
+        "redirect_uris": [client.redirect_uri],
+        "token_endpoint_auth_method": "client_secret_basic" if args.client_secret else "none",
     }
-    client = _client(args, redirect=redirect)
-    _run(client.logout)
-    _run(client.access_token)
+    if args.client_secret:
+        info["client_secret"] = args.client_secret
+    FileStorage(_store_path(args)).set_client_info(issuer, OAuthClientInformationFull(info))
+    return issuer
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    paste: PasteBack | None = None
+    if args.no_browser:
+        try:
+            paste = PasteBack(args.port, args.wait)
+        except OSError as e:
+            raise UsageError(f"cannot listen on 127.0.0.1:{args.port} for the redirect ({e}): choose another --port") from None
+        client = _client(args, redirect_handler=paste, redirect_uri=paste.redirect_uri)
+    else:
+        redirect: dict[str, Any] = {
+            "type": "loopback",
+            "port": args.port,
+            "open_browser": True,
+            "timeout_secs": args.wait,
+        }
+        client = _client(args, redirect=redirect)
+        print(
+            f"Opening a browser to authorize; waiting for the browser… (Ctrl-C to cancel; "
+            f"gives up after {args.wait} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        _run(client.logout)
+        _run(client.access_token)
+    except E.AuthorizationError as e:
+        if isinstance(e.__cause__, LoginTimeout):
+            raise e.__cause__ from None
+        if "No authorization redirect arrived" in str(e):
+            raise LoginTimeout(args.wait) from None
+        raise
+    finally:
+        if paste is not None:
+            paste.close()
+    if args.client_id:
+        _remember_client(args, client)
     scope = client.granted_scope()
     print(f"Logged in to {args.url}" + (f" (scope: {scope})" if scope else "") + ".")
     print(f"Tokens saved to {_store_path(args)}.")
@@ -212,23 +375,112 @@ def cmd_token(args: argparse.Namespace) -> int:
     if token is None:
         _err(f"not logged in to {args.url}: run `mcp-auth login {args.url}`")
         return EXIT_NOT_LOGGED_IN
-    print(token)
+    if not args.json:
+        print(token)
+        return EXIT_OK
+    doc: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_at": None, "scope": None}
+    stored = FileStorage(_store_path(args)).get_tokens(client.resource_key)
+    if stored is not None and stored.access_token == token:
+        doc.update(token_type=stored.token_type, expires_at=stored.expires_at, scope=stored.scope)
+    print(json.dumps(doc, indent=2))
     return EXIT_OK
+
+
+def _when(epoch: int | None) -> str:
+    if epoch is None:
+        return "no expiry given"
+    left = epoch - int(time.time())
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+    if left <= 0:
+        return f"expired {stamp}"
+    span = f"{left // 3600} h {left % 3600 // 60} min" if left >= 3600 else f"{left // 60} min {left % 60} s"
+    return f"expires {stamp} (in {span})"
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """What is stored for the server (like `gh auth status`); never prints a secret."""
+    client = _client(args)
+    path = _store_path(args)
+    store = FileStorage(path)
+    tokens = store.get_tokens(client.resource_key)
+    issuer: str | None = None
+    problem: str | None = None
+    try:
+        issuer = _run(client.discover).issuer
+    except E.McpAuthError as e:
+        problem = f"unknown (discovery failed: {type(e).__name__}: {e})"
+    info = store.get_client_info(issuer) if issuer else None
+    now = int(time.time())
+    logged_in = tokens is not None and (
+        tokens.expires_at is None or tokens.expires_at > now or tokens.refresh_token is not None
+    )
+    doc: dict[str, Any] = {
+        "server": args.url,
+        "resource": client.resource_key,
+        "credential_file": path,
+        "issuer": issuer,
+        "client_id": info.client_id if info else None,
+        "client_secret_stored": bool(info and info.client_secret),
+        "logged_in": logged_in,
+        "token": None
+        if tokens is None
+        else {
+            "token_type": tokens.token_type,
+            "expires_at": tokens.expires_at,
+            "expired": tokens.expires_at is not None and tokens.expires_at <= now,
+            "scope": tokens.scope,
+            "refresh_token": tokens.refresh_token is not None,
+        },
+    }
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        rows = [
+            ("server", args.url),
+            ("resource", client.resource_key),
+            ("credential file", path),
+            ("issuer", issuer or problem),
+            (
+                "client id",
+                (info.client_id + (" (secret stored)" if info.client_secret else "")) if info else "(none stored)",
+            ),
+        ]
+        if tokens is None:
+            rows.append(("token", f"none: not logged in (run `mcp-auth login {args.url}`)"))
+        else:
+            rows += [
+                ("token", f"{tokens.token_type}, {_when(tokens.expires_at)}"),
+                ("scope", tokens.scope or "(none given)"),
+                ("refresh token", "present" if tokens.refresh_token else "absent"),
+            ]
+        for label, value in rows:
+            print(f"  {label + ':':17} {value}")
+        if tokens is not None and not logged_in:
+            print(f"  the token expired and cannot be refreshed: run `mcp-auth login {args.url}`")
+    return EXIT_OK if logged_in else EXIT_NOT_LOGGED_IN
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
     client = _client(args)
     _run(client.logout)
     print(f"Logged out of {args.url}.")
+    if args.forget_client:
+        issuer = _run(client.discover).issuer
+        FileStorage(_store_path(args)).remove_client_info(issuer)
+        print(f"Forgot the client registration for {issuer}.")
     return EXIT_OK
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the hand-made layout of descriptions and epilogs (examples, exit codes)."""
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mcp-auth",
-        description="MCP client authorization (OAuth 2.1) from the command line.",
-        epilog=__doc__.split("Exit codes:", 1)[1].join(["Exit codes:", ""]) if __doc__ else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(__doc__ or "").strip(),
+        epilog=EXIT_CODES_HELP + "\n" + ENVIRONMENT_HELP,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"mcp-auth {__version__}")
     common = argparse.ArgumentParser(add_help=False)
@@ -239,7 +491,7 @@ def parser() -> argparse.ArgumentParser:
         help="credential file (default: $MCP_AUTH_HOME/credentials.json, else "
         "$XDG_CONFIG_HOME/mcp-auth/credentials.json, else ~/.config/mcp-auth/credentials.json)",
     )
-    common.add_argument("--timeout", type=float, metavar="SECONDS", help="HTTP timeout (default 30)")
+    common.add_argument("--timeout", type=float, metavar="SECONDS", help="HTTP timeout (default: 30)")
     common.add_argument(
         "--allow-http",
         action="store_true",
@@ -258,35 +510,105 @@ def parser() -> argparse.ArgumentParser:
         "honouring NO_PROXY; loopback hosts never use a proxy)",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    probe = sub.add_parser("probe", parents=[common], help="show the challenge and the discovery chain")
+
+    def command(name: str, help: str, examples: str) -> argparse.ArgumentParser:  # noqa: A002
+        return sub.add_parser(
+            name,
+            parents=[common],
+            help=help,
+            description=help[0].upper() + help[1:] + ".",
+            epilog="examples:\n" + examples + "\n" + EXIT_CODES_HELP,
+            formatter_class=HelpFormatter,
+        )
+
+    probe = command(
+        "probe",
+        "show the challenge and the discovery chain",
+        "  mcp-auth probe https://mcp.example.com/mcp\n"
+        "  mcp-auth probe --json https://mcp.example.com/mcp | jq .discovery.issuer\n",
+    )
     probe.add_argument("--json", action="store_true", help="print one JSON document")
     probe.set_defaults(func=cmd_probe)
-    login = sub.add_parser("login", parents=[common], help="authorize in a browser; save the tokens")
-    login.add_argument("--no-browser", action="store_true", help="only print the URL to open")
-    login.add_argument("--port", type=int, default=0, help="loopback redirect port (default: any)")
-    login.add_argument("--wait", type=int, default=300, metavar="SECONDS", help="how long to wait for the redirect")
+    login = command(
+        "login",
+        "authorize in a browser and save the tokens",
+        "  mcp-auth login https://mcp.example.com/mcp\n"
+        "  mcp-auth login --no-browser https://mcp.example.com/mcp      # over SSH: paste the redirect back\n"
+        "  MCP_AUTH_CLIENT_SECRET=s3cret mcp-auth login --client-id my-app https://mcp.example.com/mcp\n",
+    )
+    login.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="do not open a browser: print the URL, then take the redirect from this machine's "
+        "browser or pasted on stdin (SSH)",
+    )
+    login.add_argument("--port", type=int, default=0, help="loopback redirect port (default: 0, any free port)")
+    login.add_argument(
+        "--wait", type=int, default=300, metavar="SECONDS", help="how long to wait for the redirect (default: 300)"
+    )
     login.add_argument("--scope", help="scope to request when the server names none")
-    login.add_argument("--client-id", help="a pre-registered client id")
-    login.add_argument("--client-secret", help="its secret (prefer MCP_AUTH_CLIENT_SECRET)")
-    login.add_argument("--client-name", help="client_name for dynamic registration")
+    login.add_argument(
+        "--client-id", help="a pre-registered client id (remembered for the server's issuer in the credential file)"
+    )
+    login.add_argument(
+        "--client-secret", help="its secret (default: $MCP_AUTH_CLIENT_SECRET; prefer the variable)"
+    )
+    login.add_argument("--client-name", help="client_name for dynamic registration (default: mcp-auth)")
     login.set_defaults(func=cmd_login)
-    token = sub.add_parser("token", parents=[common], help="print a valid access token")
+    status = command(
+        "status",
+        "show what is stored for a server: token, expiry, scope, client (never a secret)",
+        "  mcp-auth status https://mcp.example.com/mcp\n"
+        "  mcp-auth status --json https://mcp.example.com/mcp\n",
+    )
+    status.add_argument("--json", action="store_true", help="print one JSON document")
+    status.set_defaults(func=cmd_status)
+    token = command(
+        "token",
+        "print a valid access token (refreshed if needed; never starts a login)",
+        '  curl -H "Authorization: Bearer $(mcp-auth token https://mcp.example.com/mcp)" ...\n'
+        "  mcp-auth token --json https://mcp.example.com/mcp\n",
+    )
+    token.add_argument(
+        "--json", action="store_true", help="print access_token, token_type, expires_at (Unix time) and scope as JSON"
+    )
     token.set_defaults(func=cmd_token)
-    logout = sub.add_parser("logout", parents=[common], help="forget the tokens of URL")
+    logout = command(
+        "logout",
+        "forget the tokens of a server",
+        "  mcp-auth logout https://mcp.example.com/mcp\n"
+        "  mcp-auth logout --forget-client https://mcp.example.com/mcp   # register anew next time\n",
+    )
+    logout.add_argument(
+        "--forget-client",
+        action="store_true",
+        help="also forget the client registration stored for the server's authorization server",
+    )
     logout.set_defaults(func=cmd_logout)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if getattr(args, "client_secret", None) is None and os.environ.get("MCP_AUTH_CLIENT_SECRET"):
-        args.client_secret = os.environ["MCP_AUTH_CLIENT_SECRET"]
+    if getattr(args, "client_secret", None) is not None and not getattr(args, "client_id", None):
+        _err("--client-secret needs --client-id")
+        return EXIT_USAGE
+    if getattr(args, "client_id", None) and args.client_secret is None:
+        # Only with a client id: a secret set in the environment does not get in the way of
+        # commands that do not take one.
+        args.client_secret = os.environ.get("MCP_AUTH_CLIENT_SECRET") or None
     try:
         code = int(args.func(args))
     except KeyboardInterrupt:
         _err("interrupted")
         sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)
+    except UsageError as e:
+        code = EXIT_USAGE
+        _err(str(e))
+    except LoginTimeout as e:
+        code = EXIT_AUTH
+        _err(str(e))
     except E.McpAuthError as e:
         code = exit_code(e)
         _err(f"{type(e).__name__}: {e}")

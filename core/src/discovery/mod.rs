@@ -29,6 +29,11 @@
 
 use std::borrow::Cow;
 
+mod chain;
+
+pub(crate) use chain::Discoverer;
+pub use chain::Discovery;
+
 /// RFC 9728 §3: the well-known URI suffix of protected resource metadata.
 const PRM_WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 /// RFC 8414 §3: the well-known URI suffix of authorization server metadata.

@@ -2,8 +2,13 @@
 //! Documents (CIMD, draft-ietf-oauth-client-id-metadata-document), and the SEP-2352 binding of
 //! stored credentials to the authorization server that issued them.
 //!
-//! Everything here is pure: [`create_client_registration_request`] builds the request,
-//! the caller sends it, and [`handle_registration_response`] interprets the answer.
+//! The functions here are pure: [`create_client_registration_request`] builds the request and
+//! [`handle_registration_response`] interprets the answer. The `identity` submodule is the step
+//! that uses them: the one place that decides which client credentials a grant uses.
+
+mod identity;
+
+pub(crate) use identity::{Identity, KnownClient};
 
 use crate::checks::{issuers_match, urlsplit, urlunsplit};
 use crate::metadata::{

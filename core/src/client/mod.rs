@@ -1,0 +1,252 @@
+//! The MCP authorization client: give it a server URL and it sends authorized requests,
+//! running the whole MCP authorization flow (2025-11-25, with SEP-985, SEP-835, SEP-2207,
+//! SEP-2350 and SEP-2352) when the server asks for it.
+//!
+//! ```text
+//! send → token (refresh first if about to expire: one refresh for all threads)
+//!      → 401/403? → challenge → PRM → AS metadata → checks → client identity
+//!      → scope → authorize (PKCE, state, resource) → iss/state checks → token → retry
+//! ```
+//!
+//! The equivalent of the Python SDK's `OAuthClientProvider`, blocking, with these
+//! differences: requests are not serialized behind one lock (only token acquisition is),
+//! token expiry is persisted so a restart refreshes instead of re-authorizing, endpoints must
+//! be HTTPS (or loopback), PKCE S256 support is required, and a failed refresh never deletes
+//! stored credentials.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::secret::AccessToken;
+use crate::session::Session;
+
+mod config;
+
+pub use crate::challenge::CapturedChallenge;
+pub use crate::discovery::Discovery;
+pub use config::{
+    ClientBuilder, ClientConfig, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient,
+};
+
+/// The MCP protocol version this client speaks, sent as `MCP-Protocol-Version` on metadata
+/// requests (as the reference does).
+pub const DEFAULT_PROTOCOL_VERSION: &str = "2025-11-25";
+
+/// `Accept` for MCP streamable HTTP POSTs (MCP transports §2.1: both are required).
+pub const MCP_ACCEPT: &str = "application/json, text/event-stream";
+
+/// The response to [`Client::send`].
+#[derive(Debug)]
+pub struct Response {
+    /// The final status.
+    pub status: u16,
+    /// The final headers.
+    pub headers: http::HeaderMap,
+    /// The final body.
+    pub body: Vec<u8>,
+    /// The last 401/403 challenge seen while sending (also when the final response is a
+    /// success after re-authorization), so that hosts and proxies can forward it.
+    pub challenge: Option<CapturedChallenge>,
+    /// How many tokens were acquired (authorizations or refreshes) for this request.
+    pub authorizations: u32,
+}
+
+impl Response {
+    pub(crate) fn new(
+        response: http::Response<Vec<u8>>,
+        challenge: Option<CapturedChallenge>,
+        authorizations: u32,
+    ) -> Self {
+        let status = response.status().as_u16();
+        let (p, b) = response.into_parts();
+        Response {
+            status,
+            headers: p.headers,
+            body: b,
+            challenge,
+            authorizations,
+        }
+    }
+
+    /// The JSON-RPC message in the body: the JSON body itself, or the first `data:` event of
+    /// a `text/event-stream` body (MCP streamable HTTP answers POSTs either way).
+    pub fn json_message(&self) -> Option<serde_json::Value> {
+        let is_sse = self
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.trim_start().starts_with("text/event-stream"));
+        if !is_sse {
+            return serde_json::from_slice(&self.body).ok();
+        }
+        // SSE (WHATWG HTML §9.2.6): events are separated by blank lines; an event's data is
+        // its `data:` lines joined with newlines.
+        let text = String::from_utf8_lossy(&self.body);
+        let mut data = String::new();
+        for line in text.lines().chain(std::iter::once("")) {
+            if line.is_empty() {
+                if !data.is_empty() {
+                    if let Ok(v) = serde_json::from_str(&data) {
+                        return Some(v);
+                    }
+                    data.clear();
+                }
+            } else if let Some(d) = line.strip_prefix("data:") {
+                if !data.is_empty() {
+                    data.push('\n');
+                }
+                data.push_str(d.strip_prefix(' ').unwrap_or(d));
+            }
+        }
+        None
+    }
+}
+
+/// The result of [`Client::probe`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeResult {
+    /// The status of the unauthenticated request.
+    pub status: u16,
+    /// The challenge, for 401/403.
+    pub challenge: Option<CapturedChallenge>,
+}
+
+/// The MCP authorization client. Cheap to clone (shared state); `Send + Sync`: share one
+/// client between threads.
+#[derive(Clone)]
+pub struct Client {
+    session: Arc<Session>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("server_url", &self.session.config.server_url)
+            .field("grant", &self.session.config.grant)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub(crate) fn from_session(session: Session) -> Self {
+        Client {
+            session: Arc::new(session),
+        }
+    }
+
+    /// Start building a client for the MCP server at `server_url`.
+    pub fn builder(server_url: &str) -> ClientBuilder {
+        ClientBuilder::new(server_url)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.session.config
+    }
+
+    /// The redirect URI in use.
+    pub fn redirect_uri(&self) -> &str {
+        &self.session.redirect_uri
+    }
+
+    /// The storage key of this server's tokens (its canonical resource URL).
+    pub fn resource_key(&self) -> &str {
+        &self.session.resource_key
+    }
+
+    /// Send `request` with the bearer token, running the authorization flow on 401 and on a
+    /// 403 `insufficient_scope` step-up challenge (SEP-2350), then retrying.
+    ///
+    /// At most [`ClientConfig::max_authorizations`] tokens are acquired per request. A 403
+    /// without `insufficient_scope` is returned as a response (its challenge captured).
+    ///
+    /// # Errors
+    /// [`Error::Unauthorized`] when the server still refuses after the allowed
+    /// authorizations (the last challenge is in the error); any flow error otherwise.
+    pub fn send(&self, request: http::Request<Vec<u8>>) -> Result<Response> {
+        self.session.send(request)
+    }
+
+    /// POST a JSON-RPC message to the MCP endpoint (`Content-Type: application/json`,
+    /// `Accept: application/json, text/event-stream`) through [`Client::send`].
+    pub fn post_json(&self, body: impl Into<Vec<u8>>) -> Result<Response> {
+        let request = http::Request::post(self.session.config.server_url.as_str())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::ACCEPT, MCP_ACCEPT)
+            .body(body.into())
+            .map_err(|e| Error::invalid_argument("request", e.to_string()))?;
+        self.send(request)
+    }
+
+    /// One unauthenticated request to the MCP endpoint (an `initialize` POST), returning the
+    /// status and the parsed challenge: a diagnostic.
+    pub fn probe(&self) -> Result<ProbeResult> {
+        self.session.probe()
+    }
+
+    /// Run discovery (PRM, then AS metadata) and return what was found. Uses the challenge of
+    /// an unauthenticated probe for the `resource_metadata` URL.
+    pub fn discover(&self) -> Result<Arc<Discovery>> {
+        self.session.discover()
+    }
+
+    /// A valid access token, refreshing or authorizing if needed.
+    pub fn access_token(&self) -> Result<AccessToken> {
+        self.session.access_token()
+    }
+
+    /// The access token a host should attach to a request it sends itself: loaded from
+    /// storage and refreshed when due (one refresh for all threads), never a new
+    /// authorization. `None` when no usable token is held.
+    ///
+    /// Hosts that send their own MCP requests (an `httpx` auth hook, a proxy) use this with
+    /// [`Client::authorize_after`]; hosts that let mcp-auth send use [`Client::send`].
+    pub fn current_token(&self) -> Result<Option<AccessToken>> {
+        let (token, _) = self.session.usable_token()?;
+        Ok(token.map(|t| t.access_token.clone()))
+    }
+
+    /// What [`Client::send`] does when the server refuses a request, for hosts that send
+    /// requests themselves: given the status (401 or 403), the `WWW-Authenticate` values and
+    /// the token that was rejected, refresh or authorize (step-up with the SEP-2350 union on
+    /// 403 `insufficient_scope`; single-flight across threads) and return the token to retry
+    /// with. `Ok(None)` for a 403 that is not a step-up challenge (nothing to do).
+    ///
+    /// If another thread already replaced the rejected token, that newer token is returned
+    /// without a new authorization. The host bounds its own retries.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for another status; any flow error.
+    pub fn authorize_after(
+        &self,
+        status: u16,
+        www_authenticate: &[String],
+        rejected: Option<&AccessToken>,
+    ) -> Result<Option<AccessToken>> {
+        if status != 401 && status != 403 {
+            return Err(Error::invalid_argument(
+                "status",
+                format!("{status} is not a 401 or 403 challenge"),
+            ));
+        }
+        let captured = CapturedChallenge::from_values(status, www_authenticate);
+        if status == 403 && !captured.is_step_up() {
+            return Ok(None);
+        }
+        self.session.authorize_after(&captured, rejected)
+    }
+
+    /// The current token's scope, if a token is held.
+    pub fn granted_scope(&self) -> Option<String> {
+        self.session.granted_scope()
+    }
+
+    /// Forget the tokens of this server, in memory and in storage. Client registrations are
+    /// kept.
+    pub fn logout(&self) -> Result<()> {
+        self.session.logout()
+    }
+}

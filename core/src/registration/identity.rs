@@ -1,0 +1,201 @@
+//! Which client credentials a grant uses: the one place that decides. Every grant (the
+//! authorization code exchange, a refresh, client credentials, a JWT bearer grant, the SEP-990
+//! grant at the authorization server) asks [`Identity`], which applies the MCP priority
+//! (pre-registered > CIMD > a registration made with this issuer > dynamic registration) and
+//! the SEP-2352 binding of credentials to the issuer they belong to.
+
+use std::sync::{Mutex, MutexGuard};
+
+use crate::checks::{self, origin_of};
+use crate::client::ClientConfig;
+use crate::discovery::Discovery;
+use crate::error::{Check, Error, OAuthErrorResponse, Result};
+use crate::http::HttpClient;
+use crate::storage::TokenStorage;
+use crate::token::{ClientAuth, TokenEndpointAuthMethod};
+use crate::trace::{Step, Tracer};
+
+/// The registration in use, with the issuer it belongs to (kept across flows of one client).
+#[derive(Default)]
+pub(crate) struct KnownClient(Mutex<Option<(String, ClientAuth)>>);
+
+impl KnownClient {
+    fn lock(&self) -> MutexGuard<'_, Option<(String, ClientAuth)>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The credentials remembered for `issuer`.
+    fn for_issuer(&self, issuer: &str) -> Option<ClientAuth> {
+        match &*self.lock() {
+            Some((iss, auth)) if checks::issuers_match(iss, issuer) => Some(auth.clone()),
+            _ => None,
+        }
+    }
+
+    fn remember(&self, issuer: &str, auth: &ClientAuth) {
+        *self.lock() = Some((issuer.to_owned(), auth.clone()));
+    }
+}
+
+/// The identity step of one client: what it needs, borrowed from the session.
+pub(crate) struct Identity<'a> {
+    pub(crate) config: &'a ClientConfig,
+    pub(crate) storage: &'a dyn TokenStorage,
+    pub(crate) http: &'a dyn HttpClient,
+    pub(crate) tracer: &'a Tracer,
+    pub(crate) known: &'a KnownClient,
+}
+
+impl Identity<'_> {
+    /// The credentials for a new grant at `d`'s issuer: pre-registered > CIMD > a stored
+    /// registration for this issuer > dynamic registration (RFC 7591).
+    pub(crate) fn for_grant(&self, d: &Discovery, scope: Option<&str>) -> Result<ClientAuth> {
+        let step = self.tracer.step(Step::ClientIdentity);
+        if let Some(pre) = &self.config.pre_registered {
+            check_pre_registered_issuer(self.config, d)?;
+            step.ok(format!(
+                "pre-registered client {} ({})",
+                pre.client_id, pre.method
+            ));
+            return Ok(pre.auth());
+        }
+        let cimd = self.config.client_metadata_url.as_deref();
+        if super::should_use_client_metadata_url(d.metadata.as_ref(), cimd) {
+            let url = cimd.unwrap_or_default().to_owned();
+            step.ok(format!("client ID metadata document {url}"));
+            return Ok(public_client(url));
+        }
+        // SEP-2352: reuse a registration only with the issuer it was made with.
+        if let Some(auth) = self.known.for_issuer(&d.issuer) {
+            step.ok(format!("registered client {} (in memory)", auth.client_id));
+            return Ok(auth);
+        }
+        if let Some(auth) = self.stored(d)? {
+            step.ok(format!("registered client {} (stored)", auth.client_id));
+            return Ok(auth);
+        }
+        self.register(d, scope)
+    }
+
+    /// The credentials to refresh a token at `d`'s issuer: the same sources as
+    /// [`for_grant`](Self::for_grant) without registering anew (a refresh token belongs to
+    /// the client it was issued to).
+    pub(crate) fn for_refresh(&self, d: &Discovery) -> Result<ClientAuth> {
+        if let Some(pre) = &self.config.pre_registered {
+            return Ok(pre.auth());
+        }
+        if let Some(auth) = self.known.for_issuer(&d.issuer) {
+            return Ok(auth);
+        }
+        if let Some(auth) = self.stored(d)? {
+            return Ok(auth);
+        }
+        match &self.config.client_metadata_url {
+            Some(u) if super::should_use_client_metadata_url(d.metadata.as_ref(), Some(u)) => {
+                Ok(public_client(u.clone()))
+            }
+            _ => Err(Error::Token {
+                message: "cannot refresh: no client registration for this issuer".to_owned(),
+                status: None,
+                oauth: Some(Box::new(OAuthErrorResponse {
+                    error: "invalid_client".to_owned(),
+                    ..Default::default()
+                })),
+            }),
+        }
+    }
+
+    /// A stored registration made with `d`'s issuer (SEP-2352), remembered once read.
+    fn stored(&self, d: &Discovery) -> Result<Option<ClientAuth>> {
+        let cimd = self.config.client_metadata_url.as_deref();
+        match self.storage.get_client_info(&d.issuer)? {
+            Some(info) if super::credentials_match_issuer(&info, &d.issuer, cimd) => {
+                let auth = ClientAuth::from_client_info(&info)?;
+                self.known.remember(&d.issuer, &auth);
+                Ok(Some(auth))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// RFC 7591 dynamic client registration.
+    fn register(&self, d: &Discovery, scope: Option<&str>) -> Result<ClientAuth> {
+        let Some(endpoint) = &d.registration_endpoint else {
+            return Err(Error::Registration {
+                message: format!(
+                    "Authorization server {} does not support dynamic client registration (no registration_endpoint); configure pre-registered credentials or a client metadata URL",
+                    d.issuer
+                ),
+                status: None,
+                oauth: None,
+            });
+        };
+        let mut md = self.config.client_metadata.clone();
+        md.scope = scope.map(str::to_owned);
+        let request = super::create_client_registration_request(
+            d.metadata.as_ref(),
+            &md,
+            &origin_of(endpoint)?,
+        )?;
+        let url = request.url.clone();
+        let mut step = self.tracer.step(Step::Registration).http("POST", &url);
+        let response = self.http.execute(request.to_http())?;
+        step.status(response.status().as_u16());
+        let info = match super::handle_registration_response(&response).and_then(|info| {
+            super::check_registration_usable_with(
+                &info,
+                &["none", "client_secret_basic", "client_secret_post"],
+            )?;
+            Ok(info)
+        }) {
+            Ok(i) => i,
+            Err(e) => {
+                step.failed(e.to_string());
+                return Err(e);
+            }
+        };
+        let mut info = info;
+        // Bind the registration to the issuer it was made with (SEP-2352). On the legacy
+        // path without metadata, only when the registration endpoint is on the issuer origin.
+        let hit_issuer = d.metadata.is_some() || origin_of(&url).ok() == origin_of(&d.issuer).ok();
+        if hit_issuer {
+            info.issuer = Some(d.issuer.clone());
+        }
+        let auth = ClientAuth::from_client_info(&info)?;
+        step.ok(format!("client {} ({})", auth.client_id, auth.method));
+        if let Err(e) = self.storage.set_client_info(&d.issuer, &info) {
+            self.tracer
+                .step(Step::Registration)
+                .failed(format!("registration not stored: {e}"));
+        }
+        self.known.remember(&d.issuer, &auth);
+        Ok(auth)
+    }
+}
+
+/// Pre-registered credentials bound to an issuer are used only with it (SEP-2352).
+fn check_pre_registered_issuer(config: &ClientConfig, d: &Discovery) -> Result<()> {
+    let Some(pre) = &config.pre_registered else {
+        return Ok(());
+    };
+    match &pre.issuer {
+        Some(iss) if !checks::issuers_match(iss, &d.issuer) => Err(Error::security(
+            Check::CredentialIssuer,
+            format!(
+                "Pre-registered client {} belongs to issuer {iss}, not {}",
+                pre.client_id, d.issuer
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A public client (`none`): the CIMD URL as `client_id`.
+fn public_client(client_id: String) -> ClientAuth {
+    ClientAuth {
+        client_id,
+        method: TokenEndpointAuthMethod::None,
+        client_secret: None,
+        signing_key: None,
+    }
+}

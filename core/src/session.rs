@@ -1,0 +1,601 @@
+//! The session: the state machine of one client (MCP authorization). It holds the token and
+//! decides when to get a new one; the steps do the work ([`crate::discovery`],
+//! [`crate::registration`], [`crate::authorization`], [`crate::token`]).
+//!
+//! - **Token state**: the token in memory (loaded from storage on first use) and a
+//!   generation number bumped whenever it is replaced.
+//! - **Single flight**: one thread acquires a token (refresh or authorization) while the others
+//!   wait on the flow lock, then see the new generation and use that token. Another process
+//!   sharing the store may have replaced it too: its token is adopted instead of replaying ours.
+//! - **Step-up** (SEP-2350): a 403 `insufficient_scope` runs a new authorization with the union
+//!   of the granted and the challenged scopes.
+//! - **The retry bound**: at most [`ClientConfig::max_authorizations`] token acquisitions per
+//!   request, and a bounded number of rounds even when other threads keep replacing the token.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::authorization::{self, RedirectContext, RedirectHandler};
+use crate::cache::MetadataCache;
+use crate::challenge::CapturedChallenge;
+use crate::client::{ClientConfig, Grant, MCP_ACCEPT, ProbeResult, Response};
+use crate::discovery::{Discoverer, Discovery};
+use crate::dpop::{self, DpopState};
+use crate::error::{Error, Result};
+use crate::http::HttpClient;
+use crate::metadata::OAuthToken;
+use crate::registration::{Identity, KnownClient};
+use crate::scope;
+use crate::secret::AccessToken;
+use crate::storage::TokenStorage;
+use crate::token::endpoint::TokenEndpoint;
+use crate::token::{self, public_url};
+use crate::trace::{Step, Tracer};
+
+#[derive(Default)]
+struct State {
+    loaded: bool,
+    token: Option<Arc<OAuthToken>>,
+    /// Incremented whenever `token` is replaced: lets a thread that waited for the flow lock
+    /// see that another thread already obtained a new token (single-flight).
+    generation: u64,
+    discovery: Option<Arc<Discovery>>,
+    /// A token this client found unusable (its refresh was refused); storage may still hold
+    /// it, and it must not be adopted back from there.
+    stale: Option<AccessToken>,
+}
+
+/// How a token acquisition ended.
+enum Acquired {
+    /// Another thread (or process) replaced the token while we waited.
+    ByOther,
+    /// We obtained a token.
+    Obtained,
+}
+
+/// One client's session: configuration, the steps' shared resources, and the token state.
+pub(crate) struct Session {
+    pub(crate) config: ClientConfig,
+    pub(crate) redirect_uri: String,
+    pub(crate) resource_key: String,
+    http: Arc<dyn HttpClient>,
+    storage: Arc<dyn TokenStorage>,
+    redirect: Arc<dyn RedirectHandler>,
+    tracer: Tracer,
+    metadata_cache: Option<Arc<MetadataCache>>,
+    dpop: DpopState,
+    known_client: KnownClient,
+    state: Mutex<State>,
+    /// Held while acquiring a token (authorization or refresh), never while sending MCP
+    /// requests.
+    flow: Mutex<()>,
+}
+
+impl Session {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        config: ClientConfig,
+        redirect_uri: String,
+        resource_key: String,
+        http: Arc<dyn HttpClient>,
+        storage: Arc<dyn TokenStorage>,
+        redirect: Arc<dyn RedirectHandler>,
+        tracer: Tracer,
+        metadata_cache: Option<Arc<MetadataCache>>,
+    ) -> Self {
+        Session {
+            config,
+            redirect_uri,
+            resource_key,
+            http,
+            storage,
+            redirect,
+            tracer,
+            metadata_cache,
+            dpop: DpopState::default(),
+            known_client: KnownClient::default(),
+            state: Mutex::new(State::default()),
+            flow: Mutex::new(()),
+        }
+    }
+
+    fn lock_state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_flow(&self) -> MutexGuard<'_, ()> {
+        self.flow.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn discoverer(&self) -> Discoverer<'_> {
+        Discoverer {
+            http: &*self.http,
+            config: &self.config,
+            resource_key: &self.resource_key,
+            cache: self.metadata_cache.as_deref(),
+            tracer: &self.tracer,
+        }
+    }
+
+    fn identity(&self) -> Identity<'_> {
+        Identity {
+            config: &self.config,
+            storage: &*self.storage,
+            http: &*self.http,
+            tracer: &self.tracer,
+            known: &self.known_client,
+        }
+    }
+
+    fn token_endpoint(&self) -> TokenEndpoint<'_> {
+        TokenEndpoint {
+            http: &*self.http,
+            tracer: &self.tracer,
+            dpop: &self.dpop,
+        }
+    }
+
+    /// Send `request` with the token, acquiring one on 401 and on a step-up 403, then retrying
+    /// (see [`crate::Client::send`]).
+    pub(crate) fn send(&self, request: http::Request<Vec<u8>>) -> Result<Response> {
+        let (parts, body) = request.into_parts();
+        let mut authorizations = 0u32;
+        let mut last_challenge: Option<CapturedChallenge> = None;
+        // Bounded even if other threads keep replacing the token.
+        let max_rounds = self.config.max_authorizations.saturating_mul(2) + 2;
+        for _ in 0..max_rounds {
+            let (token, generation) = self.usable_token()?;
+            let mut req = http::Request::from_parts(parts.clone(), body.clone());
+            if let Some(t) = &token {
+                self.authorize_request(&mut req, t)?;
+            }
+            let url = req.uri().to_string();
+            let mut step = self
+                .tracer
+                .step(Step::McpRequest)
+                .http(req.method().as_str(), &url);
+            let response = self.http.execute(req)?;
+            let status = response.status().as_u16();
+            step.status(status);
+            let detail = if token.is_some() {
+                "with bearer token"
+            } else {
+                "without token"
+            };
+            if status == 401 || status == 403 {
+                step.fallback(detail);
+            } else {
+                step.ok(detail);
+            }
+            // RFC 9449 §9: the resource server demands a nonce in the proof; retry with it
+            // (no new token needed).
+            if token.as_ref().is_some_and(|t| t.is_dpop()) {
+                if let Some(nonce) = dpop::demanded_nonce(&response) {
+                    if self.dpop.set_rs_nonce_if_new(nonce) {
+                        continue;
+                    }
+                }
+            }
+            if status != 401 && status != 403 {
+                return Ok(Response::new(response, last_challenge, authorizations));
+            }
+            let captured = CapturedChallenge::from_response(status, response.headers());
+            if status == 403 && !captured.is_step_up() {
+                return Ok(Response::new(response, Some(captured), authorizations));
+            }
+            if authorizations >= self.config.max_authorizations {
+                return Err(Error::Unauthorized {
+                    message: format!(
+                        "{} still answers {status} after {authorizations} authorization(s){}",
+                        public_url(&url),
+                        captured
+                            .oauth()
+                            .map(|o| format!(": {o}"))
+                            .unwrap_or_default()
+                    ),
+                    status,
+                    oauth: captured.oauth().map(Box::new),
+                    www_authenticate: captured.www_authenticate.clone(),
+                });
+            }
+            match self.acquire(generation, token.as_deref(), &captured)? {
+                Acquired::Obtained => authorizations += 1,
+                Acquired::ByOther => {}
+            }
+            last_challenge = Some(captured);
+        }
+        Err(Error::Unauthorized {
+            message: "gave up: the token kept being replaced by concurrent requests".to_owned(),
+            status: last_challenge.as_ref().map_or(401, |c| c.status),
+            oauth: last_challenge
+                .as_ref()
+                .and_then(CapturedChallenge::oauth)
+                .map(Box::new),
+            www_authenticate: last_challenge
+                .map(|c| c.www_authenticate)
+                .unwrap_or_default(),
+        })
+    }
+
+    /// A valid access token, refreshing or authorizing if needed.
+    pub(crate) fn access_token(&self) -> Result<AccessToken> {
+        for _ in 0..3 {
+            let (token, generation) = self.usable_token()?;
+            if let Some(t) = token {
+                return Ok(t.access_token.clone());
+            }
+            let probe = self.probe()?;
+            let captured = probe.challenge.unwrap_or_else(|| CapturedChallenge {
+                status: probe.status,
+                www_authenticate: Vec::new(),
+                challenges: Vec::new(),
+                bearer: None,
+            });
+            self.acquire(generation, None, &captured)?;
+        }
+        Err(Error::Internal {
+            message: "no token after authorization".to_owned(),
+        })
+    }
+
+    /// What `send` does on a 401/403, for hosts that send requests themselves (see
+    /// [`crate::Client::authorize_after`]).
+    pub(crate) fn authorize_after(
+        &self,
+        captured: &CapturedChallenge,
+        rejected: Option<&AccessToken>,
+    ) -> Result<Option<AccessToken>> {
+        let (current, generation) = self.usable_token()?;
+        if let (Some(t), Some(r)) = (&current, rejected) {
+            if t.access_token != *r {
+                return Ok(Some(t.access_token.clone()));
+            }
+        }
+        self.acquire(generation, current.as_deref(), captured)?;
+        let s = self.lock_state();
+        Ok(s.token.as_ref().map(|t| t.access_token.clone()))
+    }
+
+    /// The current token's scope, if a token is held.
+    pub(crate) fn granted_scope(&self) -> Option<String> {
+        self.lock_state()
+            .token
+            .as_ref()
+            .and_then(|t| t.scope.clone())
+    }
+
+    /// Forget the tokens of this server, in memory and in storage.
+    pub(crate) fn logout(&self) -> Result<()> {
+        let _flow = self.lock_flow();
+        {
+            let mut s = self.lock_state();
+            s.token = None;
+            s.loaded = true;
+            s.generation += 1;
+        }
+        self.storage.remove_tokens(&self.resource_key)
+    }
+
+    /// Probe, then discover with the probe's challenge; the result is kept for later flows.
+    pub(crate) fn discover(&self) -> Result<Arc<Discovery>> {
+        let probe = self.probe()?;
+        let d = Arc::new(self.discoverer().discover(probe.challenge.as_ref())?);
+        self.lock_state().discovery = Some(d.clone());
+        Ok(d)
+    }
+
+    /// The token to send, refreshing it first when it is about to expire. Returns the token
+    /// generation it belongs to.
+    pub(crate) fn usable_token(&self) -> Result<(Option<Arc<OAuthToken>>, u64)> {
+        let (token, generation) = {
+            let mut s = self.lock_state();
+            if !s.loaded {
+                s.loaded = true;
+                if let Some(t) = self.storage.get_tokens(&self.resource_key)? {
+                    s.token = Some(Arc::new(t));
+                    s.generation += 1;
+                }
+            }
+            (s.token.clone(), s.generation)
+        };
+        let Some(t) = token else {
+            return Ok((None, generation));
+        };
+        if t.is_dpop() && !self.dpop.has_key() {
+            // Bound to a key from another process (keys are never stored): unusable.
+            return Ok((None, generation));
+        }
+        // Refresh `refresh_skew` early, but never earlier than half the token's lifetime: a
+        // server issuing 60 s tokens with a 60 s skew would otherwise cause a refresh on every
+        // request.
+        let mut skew = self.config.refresh_skew.as_secs();
+        if let Some(lifetime) = t.expires_in {
+            skew = skew.min(lifetime / 2);
+        }
+        if !t.is_expired(token::now_unix(), skew) {
+            return Ok((Some(t), generation));
+        }
+        if t.refresh_token.is_none() {
+            // Expired and not refreshable: send without it and let the 401 drive the flow.
+            return Ok((None, generation));
+        }
+        // Single flight: one thread refreshes, the others wait on the flow lock and then see
+        // the new generation.
+        let _flow = self.lock_flow();
+        {
+            let s = self.lock_state();
+            if s.generation != generation {
+                return Ok((s.token.clone(), s.generation));
+            }
+        }
+        // Another process sharing the store may have refreshed already: use its (rotated)
+        // tokens rather than replaying our refresh token (RFC 9700 §4.14.2 reuse detection).
+        if let Some(adopted) = self.adopt_stored_token(Some(&t))? {
+            if !adopted.is_expired(token::now_unix(), skew) {
+                let s = self.lock_state();
+                return Ok((s.token.clone(), s.generation));
+            }
+        }
+        let t = self.lock_state().token.clone().unwrap_or(t);
+        let cached = self.lock_state().discovery.clone();
+        let discovery = match cached {
+            Some(d) => d,
+            None => self.rediscover(None)?,
+        };
+        match self.refresh(&discovery, &t) {
+            Ok(()) => {}
+            Err(e) if is_refresh_rejection(&e) => {
+                // The refresh token no longer works: drop the token from memory only (storage
+                // keeps it until a new one replaces it) and let the 401 drive the flow.
+                let mut s = self.lock_state();
+                s.stale = Some(t.access_token.clone());
+                s.token = None;
+                s.generation += 1;
+            }
+            Err(e) => return Err(e),
+        }
+        let s = self.lock_state();
+        Ok((s.token.clone(), s.generation))
+    }
+
+    /// Attach the token: `Authorization: Bearer` (RFC 6750 §2.1), or for a DPoP-bound token
+    /// `Authorization: DPoP` plus a fresh proof with `ath` and the resource server's nonce
+    /// (RFC 9449 §7.1).
+    fn authorize_request(&self, req: &mut http::Request<Vec<u8>>, t: &OAuthToken) -> Result<()> {
+        let bad = || Error::invalid_response("access token", "not a valid header value", None);
+        let secret = t.access_token.secret();
+        let scheme = if t.is_dpop() { "DPoP" } else { "Bearer" };
+        req.headers_mut().insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::try_from(format!("{scheme} {secret}")).map_err(|_| bad())?,
+        );
+        if t.is_dpop() {
+            let key = self.dpop.key()?;
+            let nonce = self.dpop.rs_nonce();
+            let proof = key.proof(
+                req.method().as_str(),
+                &req.uri().to_string(),
+                nonce.as_deref(),
+                Some(secret),
+            )?;
+            req.headers_mut().insert(
+                "DPoP",
+                http::HeaderValue::try_from(proof).map_err(|_| bad())?,
+            );
+        }
+        Ok(())
+    }
+
+    /// One unauthenticated `initialize` POST: the status and the challenge.
+    pub(crate) fn probe(&self) -> Result<ProbeResult> {
+        let body = br#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"mcp-auth-probe","version":"0"}}}"#;
+        let request = http::Request::post(self.config.server_url.as_str())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::ACCEPT, MCP_ACCEPT)
+            .body(body.to_vec())
+            .map_err(|e| Error::invalid_argument("server URL", e.to_string()))?;
+        let mut step = self
+            .tracer
+            .step(Step::Probe)
+            .http("POST", &self.config.server_url);
+        let response = self.http.execute(request)?;
+        let status = response.status().as_u16();
+        step.status(status);
+        let challenge = (status == 401 || status == 403)
+            .then(|| CapturedChallenge::from_response(status, response.headers()));
+        step.ok(match &challenge {
+            Some(c) if !c.www_authenticate.is_empty() => {
+                format!("challenge: {}", c.www_authenticate.join(", "))
+            }
+            Some(_) => "no WWW-Authenticate header".to_owned(),
+            None => "no authorization required".to_owned(),
+        });
+        Ok(ProbeResult { status, challenge })
+    }
+
+    /// Discover (with the challenge, if any) and keep the result for later flows.
+    fn rediscover(&self, challenge: Option<&CapturedChallenge>) -> Result<Arc<Discovery>> {
+        let d = Arc::new(self.discoverer().discover(challenge)?);
+        self.lock_state().discovery = Some(d.clone());
+        Ok(d)
+    }
+
+    /// If storage holds a different token than `current` (another process refreshed or
+    /// re-authorized), adopt it: replace the in-memory token, bump the generation, and return
+    /// it. Called with the flow lock held.
+    fn adopt_stored_token(&self, current: Option<&OAuthToken>) -> Result<Option<Arc<OAuthToken>>> {
+        let Some(stored) = self.storage.get_tokens(&self.resource_key)? else {
+            return Ok(None);
+        };
+        if current.is_some_and(|c| stored.access_token == c.access_token) {
+            return Ok(None);
+        }
+        let mut s = self.lock_state();
+        if s.stale.as_ref() == Some(&stored.access_token) {
+            return Ok(None);
+        }
+        let stored = Arc::new(stored);
+        s.token = Some(stored.clone());
+        s.generation += 1;
+        Ok(Some(stored))
+    }
+
+    /// Acquire a new token after a 401/403: a refresh when the rejected token is refreshable
+    /// (401 only), else the full flow. Single flight with the generation check.
+    fn acquire(
+        &self,
+        generation: u64,
+        rejected: Option<&OAuthToken>,
+        challenge: &CapturedChallenge,
+    ) -> Result<Acquired> {
+        let _flow = self.lock_flow();
+        if self.lock_state().generation != generation {
+            return Ok(Acquired::ByOther);
+        }
+        let step_up = challenge.is_step_up();
+        if !step_up && self.adopt_stored_token(rejected)?.is_some() {
+            // Another process sharing the store holds newer tokens: try those first.
+            return Ok(Acquired::ByOther);
+        }
+        if let (false, Some(t)) = (step_up, rejected) {
+            if t.refresh_token.is_some() {
+                // A fresh process has no discovery yet: discover with this challenge, then
+                // refresh instead of running a (possibly interactive) authorization.
+                let cached = self.lock_state().discovery.clone();
+                let discovery = match cached {
+                    Some(d) => d,
+                    None => self.rediscover(Some(challenge))?,
+                };
+                match self.refresh(&discovery, t) {
+                    Ok(()) => return Ok(Acquired::Obtained),
+                    Err(e) if is_refresh_rejection(&e) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        self.authorize(challenge, rejected)?;
+        Ok(Acquired::Obtained)
+    }
+
+    /// The full flow: discovery, scope, client identity, grant, storage.
+    fn authorize(
+        &self,
+        challenge: &CapturedChallenge,
+        previous: Option<&OAuthToken>,
+    ) -> Result<()> {
+        // The cached discovery for a step-up (the AS does not change), a fresh one on a 401
+        // (the challenge may name new metadata).
+        let cached = challenge
+            .is_step_up()
+            .then(|| self.lock_state().discovery.clone())
+            .flatten();
+        let d = match cached {
+            Some(d) => d,
+            None => self.rediscover(Some(challenge))?,
+        };
+        let scope = self.select_scope(&d, challenge, previous);
+        let scope = scope.as_deref();
+        let client = self.identity().for_grant(&d, scope)?;
+        let tokens = self.token_endpoint();
+        let token = match self.config.grant {
+            Grant::AuthorizationCode => {
+                let context = RedirectContext {
+                    http: &*self.http,
+                    redirect_uri: &self.redirect_uri,
+                };
+                let (result, request) = authorization::authorize_code(
+                    &*self.redirect,
+                    &context,
+                    &self.tracer,
+                    &d,
+                    &client.client_id,
+                    scope,
+                )?;
+                tokens.authorization_code(
+                    &d,
+                    &client,
+                    &result.code,
+                    &self.redirect_uri,
+                    &request.pkce.code_verifier,
+                    scope,
+                )?
+            }
+            Grant::ClientCredentials => tokens.client_credentials(&d, &client, scope)?,
+            Grant::JwtBearer => {
+                let assertion = self.config.assertion.as_ref().ok_or_else(|| {
+                    Error::invalid_argument("configuration", "no assertion configured")
+                })?;
+                tokens.jwt_bearer(&d, &client, scope, assertion)?
+            }
+            Grant::EnterpriseManaged => {
+                let idp = self.config.enterprise.as_ref().ok_or_else(|| {
+                    Error::invalid_argument("configuration", "no identity provider configured")
+                })?;
+                let id_jag = tokens.id_jag(idp, &d, scope)?;
+                tokens.jwt_bearer(&d, &client, scope, &id_jag)?
+            }
+        };
+        self.store_token(token);
+        Ok(())
+    }
+
+    /// SEP-835 selection; SEP-2207 `offline_access`; SEP-2350 union on step-up.
+    fn select_scope(
+        &self,
+        d: &Discovery,
+        challenge: &CapturedChallenge,
+        previous: Option<&OAuthToken>,
+    ) -> Option<String> {
+        let step = self.tracer.step(Step::ScopeSelection);
+        let selected = scope::get_client_metadata_scopes(
+            challenge.scope(),
+            d.protected_resource.as_ref(),
+            d.metadata.as_ref(),
+            Some(&self.config.client_metadata.grant_types),
+        );
+        let scope = if challenge.is_step_up() {
+            let granted = previous.and_then(|t| t.scope.clone());
+            let base = scope::union_scopes(self.config.scope.as_deref(), granted.as_deref());
+            scope::union_scopes(base.as_deref(), selected.as_deref())
+        } else {
+            selected.or_else(|| self.config.scope.clone())
+        };
+        let scope = scope.filter(|s| !s.trim().is_empty());
+        step.ok(match &scope {
+            Some(s) => format!("scope \"{s}\""),
+            None => "no scope (omitted)".to_owned(),
+        });
+        scope
+    }
+
+    /// RFC 6749 §6, with rotation. Called with the flow lock held.
+    fn refresh(&self, d: &Discovery, current: &OAuthToken) -> Result<()> {
+        let client = self.identity().for_refresh(d)?;
+        let new = self.token_endpoint().refresh(d, &client, current)?;
+        self.store_token(new);
+        Ok(())
+    }
+
+    fn store_token(&self, token: OAuthToken) {
+        if let Err(e) = self.storage.set_tokens(&self.resource_key, &token) {
+            // The token works; keep it in memory. The previous stored value is intact
+            // (storage writes are atomic).
+            self.tracer
+                .step(Step::TokenExchange)
+                .failed(format!("token obtained but not stored: {e}"));
+        }
+        let mut s = self.lock_state();
+        s.token = Some(Arc::new(token));
+        s.generation += 1;
+    }
+}
+
+/// A refresh the server refused (RFC 6749 §5.2 error, e.g. `invalid_grant`), as opposed to a
+/// transport or server failure: the flow falls back to a new authorization.
+fn is_refresh_rejection(e: &Error) -> bool {
+    match e {
+        Error::Token { status, oauth, .. } => {
+            oauth.is_some() || status.is_some_and(|s| (400..500).contains(&s))
+        }
+        _ => false,
+    }
+}
