@@ -10,9 +10,12 @@
 # lets the stable compiler accept them. The sanitizer is `none` (the code under test is safe
 # Rust; libFuzzer's coverage, debug assertions and overflow checks stay on).
 #
-# New coverage-increasing inputs are added to fuzz/corpus/<target>/ (commit them after
-# `make fuzz-cmin`); crashes and timeouts go to fuzz/artifacts/<target>/. The script prints
-# executions per target and exits non-zero on any crash or timeout.
+# Each target starts from the committed corpus (fuzz/corpus/<target>/: the seeds and a minimized
+# set of earlier finds, read only) plus its working corpus (fuzz/target/corpus/<target>/, not in
+# git), where libFuzzer writes every new coverage-increasing input. `make fuzz-cmin` folds the
+# finds that reach new code back into fuzz/corpus (fuzz/cmin.sh). Crashes and timeouts go to
+# fuzz/artifacts/<target>/. The script prints executions per target and exits non-zero on any
+# crash or timeout.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -37,14 +40,14 @@ mkdir -p "$LOG_DIR"
 
 run_one() {
     local t="$1"
-    mkdir -p "corpus/$t" "artifacts/$t"
+    mkdir -p "corpus/$t" "target/corpus/$t" "artifacts/$t"
     local rc=0
     nice -n "$NICE" "$BIN_DIR/$t" \
         -max_total_time="$SECONDS_PER_TARGET" \
         -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
         -dict=mcp-auth.dict -print_final_stats=1 \
         -artifact_prefix="artifacts/$t/" \
-        "corpus/$t" >"$LOG_DIR/$t.log" 2>&1 || rc=$?
+        "target/corpus/$t" "corpus/$t" >"$LOG_DIR/$t.log" 2>&1 || rc=$?
     echo "$rc" >"$LOG_DIR/$t.rc"
 }
 

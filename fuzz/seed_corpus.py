@@ -3,7 +3,13 @@
 (core/tests/vectors/python-sdk-2.3.0.json) and a few hand-written hostile inputs.
 
 Seeds are named seed-<sha1 prefix>, so running this again is idempotent and never removes
-what a fuzzing run added. Input layouts (see fuzz/targets.rs): fields are separated by NUL;
+what a fuzzing run added.
+
+    seed_corpus.py [DIR]    write into DIR/<target>/ instead of fuzz/corpus/<target>/
+
+The committed corpora (fuzz/corpus) hold these seeds plus the inputs of fuzzing runs that reach
+code the seeds do not (see fuzz/cmin.sh); `make fuzz` writes its new inputs under
+fuzz/target/corpus instead. Input layouts (see fuzz/targets.rs): fields are separated by NUL;
 response targets take a status byte first (index into [200, 201, 202, 204, 301, 302, 400, 401,
 403, 404, 429, 500, 503]), then an optional `Location` and NUL, then the body.
 """
@@ -187,9 +193,10 @@ def main():
     add("host_json", js([["WWW-Authenticate", 'Bearer resource_metadata="https://u/prm"'],
                          ["Access-Control-Expose-Headers", "x"]]) + "\0" + js({"cors": {}}))
 
+    out = sys.argv[1] if len(sys.argv) > 1 else CORPUS
     total = 0
     for target, items in sorted(seeds.items()):
-        d = os.path.join(CORPUS, target)
+        d = os.path.join(out, target)
         os.makedirs(d, exist_ok=True)
         for data in sorted(items):
             name = "seed-" + hashlib.sha1(data).hexdigest()[:16]

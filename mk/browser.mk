@@ -1,4 +1,4 @@
-# The browser proof of the WWW-Authenticate bridge (core/src/bridge.rs, examples/proxy):
+# The browser proof of the WWW-Authenticate bridge (the mcp-auth-bridge crate, examples/proxy):
 # headless Chromium loads a page on one loopback origin whose script fetch()es through the
 # example proxy to the demo MCP server and reports status and WWW-Authenticate back, then runs a
 # browser-based client's whole authorization (discovery, registration, authorization in an

@@ -11,8 +11,13 @@ CONFORMANCE_CMD_python = exec $(PY_BIN)/python $(CURDIR)/examples/python/conform
 # examples/c/conformance_client.c, statically linked against the debug libmcpauth.a.
 CONFORMANCE_CMD_c = exec $(CURDIR)/target/c-examples/debug/conformance_client
 
-.PHONY: conformance conformance-deps conformance-clients
-TEST_TARGETS += conformance
+.PHONY: conformance conformance-deps conformance-clients test-conformance-runner
+TEST_TARGETS += test-conformance-runner conformance
+
+## The verdicts of conformance/run.py and report.py on canned harness output (a dead run, a
+## missing summary, a wrong scenario count must fail); no harness needed.
+test-conformance-runner:
+	python3 -m unittest conformance/test_run.py
 
 conformance-deps:
 	cd conformance/v0.1.16 && npm ci --no-audit --no-fund --loglevel=error

@@ -12,7 +12,7 @@ PY_STAMP := $(PY_VENV)/.installed
 
 $(PY_STAMP): $(PY_DIR)/requirements-dev.txt
 	$(PYTHON) -m venv $(PY_VENV)
-	$(PY_BIN)/python -m pip install -q --upgrade pip
+	$(PY_BIN)/python -m pip install -q pip==26.3
 	$(PY_BIN)/python -m pip install -q -r $(PY_DIR)/requirements-dev.txt
 	touch $@
 

@@ -587,8 +587,21 @@ impl<'a> Iterator for Lexer<'a> {
 
 /// Every auth-param of one field value as `(name, raw value byte range)`, the range including
 /// the quotes of a quoted-string: exactly the parameters the parser reads (same lexer), plus
-/// any that belong to no challenge. For in-place rewriting (the proxy bridge).
-pub(crate) fn param_value_spans(value: &str) -> Vec<(&str, Range<usize>)> {
+/// any that belong to no challenge. For rewriting one parameter in place while leaving every
+/// other byte as sent (the `mcp-auth-bridge` crate rewrites `resource_metadata` with it).
+///
+/// A parameter inside a quoted string, after a malformed element, or with an empty or
+/// unterminated value is not reported.
+///
+/// ```
+/// use mcp_auth::challenge::param_value_spans;
+/// let v = r#"Bearer error="invalid_token", resource_metadata=https://x/prm"#;
+/// let spans = param_value_spans(v);
+/// assert_eq!(spans[0].0, "error");
+/// assert_eq!(&v[spans[0].1.clone()], r#""invalid_token""#);
+/// assert_eq!(&v[spans[1].1.clone()], "https://x/prm");
+/// ```
+pub fn param_value_spans(value: &str) -> Vec<(&str, Range<usize>)> {
     let mut lexer = Lexer::new(value, Open::None);
     lexer.every_param = true;
     lexer

@@ -25,10 +25,12 @@
 //! | `session` (private) | the state machine: token state, single-flight refresh, step-up, the retry bound | MCP authorization |
 //! | [`client`] | the public façade: builder, options, `send`, `probe`, `discover`, responses | MCP authorization |
 //! | [`trace`] | step events for observers | |
-//! | [`bridge`] | bridge `WWW-Authenticate` through proxies: expose list, CORS preflight, PRM relay | RFC 9110 §11.6.1, RFC 6750 §3, RFC 9728 §5.1, Fetch CORS |
 //! | [`options`] | client options as JSON (for the C ABI and Python) | |
 //! | [`secret`] | redacting, zeroizing secret newtypes | |
 //! | [`error`] | [`Error`] and [`ErrorKind`] | |
+//!
+//! The proxy bridge (`WWW-Authenticate` and CORS for proxies and gateways) is server-side code: the
+//! separate `mcp-auth-bridge` crate, built on this one.
 //!
 //! ## Security
 //! Secrets never reach `Debug` output or error messages and are zeroized when dropped; issuer
@@ -37,7 +39,6 @@
 #![warn(missing_docs)]
 
 pub mod authorization;
-pub mod bridge;
 pub mod cache;
 pub mod challenge;
 pub mod checks;
@@ -58,6 +59,9 @@ pub mod storage;
 pub mod token;
 pub mod trace;
 
+/// The 401/403 challenge a [`Client`] captured, as proxies and hosts forward it (the
+/// `mcp-auth-bridge` crate builds downstream responses from it).
+pub use challenge::CapturedChallenge;
 pub use client::{
     Client, ClientBuilder, ClientConfig, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient,
 };

@@ -18,6 +18,10 @@
  *
  * Exit status: 0 when every request succeeded, 1 on failure, 2 on bad usage, 3 when its own
  * deadline (25 s, under the suite's 30 s per scenario) is reached.
+ *
+ * MCPAUTH_CONFORMANCE_DEADLINE_SECS replaces that deadline (0: none) and lifts the 10 s
+ * per-request timeout to it: the deadline is for the suite's clock, and a slow run under
+ * valgrind on a loaded machine (ffi/tests/c_examples.rs) must not be cut short by it.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -37,6 +41,7 @@
 /* From this protocol version on, MCP is stateless: no initialize handshake. */
 #define STATELESS_PROTOCOL_VERSION "2026-07-28"
 #define DEADLINE_SECS 25
+#define REQUEST_TIMEOUT_MS 10000
 
 /* ----------------------------------------------------------------------------------------- */
 /* A growable string, and JSON string escaping (RFC 8259 §7).                                 */
@@ -148,11 +153,15 @@ static void option_from_context(struct buf *o, const char *context, const char *
 }
 
 static void build_options(struct buf *o, const char *server_url, const char *scenario,
-                          const char *context, const char *protocol_version) {
+                          const char *context, const char *protocol_version,
+                          unsigned long timeout_ms) {
+    char timeout[32];
+    snprintf(timeout, sizeof timeout, "%lu", timeout_ms);
     buf_puts(o, "{\"server_url\":");
     buf_json_string(o, server_url);
     buf_puts(o, ",\"client_name\":\"mcp-auth conformance client\",\"client_metadata_url\":\"" CIMD_URL
-                "\",\"timeout_ms\":10000");
+                "\",\"timeout_ms\":");
+    buf_puts(o, timeout);
 
     char *client_id = context_get(context, "/client_id");
     if (client_id) {
@@ -289,14 +298,15 @@ done:
     return rc;
 }
 
-static int run(const char *server_url) {
+static int run(const char *server_url, unsigned long timeout_ms) {
     const char *scenario = getenv("MCP_CONFORMANCE_SCENARIO");
     const char *context = getenv("MCP_CONFORMANCE_CONTEXT");
     const char *version_env = getenv("MCP_CONFORMANCE_PROTOCOL_VERSION");
     const char *version = version_env ? version_env : DEFAULT_PROTOCOL_VERSION;
 
     struct buf options = {0};
-    build_options(&options, server_url, scenario ? scenario : "", context, version_env);
+    build_options(&options, server_url, scenario ? scenario : "", context, version_env,
+                  timeout_ms);
     if (options.failed) {
         fprintf(stderr, "conformance client: out of memory\n");
         buf_free(&options);
@@ -352,10 +362,22 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s [ARGS...] SERVER_URL\n", argv[0]);
         return 2;
     }
-    /* Our own deadline, well under the suite's 30 s per scenario. */
+    /* Our own deadline, well under the suite's 30 s per scenario, unless replaced. */
+    unsigned long deadline = DEADLINE_SECS, timeout_ms = REQUEST_TIMEOUT_MS;
+    const char *deadline_env = getenv("MCPAUTH_CONFORMANCE_DEADLINE_SECS");
+    if (deadline_env && *deadline_env) {
+        char *end = NULL;
+        deadline = strtoul(deadline_env, &end, 10);
+        if (*end || deadline > 86400) {
+            fprintf(stderr, "MCPAUTH_CONFORMANCE_DEADLINE_SECS: not a number of seconds\n");
+            return 2;
+        }
+        if (deadline == 0 || deadline * 1000 > timeout_ms)
+            timeout_ms = deadline ? deadline * 1000 : 24UL * 3600 * 1000;
+    }
     signal(SIGALRM, on_deadline);
-    alarm(DEADLINE_SECS);
-    if (run(argv[argc - 1]) != 0) return 1;
+    alarm((unsigned)deadline);
+    if (run(argv[argc - 1], timeout_ms) != 0) return 1;
     printf("conformance client: ok\n");
     return 0;
 }

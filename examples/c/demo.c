@@ -268,7 +268,7 @@ int main(int argc, char **argv) {
 
     char options[2048];
     snprintf(options, sizeof options,
-             "{\"server_url\":\"%s\",\"client_name\":\"mcp-auth C demo\",\"timeout_ms\":10000%s%s%s}",
+             "{\"server_url\":\"%s\",\"client_name\":\"mcp-auth C demo\",\"timeout_ms\":60000%s%s%s}",
              server_url, file ? ",\"storage\":{\"type\":\"file\",\"path\":\"" : "",
              file ? storage + 5 : "", file ? "\"}" : "");
 

@@ -76,7 +76,7 @@ int main(int argc, char **argv) {
     char options[2048];
     int n = snprintf(options, sizeof options,
                      "{\"server_url\":\"%s\",\"client_name\":\"mcp-auth probe\","
-                     "\"timeout_ms\":10000,\"allow_insecure_server_url\":true}",
+                     "\"timeout_ms\":60000,\"allow_insecure_server_url\":true}",
                      server_url);
     if (n < 0 || (size_t)n >= sizeof options) {
         fprintf(stderr, "probe: URL too long\n");

@@ -114,7 +114,7 @@ def run() -> None:
         print(f"{method} -> {response.status}", file=sys.stderr)
         if not 200 <= response.status < 300:
             raise RuntimeError(f"{method} answered {response.status}")
-        return response.message()
+        return response.json_message()
 
     # 2026-07-28 is stateless: no initialize handshake (every request carries `_meta`).
     if not stateless:

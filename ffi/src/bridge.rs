@@ -1,4 +1,4 @@
-//! Bridging the authorization challenge through proxies and gateways (`mcp_auth::bridge`): what
+//! Bridging the authorization challenge through proxies and gateways (the `mcp-auth-bridge` crate): what
 //! a proxy between a (browser) MCP client and an MCP server must put on its downstream
 //! response so that the client can still read `WWW-Authenticate` (RFC 9110 §11.6.1, RFC 6750
 //! §3, RFC 9728 §5.1).
@@ -11,8 +11,8 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use mcp_auth::bridge::{self, BridgeOptions};
 use mcp_auth::http::{HttpConfig, UreqHttpClient};
+use mcp_auth_bridge::{self as bridge, BridgeOptions};
 
 use crate::boundary::{FfiResult, Out, bytes, ffi_boundary, ffi_value, opt_str, req_str};
 use crate::error::{FfiError, last_error_challenge};

@@ -36,24 +36,67 @@
 // The exported names are C names.
 #![allow(non_camel_case_types)]
 
-// Declaration order is header order: status and errors, strings, utilities, the client.
+// Declaration order is header order (cbindgen follows it), hence one group per line.
 mod boundary;
-mod client;
-mod error;
-mod status;
-mod util;
 
-// Last in the header: the proxy bridge.
+// The client: callbacks, configuration, the client handle, responses.
+mod callbacks;
+
+mod config;
+
+mod client;
+
+mod response;
+
+mod error;
+
+mod status;
+
+// One module per core module exposed: no I/O, structured values as JSON (so that members can be
+// added without changing the ABI), names of the MCP Python SDK where it has them.
+mod challenge;
+
+mod discovery;
+
+mod scope;
+
+mod checks;
+
+mod registration;
+
+mod pkce;
+
+mod authorization;
+
+mod token;
+
+mod metadata;
+
+mod json;
+
+// Last: the proxy bridge (the mcp-auth-bridge crate).
 mod bridge;
 
 use std::ffi::c_char;
 
+pub use authorization::*;
 pub use boundary::mcpauth_string_free;
 pub use bridge::*;
+pub use callbacks::*;
+pub use challenge::*;
+pub use checks::*;
 pub use client::*;
+pub use config::*;
+pub use discovery::*;
 pub use error::*;
+pub use json::*;
+pub use metadata::*;
+pub use pkce::*;
+pub use registration::*;
+pub use response::*;
+pub use scope::*;
 pub use status::*;
-pub use util::*;
+pub use token::*;
 
 /// The ABI version of this library: incremented on every incompatible change of the C ABI
 /// (the shared library's SONAME is `libmcpauth.so.<MCPAUTH_ABI_VERSION>`). Compare

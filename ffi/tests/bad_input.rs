@@ -756,7 +756,7 @@ const CLIENT_METADATA: &str =
 const TOKEN: &str = r#"{"access_token":"at","token_type":"bearer","expires_in":60}"#;
 
 #[allow(clippy::too_many_lines)]
-fn utilities(r: &Runner) {
+fn stateless_functions(r: &Runner) {
     macro_rules! case {
         ($f:ident ( $($a:ident),* ) ; $call:expr) => {
             r.case(stringify!($f), &[$(&$a),*], &|| unsafe { $call })
@@ -1253,7 +1253,7 @@ fn every_export_survives_bad_input() {
     );
     let server = DemoServer::start(DemoConfig::default()).unwrap();
     plain_functions(&runner);
-    utilities(&runner);
+    stateless_functions(&runner);
     client_api(&runner, &server);
     bridge(&runner, &server);
 

@@ -10,8 +10,16 @@
 //! - `tsan`: compiled with `-fsanitize=thread` (the C programs; `libmcpauth.a` is linked in
 //!   uninstrumented, its pthread calls intercepted).
 //!
-//! `make test-ffi` runs the last two. `MCPAUTH_LIB_DIR` names a directory holding
+//! `make test-ffi` runs the last three. `MCPAUTH_LIB_DIR` names a directory holding
 //! `libmcpauth.a` (default: build it with cargo into this test's target directory).
+//!
+//! The C++ example (`examples/cpp`, over `include/mcpauth.hpp`) is compiled with
+//! `-std=c++17 -Wall -Wextra -Wpedantic -Werror` and run the same ways.
+//!
+//! No check here depends on the machine's speed: under valgrind on a loaded machine a program
+//! runs many times slower, so the programs get generous request timeouts and the conformance
+//! client's own 25 s deadline (meant for the conformance suite's clock) is lifted to
+//! [`CONFORMANCE_DEADLINE_SECS`]; only a hang still ends.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -114,6 +122,33 @@ fn make(srcdir: &Path, programs: &str) {
     );
 }
 
+/// Build the C++ examples (`examples/cpp/Makefile`) into the same directory.
+fn make_cpp() {
+    let mut cmd = Command::new("make");
+    cmd.arg("-s")
+        .arg("-C")
+        .arg(root().join("examples/cpp"))
+        .arg(format!("OUT={}", out_dir().display()))
+        .arg(format!("LIBDIR={}", lib_dir().display()))
+        .arg("SUFFIX=_cpp");
+    match mode() {
+        Mode::Asan => {
+            cmd.arg("SANITIZE=1");
+        }
+        Mode::Tsan => {
+            cmd.arg("SANITIZE=thread");
+        }
+        _ => {}
+    }
+    let out = cmd.output().expect("cannot run make");
+    assert!(
+        out.status.success(),
+        "building the C++ examples failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Build every C program once per test process.
 fn programs() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
@@ -124,6 +159,7 @@ fn programs() -> PathBuf {
                 "quickstart demo probe conformance_client bridge",
             );
             make(&root().join("ffi/tests/c"), "abi threads tls_probe");
+            make_cpp();
             let dir = out_dir();
             if mode() == Mode::Asan {
                 // Prove the sanitizer is really linked in.
@@ -217,7 +253,8 @@ fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         assert!(
             text.contains("ERROR SUMMARY: 0 errors"),
-            "valgrind found errors in {program} {args:?}:\n{text}"
+            "valgrind found errors in {program} {args:?} (exit {:?}):\n{text}\nstderr:\n{stderr}",
+            out.status
         );
         assert!(
             !text.contains("definitely lost: ") || text.contains("definitely lost: 0 bytes"),
@@ -484,13 +521,29 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The conformance client's deadline in these tests: its default (25 s, for the conformance
+/// suite's 30 s per scenario) is wall-clock time, which valgrind on a loaded machine can use up
+/// before the flow ends (`_exit(3)` in the middle of a request, then reported by valgrind as
+/// leaks). A generous bound still ends a hang; `conformance_client_stops_at_its_deadline` checks
+/// the deadline itself.
+const CONFORMANCE_DEADLINE_SECS: &str = "900";
+
+/// Run the conformance client with [`CONFORMANCE_DEADLINE_SECS`].
+fn run_conformance(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut env = env.to_vec();
+    env.push((
+        "MCPAUTH_CONFORMANCE_DEADLINE_SECS",
+        CONFORMANCE_DEADLINE_SECS,
+    ));
+    run_env("conformance_client", args, &env)
+}
+
 #[test]
 fn conformance_client_speaks_mcp_through_the_library() {
     let server = DemoServer::start(DemoConfig::default()).unwrap();
     let url = server.mcp_url();
     // The suite appends the URL to its command: anything before it is ignored.
-    let out = run_env(
-        "conformance_client",
+    let out = run_conformance(
         &["--ignored", &url],
         &[("MCP_CONFORMANCE_SCENARIO", "auth/metadata-default")],
     );
@@ -530,8 +583,7 @@ fn conformance_client_maps_the_context_and_the_stateless_wire() {
     config.sse = true;
     let server = DemoServer::start(config).unwrap();
     let context = server.context().unwrap().to_string();
-    let out = run_env(
-        "conformance_client",
+    let out = run_conformance(
         &[&server.mcp_url()],
         &[
             ("MCP_CONFORMANCE_SCENARIO", "auth/client-credentials-basic"),
@@ -569,17 +621,46 @@ fn conformance_client_fails_with_status_1() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let out = run(
-        "conformance_client",
-        &[&format!("http://127.0.0.1:{port}/mcp")],
-    );
+    let out = run_conformance(&[&format!("http://127.0.0.1:{port}/mcp")], &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("conformance client: initialize: TRANSPORT (200)"),
         "{}",
         stderr(&out)
     );
-    assert_eq!(run("conformance_client", &[]).status.code(), Some(2));
+    assert_eq!(run_conformance(&[], &[]).status.code(), Some(2));
+    let bad = run_env(
+        "conformance_client",
+        &["http://127.0.0.1:1/mcp"],
+        &[("MCPAUTH_CONFORMANCE_DEADLINE_SECS", "soon")],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}
+
+/// The deadline ends a flow that would never end: the MCP endpoint accepts the request and
+/// never answers. Exit status 3, whatever the machine's speed (a 1 s deadline against a hang).
+#[test]
+fn conformance_client_stops_at_its_deadline() {
+    use mcp_auth_demo_server::{FaultAction, RouteFault};
+    let mut config = DemoConfig::default();
+    config
+        .faults
+        .routes
+        .push(RouteFault::new("/mcp", FaultAction::Hang));
+    let server = DemoServer::start(config).unwrap();
+    // Not judged by valgrind or the sanitizers: `_exit` in the middle of a request leaves its
+    // allocations behind by design.
+    let out = run_raw(
+        "conformance_client",
+        &[&server.mcp_url()],
+        &[("MCPAUTH_CONFORMANCE_DEADLINE_SECS", "1")],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("conformance client: deadline reached"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -753,4 +834,119 @@ fn tls_probe_trusts_the_ca_in_the_options_and_reports_certificate_errors() {
     let out = run("tls_probe", &[&trusted]);
     assert_eq!(stdout(&out), "status 401\n", "{}", stderr(&out));
     assert_eq!(server.count("/mcp"), 1);
+
+#[test]
+fn cpp_wrapper_compiles_alone_as_cxx17_and_cxx20() {
+    let include = root().join("include");
+    let tmp = out_dir();
+    std::fs::create_dir_all(&tmp).unwrap();
+    for std in ["-std=c++17", "-std=c++20"] {
+        let out = Command::new("c++")
+            .args([std, "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wshadow"])
+            .args(["-Wconversion", "-Wold-style-cast", "-x", "c++", "-c", "-o"])
+            .arg(tmp.join(format!("mcpauth_hpp{std}.o")))
+            .arg("-I")
+            .arg(&include)
+            .arg(include.join("mcpauth.hpp"))
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run c++: {e}"));
+        assert!(
+            out.status.success(),
+            "mcpauth.hpp with {std}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The C++ example: the whole flow through `mcpauth::Client` (storage and trace callbacks in
+/// C++), counted from the server's side, and failures as `mcpauth::Error` with their status.
+#[test]
+fn cpp_quickstart_runs_the_flow() {
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let text = assert_ok(
+        &run("quickstart_cpp", &[&server.mcp_url()]),
+        "quickstart_cpp",
+    );
+    assert_in_order(
+        &text,
+        &[
+            &format!(
+                "libmcpauth {v} (C++ wrapper, header {v})",
+                v = env!("CARGO_PKG_VERSION")
+            ),
+            "-> initialize",
+            "[next] mcp_request",
+            "[ok  ] protected_resource_metadata",
+            "[ok  ] registration",
+            "[ok  ] authorization",
+            "[ok  ] token_exchange",
+            "[ok  ] mcp_request",
+            "<- 200 (authorizations during this request: 1)",
+            "-> tools/list",
+            "<- 200 (authorizations during this request: 0)",
+            "-> tools/call",
+            "tools/call result: hello from C++",
+            "granted scope: mcp:read mcp:write",
+            "storage: tokens stored, client_info stored",
+            "after logout: token none",
+            "bad options: INVALID_ARGUMENT (100)",
+            "unknown option: INVALID_ARGUMENT",
+            "quickstart: ok",
+        ],
+    );
+    assert!(!text.contains("mcpat_"), "a token leaked:\n{text}");
+    assert_eq!(server.count("/register"), 1);
+    assert_eq!(server.grant_count("authorization_code"), 1);
+    assert_eq!(
+        server.count("/mcp"),
+        4,
+        "one 401, then three authorized requests"
+    );
+}
+
+/// The C++ snippet of docs/c-cpp.md, compiled as printed (`-Wall -Wextra -Wpedantic -Werror`)
+/// and run against the demo server in place of its example URL.
+#[test]
+fn docs_cpp_snippet_compiles_and_runs() {
+    let doc = std::fs::read_to_string(root().join("docs/c-cpp.md")).unwrap();
+    let start = doc
+        .find("```cpp\n")
+        .expect("a ```cpp block in docs/c-cpp.md")
+        + 7;
+    let snippet = &doc[start..start + doc[start..].find("```").unwrap()];
+    let example_url = "http://127.0.0.1:4000/mcp";
+    assert!(snippet.contains(example_url), "{snippet}");
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let dir = out_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = dir.join("docs_snippet.cpp");
+    std::fs::write(&source, snippet.replace(example_url, &server.mcp_url())).unwrap();
+    let bin = dir.join("docs_snippet");
+    let out = Command::new("c++")
+        .args([
+            "-std=c++17",
+            "-Wall",
+            "-Wextra",
+            "-Wpedantic",
+            "-Werror",
+            "-o",
+        ])
+        .arg(&bin)
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(&source)
+        .arg(lib_dir().join("libmcpauth.a"))
+        .args(["-lpthread", "-ldl", "-lm", "-lrt", "-lutil", "-lgcc_s"])
+        .output()
+        .expect("cannot run c++");
+    assert!(
+        out.status.success(),
+        "the docs snippet does not compile:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(&bin).output().unwrap();
+    let text = assert_ok(&out, "docs snippet");
+    assert!(text.starts_with("200 {"), "{text}");
+    assert!(text.contains("\"tools\""), "{text}");
+    assert_eq!(server.grant_count("authorization_code"), 1);
 }

@@ -1,11 +1,13 @@
-//! `mcp_auth.bridge`: the core's proxy bridge (`mcp_auth::bridge`) for Python proxies and
+//! `mcp_auth.bridge`: the proxy bridge (the `mcp-auth-bridge` crate) for Python proxies and
 //! gateways. Headers are lists of `(name, value)` tuples (any iterable of pairs, a dict, or an
 //! object with `multi_items()` such as `httpx.Headers` is accepted); options are
 //! `BridgeOptions`/`CorsPolicy` objects, dicts, JSON text or keyword arguments.
 
 use mcp_auth::Error;
-use mcp_auth::bridge::{self, BridgeOptions, CorsPolicy, DownstreamResponse, RelayedChallenge};
 use mcp_auth::http::{HttpConfig, UreqHttpClient};
+use mcp_auth_bridge::{
+    self as bridge, BridgeOptions, CorsPolicy, DownstreamResponse, RelayedChallenge,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyString, PyTuple};

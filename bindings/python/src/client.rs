@@ -140,6 +140,13 @@ impl TokenStorage for PyStorage {
 }
 
 /// Calls a Python `callback(authorization_url) -> redirect URL or query`.
+/// Emit a `DeprecationWarning` attributed to the Python caller (an old name kept as an alias
+/// of the one Rust and C use).
+fn warn_deprecated(py: Python<'_>, message: &std::ffi::CStr) -> PyResult<()> {
+    let category = py.get_type::<pyo3::exceptions::PyDeprecationWarning>();
+    PyErr::warn(py, category.as_any(), message, 1)
+}
+
 fn redirect_callback(
     callback: Py<PyAny>,
 ) -> impl Fn(&str) -> mcp_auth::Result<String> + Send + Sync {
@@ -200,7 +207,7 @@ impl PyResponse {
 
     /// The headers as `(name, value)` pairs (names lowercase, values decoded lossily).
     pub(crate) fn header_pairs(&self) -> Vec<(String, String)> {
-        mcp_auth::bridge::header_pairs(&self.inner.headers)
+        mcp_auth_bridge::header_pairs(&self.inner.headers)
     }
 }
 
@@ -264,11 +271,20 @@ impl PyResponse {
     /// The JSON-RPC message in the body: the JSON body itself, or the first `data:` event of
     /// a `text/event-stream` body (MCP streamable HTTP answers POSTs either way); `None` when
     /// there is none.
-    fn message<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    fn json_message<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.inner
             .json_message()
             .map(|v| value_to_py(py, &v))
             .transpose()
+    }
+    /// Deprecated alias of `json_message` (the name Rust and C use); emits
+    /// `DeprecationWarning`.
+    fn message<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        warn_deprecated(
+            py,
+            c"Response.message() is deprecated; use Response.json_message()",
+        )?;
+        self.json_message(py)
     }
     fn __repr__(&self) -> String {
         format!(
@@ -594,7 +610,7 @@ impl PyClient {
     /// returns the token to retry with, or `None` when the answer is final (a 403 without
     /// `insufficient_scope`).
     #[pyo3(signature = (status, www_authenticate, rejected_token = None))]
-    fn reauthorize(
+    fn authorize_after(
         &self,
         py: Python<'_>,
         status: u16,
@@ -608,6 +624,23 @@ impl PyClient {
                 .authorize_after(status, &www_authenticate, rejected.as_ref())
                 .map(|t| t.map(|t| t.secret().to_owned()))
         })
+    }
+
+    /// Deprecated alias of `authorize_after` (the name Rust and C use); emits
+    /// `DeprecationWarning`.
+    #[pyo3(signature = (status, www_authenticate, rejected_token = None))]
+    fn reauthorize(
+        &self,
+        py: Python<'_>,
+        status: u16,
+        www_authenticate: Vec<String>,
+        rejected_token: Option<String>,
+    ) -> PyResult<Option<String>> {
+        warn_deprecated(
+            py,
+            c"Client.reauthorize() is deprecated; use Client.authorize_after()",
+        )?;
+        self.authorize_after(py, status, www_authenticate, rejected_token)
     }
 
     /// The current token's scope, if a token is held.

@@ -1,4 +1,4 @@
-"""`mcp_auth.bridge`: the proxy bridge of the Rust core (`mcp_auth::bridge`) from Python —
+"""`mcp_auth.bridge`: the proxy bridge of the Rust `mcp-auth-bridge` crate from Python —
 the expose-header merge, 401/403 with several challenges, CORS, preflight, request headers,
 the metadata relay, and the error path of a real `Client.send`."""
 

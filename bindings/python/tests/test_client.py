@@ -39,6 +39,33 @@ def test_send_runs_the_whole_flow_once(demo) -> None:
         assert all(e.outcome in ("ok", "fallback", "failed") for e in events)
 
 
+def test_operations_have_the_rust_and_c_names_and_old_names_warn(demo) -> None:
+    """`authorize_after` and `json_message` are the names Rust (`Client::authorize_after`,
+    `Response::json_message`) and C (`mcpauth_client_authorize_after`,
+    `mcpauth_response_json_message`) use; the old Python names still work and warn."""
+    c = m.Client(demo.url)
+    r = c.post_json(CALL)
+    assert r.json_message() == r.json()
+    assert r.json_message()["result"]["content"][0]["text"] == "hi"
+    with pytest.warns(DeprecationWarning, match="json_message"):
+        assert r.message() == r.json_message()
+    token = c.current_token()
+    assert token is not None and r.challenge is not None
+    www = r.challenge.www_authenticate
+    new = c.authorize_after(401, www, token)
+    assert new is not None and new != token and c.current_token() == new
+    # A token another thread already replaced is handed back, no new authorization.
+    assert c.authorize_after(401, www, token) == new
+    with pytest.warns(DeprecationWarning, match="authorize_after") as caught:
+        assert c.reauthorize(401, www, token) == new
+    # Attributed to the caller, not to mcp_auth.
+    assert caught[0].filename == __file__
+    with pytest.warns(DeprecationWarning, match="authorize_after"):
+        assert c._native.reauthorize(401, www, token) == new
+    with pytest.raises(m.InvalidArgumentError):
+        c.authorize_after(500, www, None)
+
+
 def test_probe_discover_logout(demo) -> None:
     c = m.Client(demo.url)
     p = c.probe()

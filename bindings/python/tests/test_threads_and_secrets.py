@@ -132,15 +132,15 @@ def test_threads_reauthorizing_after_one_rejection_share_one_token(demo) -> None
     events: list[m.TraceEvent] = []
     client = m.Client(demo.url, storage=store, observer=events.append)
     www = [f'Bearer error="invalid_token", resource_metadata="{demo.origin}/.well-known/oauth-protected-resource/mcp"']
-    results = hammer(THREADS, lambda _: client.reauthorize(401, www, expired.access_token))
+    results = hammer(THREADS, lambda _: client.authorize_after(401, www, expired.access_token))
     assert len(set(results)) == 1 and results[0] == store.tokens[key].access_token
     steps = [e.step for e in events]
     assert steps.count("refresh") + steps.count("token_exchange") == 1, steps
     assert store.token_writes == 1
     with pytest.raises(m.InvalidArgumentError):
-        client.reauthorize(500, www, None)
+        client.authorize_after(500, www, None)
     # A plain 403 (no insufficient_scope) is final.
-    assert client.reauthorize(403, ['Bearer error="invalid_token"'], results[0]) is None
+    assert client.authorize_after(403, ['Bearer error="invalid_token"'], results[0]) is None
 
 
 # ---- Secrets never shown ----------------------------------------------------------------------

@@ -1,5 +1,5 @@
 //! `mcp-auth-proxy`: a small reverse proxy for an MCP Streamable HTTP endpoint, built on
-//! [`mcp_auth::bridge`], that lets a **browser** client see the authorization challenge.
+//! [`mcp_auth_bridge`], that lets a **browser** client see the authorization challenge.
 //!
 //! Client (browser, origin A) ↔ this proxy (origin B) ↔ MCP server. The proxy forwards
 //! `POST`/`GET`/`DELETE` on its MCP path to the upstream endpoint and, on the way back:
@@ -45,14 +45,14 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcp_auth::bridge::{
-    self, BridgeOptions, CorsPolicy, DownstreamResponse, HeaderPair, RelayedChallenge,
-};
 use mcp_auth::http::{HttpClient, HttpConfig, UreqHttpClient};
 use mcp_auth::metadata::OAuthToken;
 use mcp_auth::secret::AccessToken;
 use mcp_auth::storage::{MemoryStorage, TokenStorage};
 use mcp_auth::{Client, Error, ErrorKind};
+use mcp_auth_bridge::{
+    self as bridge, BridgeOptions, CorsPolicy, DownstreamResponse, HeaderPair, RelayedChallenge,
+};
 
 /// The RFC 9728 §3.1 well-known prefix; the proxy serves relayed metadata at this prefix plus
 /// its MCP path, where a client that did not get the header would look for it too.
@@ -61,7 +61,7 @@ const PRM_WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 /// What the proxy does with the authorization headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
-    /// Bridge them with [`mcp_auth::bridge`] (the default and the point of this crate).
+    /// Bridge them with [`mcp_auth_bridge`] (the default and the point of this crate).
     #[default]
     Bridge,
     /// Control: a CORS-naive proxy. Every header is copied (`WWW-Authenticate` too) but the

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use mcp_auth::bridge::CorsPolicy;
 use mcp_auth::secret::AccessToken;
+use mcp_auth_bridge::CorsPolicy;
 use mcp_auth_proxy::{Mode, Proxy, ProxyConfig};
 
 const USAGE: &str = "\

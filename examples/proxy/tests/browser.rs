@@ -37,9 +37,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::{TestRequest, TestResponse, TestServer};
 
-use mcp_auth::bridge::{CorsPolicy, rewrite_resource_metadata};
 use mcp_auth::http::{HttpClient, UreqHttpClient};
 use mcp_auth::secret::AccessToken;
+use mcp_auth_bridge::{CorsPolicy, rewrite_resource_metadata};
 use mcp_auth_demo_server::{DemoConfig, DemoServer};
 use mcp_auth_proxy::{Mode, Proxy, ProxyConfig};
 use serde_json::{Value, json};

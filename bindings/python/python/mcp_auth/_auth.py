@@ -2,7 +2,7 @@
 
 The flow: attach ``Client.current_token()`` (the core's ``current_token``: the stored token,
 refreshed if about to expire, never a new authorization) → send → on 401, or on 403, hand the
-status, the ``WWW-Authenticate`` values and the rejected token to ``Client.reauthorize`` (the
+status, the ``WWW-Authenticate`` values and the rejected token to ``Client.authorize_after`` (the
 core's ``authorize_after``: refresh, authorize or step up exactly as its own ``send`` would,
 single flight across threads) → retry with the new token, at most
 ``Client.max_authorizations`` times, then hand the last response to the caller. The token is
@@ -55,7 +55,7 @@ class AuthFlow:
             if response.status_code not in (401, 403):
                 return
             www = response.headers.get_list("www-authenticate")
-            new = self.client.reauthorize(response.status_code, www, token)
+            new = self.client.authorize_after(response.status_code, www, token)
             if new is None:
                 return
             token = new
@@ -77,7 +77,7 @@ class AuthFlow:
             www = response.headers.get_list("www-authenticate")
             status = response.status_code
             new = await to_thread.run_sync(
-                lambda: self.client.reauthorize(status, www, token), abandon_on_cancel=True
+                lambda: self.client.authorize_after(status, www, token), abandon_on_cancel=True
             )
             if new is None:
                 return

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from . import _native
 from ._compat import resolve
 from ._native import Discovery, ProbeResult, Response, TraceEvent
 from ._storage import adapt_storage
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+else:
+    _F = TypeVar("_F")
+
+    def deprecated(message: str) -> Callable[[_F], _F]:
+        # Type checkers see typing_extensions.deprecated; at run time the method warns itself
+        # (no runtime dependency on typing_extensions).
+        return lambda f: f
 
 __all__ = ["Client", "RedirectHandler"]
 
@@ -195,7 +206,7 @@ class Client:
         an authorization."""
         return self._native.current_token()
 
-    def reauthorize(
+    def authorize_after(
         self, status: int, www_authenticate: list[str], rejected_token: str | None = None
     ) -> str | None:
         """What ``send`` does on a refusal, for a 401/403 your own HTTP stack received with
@@ -206,7 +217,20 @@ class Client:
         ``insufficient_scope``). Bound your retries (see ``max_authorizations``).
 
         Raises ``InvalidArgumentError`` for a status other than 401 and 403."""
-        return self._native.reauthorize(status, list(www_authenticate), rejected_token)
+        return self._native.authorize_after(status, list(www_authenticate), rejected_token)
+
+    @deprecated("Client.reauthorize() is deprecated; use Client.authorize_after()")
+    def reauthorize(
+        self, status: int, www_authenticate: list[str], rejected_token: str | None = None
+    ) -> str | None:
+        """Deprecated alias of ``authorize_after`` (the name the Rust and C APIs use); emits
+        ``DeprecationWarning``."""
+        warnings.warn(
+            "Client.reauthorize() is deprecated; use Client.authorize_after()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._native.authorize_after(status, list(www_authenticate), rejected_token)
 
     def granted_scope(self) -> str | None:
         """The scope of the token held, if any."""

@@ -4,7 +4,7 @@ A proxy between a (browser) MCP client and an MCP server must hand the server's
 ``WWW-Authenticate`` challenge on, and let a cross-origin script read it: otherwise the client
 cannot discover the authorization server (RFC 9728 ``resource_metadata``) or step up on 403
 ``insufficient_scope``. These functions compute what to send, with the Rust core's rules
-(``mcp_auth::bridge``):
+(the ``mcp-auth-bridge`` crate):
 
 - ``bridge_response(status, upstream_headers, origin)``: the downstream status and complete
   header list for an upstream response (hop-by-hop fields dropped, every challenge line kept,

@@ -1,0 +1,218 @@
+//! The client configuration: JSON options plus the C callbacks.
+
+use std::ffi::{c_char, c_void};
+
+use mcp_auth::ClientOptions;
+
+use crate::boundary::{Out, ffi_boundary, ffi_void, free_handle, handle_mut, into_handle, req_str};
+use crate::callbacks::{
+    CRedirect, CStorage, CTrace, UserData, mcpauth_redirect_fn, mcpauth_storage_get_fn,
+    mcpauth_storage_remove_fn, mcpauth_storage_set_fn, mcpauth_trace_fn,
+};
+use crate::error::FfiError;
+use crate::status::mcpauth_status;
+
+/// A client configuration: JSON options plus optional callbacks. Create it with
+/// `mcpauth_client_config_new`, adjust it with the `mcpauth_client_config_set_*` functions,
+/// build any number of clients from it with `mcpauth_client_new` (the configuration is copied,
+/// not consumed), and free it with `mcpauth_client_config_free`.
+///
+/// Not thread-safe for mutation: the setters need exclusive access; `mcpauth_client_new` may
+/// be called concurrently with other `mcpauth_client_new` calls on the same configuration.
+pub struct mcpauth_client_config {
+    pub(crate) options: ClientOptions,
+    pub(crate) storage: Option<CStorage>,
+    pub(crate) redirect: Option<CRedirect>,
+    pub(crate) trace: Option<CTrace>,
+}
+
+/// Create a client configuration from JSON options.
+///
+/// The options are the ones of `mcp_auth::ClientOptions` (unknown members are rejected, so a
+/// misspelt option is never silently ignored); only `server_url` is required:
+///
+/// ```json
+/// {
+///   "server_url": "https://mcp.example.com/mcp",
+///   "client_name": "my host", "scope": "files:read",
+///   "client_metadata_url": "https://host.example/client.json",
+///   "client_id": "pre-registered", "client_secret": "…",
+///   "token_endpoint_auth_method": "client_secret_basic",
+///   "private_key_pem": "-----BEGIN PRIVATE KEY-----…", "signing_algorithm": "ES256",
+///   "client_issuer": "https://as.example.com",
+///   "grant": "authorization_code",
+///   "redirect_uris": ["http://localhost:3000/callback"],
+///   "timeout_ms": 30000, "max_body_bytes": 1048576, "user_agent": "my-host/1.0",
+///   "protocol_version": "2025-11-25", "require_pkce_s256": true,
+///   "refresh_skew_secs": 60, "max_authorizations": 3,
+///   "preferred_issuer": "https://as.example.com", "allow_insecure_server_url": false,
+///   "storage": {"type": "memory"},
+///   "redirect": {"type": "headless"}
+/// }
+/// ```
+///
+/// The built-in implementations are selected here: `"storage"` is `{"type":"memory"}`
+/// (default) or `{"type":"file","path":"/path/credentials.json"}` (path optional: default
+/// `$MCP_AUTH_HOME/credentials.json`, else `$XDG_CONFIG_HOME/mcp-auth/credentials.json`, else
+/// `~/.config/mcp-auth/credentials.json`); `"redirect"` is `{"type":"headless"}` (default: GET
+/// the authorization URL and read the code from the redirect, for auto-approving servers),
+/// `{"type":"loopback","port":0,"timeout_secs":300,"open_browser":true}` (RFC 8252 loopback
+/// redirect with the system browser) or `{"type":"callback","redirect_uri":"…"}` (the host's
+/// handler, set with `mcpauth_client_config_set_redirect_handler`).
+///
+/// - `options_json`: the options; borrowed for the call.
+/// - `out`: on success, a new configuration (free with `mcpauth_client_config_free`).
+///
+/// Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_INVALID_ARGUMENT` (not JSON, an unknown
+/// member, a wrong type; the message names it), `MCPAUTH_STATUS_NULL_ARGUMENT`,
+/// `MCPAUTH_STATUS_INVALID_UTF8`.
+///
+/// Thread-safe.
+///
+/// # Safety
+/// Every pointer is NULL or valid as described above.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mcpauth_client_config_new(
+    options_json: *const c_char,
+    out: *mut *mut mcpauth_client_config,
+) -> mcpauth_status {
+    ffi_boundary(|| {
+        // SAFETY: the caller's contract (# Safety).
+        let (json, out) = unsafe {
+            (
+                req_str(options_json, "options_json")?,
+                Out::new(out, "out")?,
+            )
+        };
+        let options = ClientOptions::from_json(json)?;
+        out.write(into_handle(mcpauth_client_config {
+            options,
+            storage: None,
+            redirect: None,
+            trace: None,
+        }));
+        Ok(())
+    })
+}
+
+/// Free a configuration. NULL is a no-op. Clients built from it are not affected. Must not be
+/// called twice on the same pointer, nor while another thread uses the configuration.
+///
+/// # Safety
+/// `config` is NULL or a configuration from `mcpauth_client_config_new` not freed yet.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mcpauth_client_config_free(config: *mut mcpauth_client_config) {
+    // SAFETY: the caller's contract (# Safety).
+    ffi_void(|| unsafe { free_handle(config) })
+}
+
+/// Use the host's token storage instead of the `"storage"` option: three callbacks over a
+/// key-value store whose values are JSON documents (see `mcpauth_storage_get_fn`).
+///
+/// The callbacks may be called from any thread that uses a client built from this
+/// configuration, concurrently, and must not call functions on that same client (the client
+/// holds a lock while it calls them). They must not unwind (no C++ exceptions, no `longjmp`
+/// out of them). `userdata` is passed to them unchanged; it may be NULL, and must stay valid
+/// until this configuration and every client built from it have been freed.
+///
+/// - `config`: the configuration.
+/// - `get`, `set`, `remove`: the callbacks; none may be NULL.
+/// - `userdata`: the host's pointer.
+///
+/// Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+///
+/// Not thread-safe: needs exclusive access to `config`.
+///
+/// # Safety
+/// `config` is NULL or a live configuration; the callbacks follow the contract above.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mcpauth_client_config_set_storage(
+    config: *mut mcpauth_client_config,
+    get: mcpauth_storage_get_fn,
+    set: mcpauth_storage_set_fn,
+    remove: mcpauth_storage_remove_fn,
+    userdata: *mut c_void,
+) -> mcpauth_status {
+    ffi_boundary(|| {
+        // SAFETY: the caller's contract (# Safety).
+        let config = unsafe { handle_mut(config, "config")? };
+        let get = get.ok_or_else(|| FfiError::null("get"))?;
+        let set = set.ok_or_else(|| FfiError::null("set"))?;
+        let remove = remove.ok_or_else(|| FfiError::null("remove"))?;
+        config.storage = Some(CStorage {
+            get,
+            set,
+            remove,
+            userdata: UserData(userdata),
+        });
+        Ok(())
+    })
+}
+
+/// Use the host's redirect handler instead of the `"redirect"` option (see
+/// `mcpauth_redirect_fn`). The redirect URI registered and sent is the `redirect_uri` of a
+/// `{"type":"callback","redirect_uri":"…"}` redirect option, else the first of
+/// `redirect_uris`, else `http://localhost:3000/callback`.
+///
+/// Same rules as `mcpauth_client_config_set_storage` for threads, unwinding and `userdata`.
+///
+/// - `config`: the configuration.
+/// - `handler`: the callback; not NULL.
+/// - `userdata`: the host's pointer (may be NULL).
+///
+/// Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+///
+/// Not thread-safe: needs exclusive access to `config`.
+///
+/// # Safety
+/// `config` is NULL or a live configuration; the callback follows the contract above.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mcpauth_client_config_set_redirect_handler(
+    config: *mut mcpauth_client_config,
+    handler: mcpauth_redirect_fn,
+    userdata: *mut c_void,
+) -> mcpauth_status {
+    ffi_boundary(|| {
+        // SAFETY: the caller's contract (# Safety).
+        let config = unsafe { handle_mut(config, "config")? };
+        let callback = handler.ok_or_else(|| FfiError::null("handler"))?;
+        config.redirect = Some(CRedirect {
+            callback,
+            userdata: UserData(userdata),
+        });
+        Ok(())
+    })
+}
+
+/// Receive every step of the flow as JSON (see `mcpauth_trace_fn`): a step-by-step debugger
+/// view of discovery, registration, authorization and token exchange.
+///
+/// Same rules as `mcpauth_client_config_set_storage` for threads, unwinding and `userdata`.
+///
+/// - `config`: the configuration.
+/// - `observer`: the callback; not NULL.
+/// - `userdata`: the host's pointer (may be NULL).
+///
+/// Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+///
+/// Not thread-safe: needs exclusive access to `config`.
+///
+/// # Safety
+/// `config` is NULL or a live configuration; the callback follows the contract above.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mcpauth_client_config_set_trace(
+    config: *mut mcpauth_client_config,
+    observer: mcpauth_trace_fn,
+    userdata: *mut c_void,
+) -> mcpauth_status {
+    ffi_boundary(|| {
+        // SAFETY: the caller's contract (# Safety).
+        let config = unsafe { handle_mut(config, "config")? };
+        let callback = observer.ok_or_else(|| FfiError::null("observer"))?;
+        config.trace = Some(CTrace {
+            callback,
+            userdata: UserData(userdata),
+        });
+        Ok(())
+    })
+}
