@@ -834,6 +834,7 @@ fn tls_probe_trusts_the_ca_in_the_options_and_reports_certificate_errors() {
     let out = run("tls_probe", &[&trusted]);
     assert_eq!(stdout(&out), "status 401\n", "{}", stderr(&out));
     assert_eq!(server.count("/mcp"), 1);
+}
 
 #[test]
 fn cpp_wrapper_compiles_alone_as_cxx17_and_cxx20() {
