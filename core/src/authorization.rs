@@ -358,6 +358,7 @@ impl LoopbackBrowser {
         let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| Error::Transport {
             url: format!("http://127.0.0.1:{port}"),
             reason: format!("cannot listen for the authorization redirect: {e}"),
+            source: Some(Box::new(e)),
         })?;
         let port = listener
             .local_addr()
@@ -481,6 +482,7 @@ impl RedirectHandler for LoopbackBrowser {
                     return Err(Error::Transport {
                         url: self.redirect_uri.clone(),
                         reason: e.to_string(),
+                        source: Some(Box::new(e)),
                     });
                 }
             }

@@ -235,6 +235,9 @@ pub enum Error {
         url: String,
         /// The underlying error, as text.
         reason: String,
+        /// The underlying error itself, when there is one ([`std::error::Error::source`]
+        /// returns it).
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// The request exceeded the configured timeout.

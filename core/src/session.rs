@@ -28,7 +28,7 @@ use crate::scope;
 use crate::secret::AccessToken;
 use crate::storage::TokenStorage;
 use crate::token::endpoint::TokenEndpoint;
-use crate::token::{self, public_url};
+use crate::token::{ClientAuth, public_url};
 use crate::trace::{Step, Tracer};
 
 #[derive(Default)]
@@ -42,6 +42,17 @@ struct State {
     /// A token this client found unusable (its refresh was refused); storage may still hold
     /// it, and it must not be adopted back from there.
     stale: Option<AccessToken>,
+}
+
+/// A clock: seconds since the Unix epoch.
+pub(crate) type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// How a refresh ended.
+enum Refreshed {
+    /// A new token is stored.
+    Yes,
+    /// The server refused the refresh, or it must not be sent there: authorize anew.
+    Refused,
 }
 
 /// How a token acquisition ended.
@@ -62,6 +73,7 @@ pub(crate) struct Session {
     redirect: Arc<dyn RedirectHandler>,
     tracer: Tracer,
     metadata_cache: Option<Arc<MetadataCache>>,
+    clock: Clock,
     dpop: DpopState,
     known_client: KnownClient,
     state: Mutex<State>,
@@ -81,6 +93,7 @@ impl Session {
         redirect: Arc<dyn RedirectHandler>,
         tracer: Tracer,
         metadata_cache: Option<Arc<MetadataCache>>,
+        clock: Clock,
     ) -> Self {
         Session {
             config,
@@ -91,6 +104,7 @@ impl Session {
             redirect,
             tracer,
             metadata_cache,
+            clock,
             dpop: DpopState::default(),
             known_client: KnownClient::default(),
             state: Mutex::new(State::default()),
@@ -131,6 +145,7 @@ impl Session {
             http: &*self.http,
             tracer: &self.tracer,
             dpop: &self.dpop,
+            clock: &*self.clock,
         }
     }
 
@@ -304,14 +319,7 @@ impl Session {
             // Bound to a key from another process (keys are never stored): unusable.
             return Ok((None, generation));
         }
-        // Refresh `refresh_skew` early, but never earlier than half the token's lifetime: a
-        // server issuing 60 s tokens with a 60 s skew would otherwise cause a refresh on every
-        // request.
-        let mut skew = self.config.refresh_skew.as_secs();
-        if let Some(lifetime) = t.expires_in {
-            skew = skew.min(lifetime / 2);
-        }
-        if !t.is_expired(token::now_unix(), skew) {
+        if !self.is_due(&t) {
             return Ok((Some(t), generation));
         }
         if t.refresh_token.is_none() {
@@ -330,7 +338,7 @@ impl Session {
         // Another process sharing the store may have refreshed already: use its (rotated)
         // tokens rather than replaying our refresh token (RFC 9700 §4.14.2 reuse detection).
         if let Some(adopted) = self.adopt_stored_token(Some(&t))? {
-            if !adopted.is_expired(token::now_unix(), skew) {
+            if !self.is_due(&adopted) {
                 let s = self.lock_state();
                 return Ok((s.token.clone(), s.generation));
             }
@@ -341,17 +349,14 @@ impl Session {
             Some(d) => d,
             None => self.rediscover(None)?,
         };
-        match self.refresh(&discovery, &t) {
-            Ok(()) => {}
-            Err(e) if is_refresh_rejection(&e) => {
-                // The refresh token no longer works: drop the token from memory only (storage
-                // keeps it until a new one replaces it) and let the 401 drive the flow.
-                let mut s = self.lock_state();
-                s.stale = Some(t.access_token.clone());
-                s.token = None;
-                s.generation += 1;
-            }
-            Err(e) => return Err(e),
+        if let Refreshed::Refused = self.refresh(&discovery, &t)? {
+            // The token cannot be refreshed (refused, or not by this issuer): drop it from
+            // memory only (storage keeps it until a new one replaces it) and let the 401 drive
+            // the flow.
+            let mut s = self.lock_state();
+            s.stale = Some(t.access_token.clone());
+            s.token = None;
+            s.generation += 1;
         }
         let s = self.lock_state();
         Ok((s.token.clone(), s.generation))
@@ -429,6 +434,11 @@ impl Session {
         if current.is_some_and(|c| stored.access_token == c.access_token) {
             return Ok(None);
         }
+        if stored.refresh_token.is_none() && self.is_due(&stored) {
+            // Expired and not refreshable: adopting it would only send requests without a
+            // token again (and never replace it).
+            return Ok(None);
+        }
         let mut s = self.lock_state();
         if s.stale.as_ref() == Some(&stored.access_token) {
             return Ok(None);
@@ -465,10 +475,8 @@ impl Session {
                     Some(d) => d,
                     None => self.rediscover(Some(challenge))?,
                 };
-                match self.refresh(&discovery, t) {
-                    Ok(()) => return Ok(Acquired::Obtained),
-                    Err(e) if is_refresh_rejection(&e) => {}
-                    Err(e) => return Err(e),
+                if let Refreshed::Yes = self.refresh(&discovery, t)? {
+                    return Ok(Acquired::Obtained);
                 }
             }
         }
@@ -534,7 +542,7 @@ impl Session {
                 tokens.jwt_bearer(&d, &client, scope, &id_jag)?
             }
         };
-        self.store_token(token);
+        self.store_token(token, &d, &client);
         Ok(())
     }
 
@@ -567,15 +575,43 @@ impl Session {
         scope
     }
 
-    /// RFC 6749 §6, with rotation. Called with the flow lock held.
-    fn refresh(&self, d: &Discovery, current: &OAuthToken) -> Result<()> {
-        let client = self.identity().for_refresh(d)?;
-        let new = self.token_endpoint().refresh(d, &client, current)?;
-        self.store_token(new);
-        Ok(())
+    /// Whether `t` is due for renewal: expired, counting `refresh_skew` early but never
+    /// earlier than half the token's lifetime (a server issuing 60 s tokens with a 60 s skew
+    /// would otherwise cause a refresh on every request).
+    fn is_due(&self, t: &OAuthToken) -> bool {
+        let mut skew = self.config.refresh_skew.as_secs();
+        if let Some(lifetime) = t.expires_in {
+            skew = skew.min(lifetime / 2);
+        }
+        t.is_expired((self.clock)(), skew)
     }
 
-    fn store_token(&self, token: OAuthToken) {
+    /// RFC 6749 §6, with rotation, at the token endpoint of the issuer that issued the token
+    /// (the identity step says whether `d` is that issuer). Called with the flow lock held.
+    fn refresh(&self, d: &Discovery, current: &OAuthToken) -> Result<Refreshed> {
+        let client = match self.identity().for_refresh(d, current)? {
+            Ok(client) => client,
+            Err(reason) => {
+                self.tracer
+                    .step(Step::Refresh)
+                    .fallback(format!("not refreshed: {reason}; authorizing anew"));
+                return Ok(Refreshed::Refused);
+            }
+        };
+        match self.token_endpoint().refresh(d, &client, current) {
+            Ok(new) => {
+                self.store_token(new, d, &client);
+                Ok(Refreshed::Yes)
+            }
+            Err(e) if is_refresh_rejection(&e) => Ok(Refreshed::Refused),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Keep `token` in memory and in storage, with the issuer and client it belongs to.
+    fn store_token(&self, mut token: OAuthToken, d: &Discovery, client: &ClientAuth) {
+        token.issuer = Some(d.issuer.clone());
+        token.client_id = Some(client.client_id.clone());
         if let Err(e) = self.storage.set_tokens(&self.resource_key, &token) {
             // The token works; keep it in memory. The previous stored value is intact
             // (storage writes are atomic).

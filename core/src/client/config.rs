@@ -15,7 +15,7 @@ use crate::http::{HttpClient, HttpConfig, UreqHttpClient};
 use crate::metadata::OAuthClientMetadata;
 use crate::registration;
 use crate::secret::{Assertion, ClientSecret};
-use crate::session::Session;
+use crate::session::{Clock, Session};
 use crate::storage::{MemoryStorage, TokenStorage};
 use crate::token::{self, ClientAuth, SigningKey, TokenEndpointAuthMethod};
 use crate::trace::{TraceObserver, Tracer};
@@ -225,6 +225,7 @@ pub struct ClientBuilder {
     redirect: Option<Arc<dyn RedirectHandler>>,
     observer: Option<Arc<dyn TraceObserver>>,
     metadata_cache: Option<Arc<MetadataCache>>,
+    clock: Option<Clock>,
 }
 
 impl ClientBuilder {
@@ -255,6 +256,7 @@ impl ClientBuilder {
             },
             http: None,
             metadata_cache: None,
+            clock: None,
             storage: None,
             redirect: None,
             observer: None,
@@ -352,6 +354,14 @@ impl ClientBuilder {
     /// Receive a [`TraceEvent`](crate::trace::TraceEvent) per step.
     pub fn observer(mut self, observer: Arc<dyn TraceObserver>) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// Read the time from `now_unix` (seconds since the Unix epoch) instead of the system
+    /// clock: token expiry (`expires_at`, when to refresh) follows it. For hosts with their own
+    /// time source and for tests that let tokens expire without waiting.
+    pub fn clock(mut self, now_unix: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(now_unix));
         self
     }
 
@@ -455,6 +465,7 @@ impl ClientBuilder {
             redirect,
             Tracer::new(self.observer),
             metadata_cache,
+            self.clock.unwrap_or_else(|| Arc::new(token::now_unix)),
         )))
     }
 }

@@ -646,6 +646,7 @@ fn map_error(e: ureq::Error, url: &str, limit: usize) -> Error {
     let transport = |reason: String| Error::Transport {
         url: url.to_owned(),
         reason,
+        source: None,
     };
     let certificate = |reason: String| Error::Certificate {
         url: url.to_owned(),
@@ -681,8 +682,16 @@ fn map_error(e: ureq::Error, url: &str, limit: usize) -> Error {
         ureq::Error::BadUri(_) => transport("the URL is not an absolute http(s) URL".into()),
         ureq::Error::RequireHttpsOnly(_) => transport("the URL is not https".into()),
         ureq::Error::HostNotFound => transport("host not found".into()),
-        ureq::Error::Io(io) => transport(io.to_string()),
-        other => transport(other.to_string()),
+        ureq::Error::Io(io) => Error::Transport {
+            url: url.to_owned(),
+            reason: io.to_string(),
+            source: Some(Box::new(io)),
+        },
+        other => Error::Transport {
+            url: url.to_owned(),
+            reason: other.to_string(),
+            source: Some(Box::new(other)),
+        },
     }
 }
 

@@ -36,6 +36,15 @@ pub struct OAuthToken {
     /// Absolute expiry in Unix seconds: mcp-auth's addition, persisted with the token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
+    /// The issuer of the authorization server that issued the token: mcp-auth's addition,
+    /// persisted with the token so that a refresh goes only to that server (RFC 9700 §4.14,
+    /// SEP-2352). `None` in records stored by older versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The `client_id` the token was issued to: mcp-auth's addition, persisted with the token
+    /// (a refresh token is bound to its client, RFC 6749 §6). `None` in older records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
     /// Members not modelled above (e.g. `id_token`), kept so they round-trip.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -53,6 +62,8 @@ impl OAuthToken {
             scope: None,
             refresh_token: None,
             expires_at: None,
+            issuer: None,
+            client_id: None,
             extra: Map::new(),
         }
     }
@@ -74,6 +85,8 @@ impl OAuthToken {
             scope: m.opt("scope", string)?,
             refresh_token: m.opt("refresh_token", credential)?.map(RefreshToken::new),
             expires_at: m.opt("expires_at", lax_u64_clamped)?,
+            issuer: m.opt("issuer", string)?,
+            client_id: m.opt("client_id", string)?,
             extra: m.into_extra(),
         })
     }
@@ -124,6 +137,8 @@ impl fmt::Debug for OAuthToken {
             .field("scope", &self.scope)
             .field("refresh_token", &self.refresh_token)
             .field("expires_at", &self.expires_at)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
             .field("extra", &ExtraKeys(&self.extra))
             .finish()
     }

@@ -9,8 +9,9 @@ use std::sync::{Mutex, MutexGuard};
 use crate::checks::{self, origin_of};
 use crate::client::ClientConfig;
 use crate::discovery::Discovery;
-use crate::error::{Check, Error, OAuthErrorResponse, Result};
+use crate::error::{Check, Error, Result};
 use crate::http::HttpClient;
+use crate::metadata::OAuthToken;
 use crate::storage::TokenStorage;
 use crate::token::{ClientAuth, TokenEndpointAuthMethod};
 use crate::trace::{Step, Tracer};
@@ -46,63 +47,103 @@ pub(crate) struct Identity<'a> {
     pub(crate) known: &'a KnownClient,
 }
 
+/// Where existing credentials came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    PreRegistered,
+    ClientMetadataDocument,
+    InMemory,
+    Stored,
+}
+
 impl Identity<'_> {
     /// The credentials for a new grant at `d`'s issuer: pre-registered > CIMD > a stored
     /// registration for this issuer > dynamic registration (RFC 7591).
     pub(crate) fn for_grant(&self, d: &Discovery, scope: Option<&str>) -> Result<ClientAuth> {
         let step = self.tracer.step(Step::ClientIdentity);
-        if let Some(pre) = &self.config.pre_registered {
-            check_pre_registered_issuer(self.config, d)?;
-            step.ok(format!(
-                "pre-registered client {} ({})",
-                pre.client_id, pre.method
+        if let Some(reason) = pre_registered_elsewhere(self.config, d) {
+            let pre = self.config.pre_registered.as_ref();
+            return Err(Error::security(
+                Check::CredentialIssuer,
+                format!(
+                    "Pre-registered client {} {reason}",
+                    pre.map(|p| p.client_id.as_str()).unwrap_or_default()
+                ),
             ));
-            return Ok(pre.auth());
+        }
+        let Some((auth, source)) = self.existing(d)? else {
+            return self.register(d, scope);
+        };
+        step.ok(match source {
+            Source::PreRegistered => {
+                format!("pre-registered client {} ({})", auth.client_id, auth.method)
+            }
+            Source::ClientMetadataDocument => {
+                format!("client ID metadata document {}", auth.client_id)
+            }
+            Source::InMemory => format!("registered client {} (in memory)", auth.client_id),
+            Source::Stored => format!("registered client {} (stored)", auth.client_id),
+        });
+        Ok(auth)
+    }
+
+    /// The credentials to refresh `token` at `d`'s token endpoint, or why it must not be
+    /// refreshed there (the flow then authorizes anew). A refresh token goes only to the
+    /// issuer that issued it, authenticated as the client it was issued to; the credentials
+    /// come from the same sources as [`for_grant`](Self::for_grant), never from a new
+    /// registration. A token stored without its issuer (older versions) is refreshed only
+    /// with credentials known to belong to `d`'s issuer: pre-registered ones (bound to it, or
+    /// to no issuer) or a registration made with it.
+    pub(crate) fn for_refresh(
+        &self,
+        d: &Discovery,
+        token: &OAuthToken,
+    ) -> Result<std::result::Result<ClientAuth, String>> {
+        if let Some(iss) = &token.issuer {
+            if !checks::issuers_match(iss, &d.issuer) {
+                return Ok(Err(format!(
+                    "the token was issued by {iss}, and the resource now names {}",
+                    d.issuer
+                )));
+            }
+        }
+        if let Some(reason) = pre_registered_elsewhere(self.config, d) {
+            return Ok(Err(format!("the pre-registered client {reason}")));
+        }
+        let Some((auth, source)) = self.existing(d)? else {
+            return Ok(Err(format!("no client registration for {}", d.issuer)));
+        };
+        if token.issuer.is_none() && source == Source::ClientMetadataDocument {
+            return Ok(Err(
+                "the token does not record its issuer, and a client ID metadata document binds it to none"
+                    .to_owned(),
+            ));
+        }
+        match &token.client_id {
+            Some(id) if *id != auth.client_id => Ok(Err(format!(
+                "the token was issued to client {id}, not {}",
+                auth.client_id
+            ))),
+            _ => Ok(Ok(auth)),
+        }
+    }
+
+    /// Credentials that exist for `d`'s issuer without registering: pre-registered > CIMD >
+    /// the registration in memory > a stored one (SEP-2352: only with the issuer it was made
+    /// with).
+    fn existing(&self, d: &Discovery) -> Result<Option<(ClientAuth, Source)>> {
+        if let Some(pre) = &self.config.pre_registered {
+            return Ok(Some((pre.auth(), Source::PreRegistered)));
         }
         let cimd = self.config.client_metadata_url.as_deref();
         if super::should_use_client_metadata_url(d.metadata.as_ref(), cimd) {
             let url = cimd.unwrap_or_default().to_owned();
-            step.ok(format!("client ID metadata document {url}"));
-            return Ok(public_client(url));
-        }
-        // SEP-2352: reuse a registration only with the issuer it was made with.
-        if let Some(auth) = self.known.for_issuer(&d.issuer) {
-            step.ok(format!("registered client {} (in memory)", auth.client_id));
-            return Ok(auth);
-        }
-        if let Some(auth) = self.stored(d)? {
-            step.ok(format!("registered client {} (stored)", auth.client_id));
-            return Ok(auth);
-        }
-        self.register(d, scope)
-    }
-
-    /// The credentials to refresh a token at `d`'s issuer: the same sources as
-    /// [`for_grant`](Self::for_grant) without registering anew (a refresh token belongs to
-    /// the client it was issued to).
-    pub(crate) fn for_refresh(&self, d: &Discovery) -> Result<ClientAuth> {
-        if let Some(pre) = &self.config.pre_registered {
-            return Ok(pre.auth());
+            return Ok(Some((public_client(url), Source::ClientMetadataDocument)));
         }
         if let Some(auth) = self.known.for_issuer(&d.issuer) {
-            return Ok(auth);
+            return Ok(Some((auth, Source::InMemory)));
         }
-        if let Some(auth) = self.stored(d)? {
-            return Ok(auth);
-        }
-        match &self.config.client_metadata_url {
-            Some(u) if super::should_use_client_metadata_url(d.metadata.as_ref(), Some(u)) => {
-                Ok(public_client(u.clone()))
-            }
-            _ => Err(Error::Token {
-                message: "cannot refresh: no client registration for this issuer".to_owned(),
-                status: None,
-                oauth: Some(Box::new(OAuthErrorResponse {
-                    error: "invalid_client".to_owned(),
-                    ..Default::default()
-                })),
-            }),
-        }
+        Ok(self.stored(d)?.map(|auth| (auth, Source::Stored)))
     }
 
     /// A stored registration made with `d`'s issuer (SEP-2352), remembered once read.
@@ -173,21 +214,12 @@ impl Identity<'_> {
     }
 }
 
-/// Pre-registered credentials bound to an issuer are used only with it (SEP-2352).
-fn check_pre_registered_issuer(config: &ClientConfig, d: &Discovery) -> Result<()> {
-    let Some(pre) = &config.pre_registered else {
-        return Ok(());
-    };
-    match &pre.issuer {
-        Some(iss) if !checks::issuers_match(iss, &d.issuer) => Err(Error::security(
-            Check::CredentialIssuer,
-            format!(
-                "Pre-registered client {} belongs to issuer {iss}, not {}",
-                pre.client_id, d.issuer
-            ),
-        )),
-        _ => Ok(()),
-    }
+/// Why pre-registered credentials bound to another issuer cannot be used with `d`'s
+/// (SEP-2352), if they are.
+fn pre_registered_elsewhere(config: &ClientConfig, d: &Discovery) -> Option<String> {
+    let iss = config.pre_registered.as_ref()?.issuer.as_ref()?;
+    (!checks::issuers_match(iss, &d.issuer))
+        .then(|| format!("belongs to issuer {iss}, not {}", d.issuer))
 }
 
 /// A public client (`none`): the CIMD URL as `client_id`.

@@ -33,6 +33,8 @@ pub(crate) struct TokenEndpoint<'a> {
     pub(crate) http: &'a dyn HttpClient,
     pub(crate) tracer: &'a Tracer,
     pub(crate) dpop: &'a DpopState,
+    /// The session's clock (seconds since the Unix epoch), for `expires_at`.
+    pub(crate) clock: &'a (dyn Fn() -> u64 + Send + Sync),
 }
 
 impl TokenEndpoint<'_> {
@@ -163,7 +165,7 @@ impl TokenEndpoint<'_> {
             client,
             &d.issuer,
             dpop,
-            |r| super::handle_token_response(r, scope),
+            |r| super::handle_token_response(r, scope).map(|t| t.with_expiry_from((self.clock)())),
             |t| {
                 format!(
                     "{} token, expires in {}, scope {}",
