@@ -63,6 +63,7 @@
  * | 300–399 | the protocol failed: a server answer, discovery, registration, authorization, token, or the resource still refusing |
  * | 400–499 | a security check failed; nothing further was sent |
  * | 500–599 | the token storage failed |
+ * | 600–699 | the call was cancelled (`mcpauth_client_cancel`) |
  * | 900–999 | internal: a bug (a caught panic is 950) |
  *
  * Inside each range, the codes `x00`–`x49` are mcp-auth's error kinds (the same numbers as
@@ -160,6 +161,11 @@ enum mcpauth_status
      * The token storage failed to load or save (including a storage callback that failed).
      */
     MCPAUTH_STATUS_STORAGE = 500,
+    /**
+     * The call was cancelled by `mcpauth_client_cancel` (from another thread) before it
+     * completed. The client stays usable: later calls run normally.
+     */
+    MCPAUTH_STATUS_CANCELLED = 600,
     /**
      * A bug: an invariant was violated.
      */
@@ -765,6 +771,32 @@ mcpauth_status mcpauth_client_redirect_uri(const mcpauth_client *client, char **
  * Every pointer is NULL or valid as described above.
  */
 mcpauth_status mcpauth_client_resource_key(const mcpauth_client *client, char **out);
+
+/**
+ * Cancel every call in progress on `client` (in any thread): each returns
+ * `MCPAUTH_STATUS_CANCELLED` promptly. Calls started after this returns run normally, so the
+ * client stays usable.
+ *
+ * What is interrupted promptly (within about 25 ms): the wait for the browser's redirect on
+ * the loopback listener, and a flow between two HTTP requests (discovery, registration, the
+ * token endpoint, the MCP request). What is not: an HTTP request already on the wire finishes
+ * or times out first (`timeout_ms` bounds it), and a redirect callback
+ * (`mcpauth_client_config_set_redirect_handler`) is not interrupted: the cancel takes effect
+ * when it returns, so a host whose callback waits for a user should end that wait too.
+ *
+ * Call it from a thread other than the one blocked in the call (a UI thread, a signal
+ * watcher). Do not free the client until the cancelled calls have returned.
+ *
+ * - `client`: the client.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * `client` is NULL or a valid client.
+ */
+mcpauth_status mcpauth_client_cancel(const mcpauth_client *client);
 
 /**
  * Free a response. NULL is a no-op; must not be called twice on the same pointer. Pointers

@@ -467,6 +467,7 @@ impl RedirectHandler for LoopbackBrowser {
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    crate::cancel::checkpoint()?;
                     if Instant::now() >= deadline {
                         return Err(Error::Authorization {
                             message: format!(

@@ -60,6 +60,9 @@ pub enum ErrorKind {
     Unsupported = 402,
     /// The token/client store failed to load or save.
     Storage = 500,
+    /// The call was cancelled through the client's cancel handle
+    /// ([`crate::Client::cancel`]) before it completed.
+    Cancelled = 600,
     /// A bug: an invariant was violated (a panic caught at a language boundary maps here too).
     Internal = 900,
 }
@@ -82,6 +85,7 @@ impl ErrorKind {
         ErrorKind::InsecureUrl,
         ErrorKind::Unsupported,
         ErrorKind::Storage,
+        ErrorKind::Cancelled,
         ErrorKind::Internal,
     ];
 
@@ -108,6 +112,7 @@ impl ErrorKind {
             ErrorKind::InsecureUrl => "insecure_url",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Storage => "storage",
+            ErrorKind::Cancelled => "cancelled",
             ErrorKind::Internal => "internal",
         }
     }
@@ -366,6 +371,10 @@ pub enum Error {
         message: String,
     },
 
+    /// The call was cancelled ([`crate::Client::cancel`]).
+    #[error("cancelled")]
+    Cancelled,
+
     /// An invariant was violated (a bug).
     #[error("internal error: {message}")]
     Internal {
@@ -393,6 +402,7 @@ impl Error {
             Error::InsecureUrl { .. } => ErrorKind::InsecureUrl,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
             Error::Storage { .. } => ErrorKind::Storage,
+            Error::Cancelled => ErrorKind::Cancelled,
             Error::Internal { .. } => ErrorKind::Internal,
         }
     }

@@ -40,6 +40,7 @@
 
 pub mod authorization;
 pub mod cache;
+pub mod cancel;
 pub mod challenge;
 pub mod checks;
 pub mod client;
@@ -59,6 +60,7 @@ pub mod storage;
 pub mod token;
 pub mod trace;
 
+pub use cancel::CancelToken;
 /// The 401/403 challenge a [`Client`] captured, as proxies and hosts forward it (the
 /// `mcp-auth-bridge` crate builds downstream responses from it).
 pub use challenge::CapturedChallenge;

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::authorization::{self, RedirectContext, RedirectHandler};
 use crate::cache::MetadataCache;
+use crate::cancel::{CancelToken, CheckedHttp, checkpoint};
 use crate::challenge::CapturedChallenge;
 use crate::client::{ClientConfig, Grant, MCP_ACCEPT, ProbeResult, Response};
 use crate::discovery::{Discoverer, Discovery};
@@ -80,6 +81,8 @@ pub(crate) struct Session {
     /// Held while acquiring a token (authorization or refresh), never while sending MCP
     /// requests.
     flow: Mutex<()>,
+    /// Cancels the calls in progress ([`crate::cancel`]).
+    pub(crate) cancel: CancelToken,
 }
 
 impl Session {
@@ -99,7 +102,8 @@ impl Session {
             config,
             redirect_uri,
             resource_key,
-            http,
+            // Every request of a flow is a cancellation checkpoint.
+            http: Arc::new(CheckedHttp(http)),
             storage,
             redirect,
             tracer,
@@ -109,6 +113,7 @@ impl Session {
             known_client: KnownClient::default(),
             state: Mutex::new(State::default()),
             flow: Mutex::new(()),
+            cancel: CancelToken::new(),
         }
     }
 
@@ -458,6 +463,8 @@ impl Session {
         challenge: &CapturedChallenge,
     ) -> Result<Acquired> {
         let _flow = self.lock_flow();
+        // A cancel while this thread waited for the flow lock.
+        checkpoint()?;
         if self.lock_state().generation != generation {
             return Ok(Acquired::ByOther);
         }
@@ -500,9 +507,11 @@ impl Session {
             Some(d) => d,
             None => self.rediscover(Some(challenge))?,
         };
+        checkpoint()?;
         let scope = self.select_scope(&d, challenge, previous);
         let scope = scope.as_deref();
         let client = self.identity().for_grant(&d, scope)?;
+        checkpoint()?;
         let tokens = self.token_endpoint();
         let token = match self.config.grant {
             Grant::AuthorizationCode => {
@@ -518,6 +527,7 @@ impl Session {
                     &client.client_id,
                     scope,
                 )?;
+                checkpoint()?;
                 tokens.authorization_code(
                     &d,
                     &client,

@@ -132,6 +132,12 @@ impl Tracer {
 
     /// Start a step: the returned guard measures it and emits its one event when finished
     /// ([`StepTimer::ok`], [`StepTimer::fallback`], [`StepTimer::failed`], [`StepTimer::finish`]).
+    /// Whether anyone listens: the observer, or the `log` facade at `debug` (every step is
+    /// also logged, with the same redacted content as the event).
+    fn wanted(&self) -> bool {
+        self.0.is_some() || log::log_enabled!(log::Level::Debug)
+    }
+
     pub(crate) fn step(&self, step: Step) -> StepTimer<'_> {
         StepTimer {
             tracer: self,
@@ -159,7 +165,7 @@ pub(crate) struct StepTimer<'a> {
 impl StepTimer<'_> {
     /// The HTTP exchange this step makes.
     pub(crate) fn http(mut self, method: &str, url: &str) -> Self {
-        if self.tracer.0.is_some() {
+        if self.tracer.wanted() {
             self.method = Some(method.to_owned());
             self.url = Some(url.to_owned());
         }
@@ -192,7 +198,7 @@ impl StepTimer<'_> {
         result: &std::result::Result<T, E>,
         describe: impl FnOnce(&T) -> String,
     ) {
-        if self.tracer.0.is_none() {
+        if !self.tracer.wanted() {
             return;
         }
         match result {
@@ -202,16 +208,44 @@ impl StepTimer<'_> {
     }
 
     fn emit(self, outcome: Outcome, detail: String) {
+        if !self.tracer.wanted() {
+            return;
+        }
+        let event = TraceEvent {
+            step: self.step,
+            method: self.method,
+            url: self.url.as_deref().map(public_url),
+            status: self.status,
+            duration: self.started.elapsed(),
+            outcome,
+            detail,
+        };
+        // The trace event is the log record: it carries no secret (URLs are reduced to
+        // `public_url`, details never hold tokens, codes or client secrets).
+        let level = match outcome {
+            Outcome::Failed => log::Level::Info,
+            Outcome::Ok | Outcome::Fallback => log::Level::Debug,
+        };
+        log::log!(
+            level,
+            "{} {:?}{}{}{}: {}",
+            event.step.name(),
+            event.outcome,
+            event
+                .method
+                .as_deref()
+                .map(|m| format!(" {m}"))
+                .unwrap_or_default(),
+            event
+                .url
+                .as_deref()
+                .map(|u| format!(" {u}"))
+                .unwrap_or_default(),
+            event.status.map(|s| format!(" -> {s}")).unwrap_or_default(),
+            event.detail
+        );
         if let Some(o) = &self.tracer.0 {
-            o.on_event(&TraceEvent {
-                step: self.step,
-                method: self.method,
-                url: self.url.as_deref().map(public_url),
-                status: self.status,
-                duration: self.started.elapsed(),
-                outcome,
-                detail,
-            });
+            o.on_event(&event);
         }
     }
 }

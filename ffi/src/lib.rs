@@ -46,6 +46,9 @@ mod config;
 
 mod client;
 
+// After the client: its cancel handle.
+mod cancel;
+
 mod response;
 
 mod error;
@@ -83,6 +86,7 @@ pub use authorization::*;
 pub use boundary::mcpauth_string_free;
 pub use bridge::*;
 pub use callbacks::*;
+pub use cancel::*;
 pub use challenge::*;
 pub use checks::*;
 pub use client::*;

@@ -20,6 +20,7 @@ use crate::boundary::ffi_value;
 /// | 300–399 | the protocol failed: a server answer, discovery, registration, authorization, token, or the resource still refusing |
 /// | 400–499 | a security check failed; nothing further was sent |
 /// | 500–599 | the token storage failed |
+/// | 600–699 | the call was cancelled (`mcpauth_client_cancel`) |
 /// | 900–999 | internal: a bug (a caught panic is 950) |
 ///
 /// Inside each range, the codes `x00`–`x49` are mcp-auth's error kinds (the same numbers as
@@ -79,6 +80,9 @@ pub enum mcpauth_status {
     Unsupported = 402,
     /// The token storage failed to load or save (including a storage callback that failed).
     Storage = 500,
+    /// The call was cancelled by `mcpauth_client_cancel` (from another thread) before it
+    /// completed. The client stays usable: later calls run normally.
+    Cancelled = 600,
     /// A bug: an invariant was violated.
     Internal = 900,
     /// A bug: a panic was caught at the C boundary. The library stays usable; the message is
@@ -107,6 +111,7 @@ impl mcpauth_status {
         mcpauth_status::InsecureUrl,
         mcpauth_status::Unsupported,
         mcpauth_status::Storage,
+        mcpauth_status::Cancelled,
         mcpauth_status::Internal,
         mcpauth_status::Panic,
     ];
@@ -147,6 +152,7 @@ impl mcpauth_status {
             mcpauth_status::InsecureUrl => "INSECURE_URL",
             mcpauth_status::Unsupported => "UNSUPPORTED",
             mcpauth_status::Storage => "STORAGE",
+            mcpauth_status::Cancelled => "CANCELLED",
             mcpauth_status::Internal => "INTERNAL",
             mcpauth_status::Panic => "PANIC",
         }
@@ -173,6 +179,7 @@ impl mcpauth_status {
             mcpauth_status::InsecureUrl => c"insecure (non-HTTPS, non-loopback) URL",
             mcpauth_status::Unsupported => c"unsupported by the authorization server",
             mcpauth_status::Storage => c"token storage failed",
+            mcpauth_status::Cancelled => c"cancelled",
             mcpauth_status::Internal => c"internal error",
             mcpauth_status::Panic => c"internal panic",
         }
@@ -230,6 +237,7 @@ fn status_name_cstr(s: mcpauth_status) -> &'static std::ffi::CStr {
         mcpauth_status::InsecureUrl => c"INSECURE_URL",
         mcpauth_status::Unsupported => c"UNSUPPORTED",
         mcpauth_status::Storage => c"STORAGE",
+        mcpauth_status::Cancelled => c"CANCELLED",
         mcpauth_status::Internal => c"INTERNAL",
         mcpauth_status::Panic => c"PANIC",
     }

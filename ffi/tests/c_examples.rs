@@ -158,7 +158,7 @@ fn programs() -> PathBuf {
                 &root().join("examples/c"),
                 "quickstart demo probe conformance_client bridge",
             );
-            make(&root().join("ffi/tests/c"), "abi threads tls_probe");
+            make(&root().join("ffi/tests/c"), "abi threads cancel tls_probe");
             make_cpp();
             let dir = out_dir();
             if mode() == Mode::Asan {
@@ -413,6 +413,19 @@ fn demo_runs_the_whole_flow() {
     let text = assert_ok(&run("demo", &[&server.mcp_url()]), "demo");
     check_demo_output(&text, 1);
     assert!(text.contains("(answered the challenge: WWW-Authenticate: Bearer"));
+}
+
+/// `mcpauth_client_cancel` from another thread ends a login waiting for the browser (300 s)
+/// with `MCPAUTH_STATUS_CANCELLED`, and the client stays usable.
+#[test]
+fn cancel_ends_a_login_in_progress() {
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let text = assert_ok(&run("cancel", &[&server.mcp_url()]), "cancel");
+    assert!(text.contains("cancel: ok"), "{text}");
+    eprintln!("{}", text.trim());
+    // The flow never reached the token endpoint; the probe afterwards did reach the server.
+    let lines = server.request_lines();
+    assert!(!lines.iter().any(|l| l.contains("/token")), "{lines:?}");
 }
 
 #[test]

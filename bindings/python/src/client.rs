@@ -15,7 +15,7 @@ use pyo3::types::PyBytes;
 
 use crate::challenge::PyCapturedChallenge;
 use crate::convert::{py_opt_repr, py_str_repr, value_to_py};
-use crate::errors::{describe, run, set_pending, to_pyerr};
+use crate::errors::{describe, run_interruptible, set_pending, to_pyerr};
 use crate::functions::bytes_of;
 use crate::models::{
     PyOAuthClientInformationFull, PyOAuthClientMetadata, PyOAuthMetadata, PyOAuthToken,
@@ -564,32 +564,37 @@ impl PyClient {
             .body(body)
             .map_err(|e| to_pyerr(py, &Error::invalid_argument("request", e.to_string())))?;
         let client = self.inner.clone();
-        run(py, move || client.send(request)).map(PyResponse::from_core)
+        let cancel = self.inner.cancel_token();
+        run_interruptible(py, &cancel, move || client.send(request)).map(PyResponse::from_core)
     }
 
     /// POST a JSON-RPC message to the MCP endpoint through `send`.
     fn post_json(&self, py: Python<'_>, body: &Bound<'_, PyAny>) -> PyResult<PyResponse> {
         let body = bytes_of(body)?;
         let client = self.inner.clone();
-        run(py, move || client.post_json(body)).map(PyResponse::from_core)
+        let cancel = self.inner.cancel_token();
+        run_interruptible(py, &cancel, move || client.post_json(body)).map(PyResponse::from_core)
     }
 
     /// One unauthenticated `initialize` POST: the status and the challenge.
     fn probe(&self, py: Python<'_>) -> PyResult<PyProbeResult> {
         let client = self.inner.clone();
-        run(py, move || client.probe()).map(|inner| PyProbeResult { inner })
+        let cancel = self.inner.cancel_token();
+        run_interruptible(py, &cancel, move || client.probe()).map(|inner| PyProbeResult { inner })
     }
 
     /// Run discovery (PRM, then AS metadata).
     fn discover(&self, py: Python<'_>) -> PyResult<PyDiscovery> {
         let client = self.inner.clone();
-        run(py, move || client.discover()).map(|inner| PyDiscovery { inner })
+        let cancel = self.inner.cancel_token();
+        run_interruptible(py, &cancel, move || client.discover()).map(|inner| PyDiscovery { inner })
     }
 
     /// A valid access token, refreshing or authorizing if needed.
     fn access_token(&self, py: Python<'_>) -> PyResult<String> {
         let client = self.inner.clone();
-        run(py, move || {
+        let cancel = self.inner.cancel_token();
+        run_interruptible(py, &cancel, move || {
             client.access_token().map(|t| t.secret().to_owned())
         })
     }
@@ -598,7 +603,8 @@ impl PyClient {
     /// when about to expire, one refresh for all threads), or `None`; never authorizes.
     fn current_token(&self, py: Python<'_>) -> PyResult<Option<String>> {
         let client = self.inner.clone();
-        run(py, move || {
+        let cancel = self.inner.cancel_token();
+        run_interruptible(py, &cancel, move || {
             client
                 .current_token()
                 .map(|t| t.map(|t| t.secret().to_owned()))
@@ -618,12 +624,19 @@ impl PyClient {
         rejected_token: Option<String>,
     ) -> PyResult<Option<String>> {
         let client = self.inner.clone();
+        let cancel = self.inner.cancel_token();
         let rejected = rejected_token.map(AccessToken::new);
-        run(py, move || {
+        run_interruptible(py, &cancel, move || {
             client
                 .authorize_after(status, &www_authenticate, rejected.as_ref())
                 .map(|t| t.map(|t| t.secret().to_owned()))
         })
+    }
+
+    /// Cancel every call in progress on this client (from another thread, a signal handler, a
+    /// task's cancellation): each raises `CancelledError` promptly. Later calls run normally.
+    fn cancel(&self) {
+        self.inner.cancel();
     }
 
     /// Deprecated alias of `authorize_after` (the name Rust and C use); emits
@@ -651,7 +664,8 @@ impl PyClient {
     /// Forget this server's tokens (memory and storage); registrations are kept.
     fn logout(&self, py: Python<'_>) -> PyResult<()> {
         let client = self.inner.clone();
-        run(py, move || client.logout())
+        let cancel = self.inner.cancel_token();
+        run_interruptible(py, &cancel, move || client.logout())
     }
 
     fn __repr__(&self) -> String {

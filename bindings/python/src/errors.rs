@@ -83,19 +83,105 @@ where
     F: FnOnce() -> mcp_auth::Result<T> + Send,
 {
     drop(take_pending());
-    let result = py.detach(|| {
-        catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".to_owned());
-            Err(Error::Internal {
-                message: format!("panic in the Rust core: {message}"),
-            })
-        })
-    });
+    let result = py.detach(|| guarded(f));
     let pending = take_pending();
+    translate(py, result, pending)
+}
+
+/// [`run`] for a call that a signal may interrupt: on Python's main thread the call runs on a
+/// worker thread while this thread waits in 50 ms slices with the GIL released, running the
+/// signal handlers between slices. When a handler raises (Ctrl-C: `KeyboardInterrupt`), the
+/// client's calls in progress are cancelled (`cancel`) and the exception is raised at once;
+/// the worker ends at its next cancellation checkpoint (an HTTP request on the wire or a Python
+/// redirect callback finish first). Elsewhere (signals only reach the main thread) it is
+/// [`run`].
+pub(crate) fn run_interruptible<T, F>(
+    py: Python<'_>,
+    cancel: &mcp_auth::CancelToken,
+    f: F,
+) -> PyResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> mcp_auth::Result<T> + Send + 'static,
+{
+    if !on_main_thread(py) {
+        return run(py, f);
+    }
+    drop(take_pending());
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("mcp-auth-call".to_owned())
+        .spawn(move || {
+            let result = guarded(f);
+            // Callbacks ran on this thread: hand their exception over with the result.
+            let _ = tx.send((result, take_pending()));
+        });
+    if let Err(e) = spawned {
+        return Err(to_pyerr(
+            py,
+            &Error::Internal {
+                message: format!("cannot start a thread for the call: {e}"),
+            },
+        ));
+    }
+    let mut rx = rx;
+    loop {
+        // The receiver is not `Sync`: move it into the GIL-free closure and back.
+        let (received, back) = py.detach(move || {
+            let r = rx.recv_timeout(std::time::Duration::from_millis(50));
+            (r, rx)
+        });
+        rx = back;
+        match received {
+            Ok((result, pending)) => return translate(py, result, pending),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(interrupt) = py.check_signals() {
+                    cancel.cancel();
+                    return Err(interrupt);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(to_pyerr(
+                    py,
+                    &Error::Internal {
+                        message: "the call's thread ended without a result".to_owned(),
+                    },
+                ));
+            }
+        }
+    }
+}
+
+/// Whether this is Python's main thread (the one signal handlers run on).
+fn on_main_thread(py: Python<'_>) -> bool {
+    let check = || -> PyResult<bool> {
+        let threading = py.import("threading")?;
+        let main = threading.call_method0("main_thread")?;
+        let current = threading.call_method0("current_thread")?;
+        Ok(main.is(&current))
+    };
+    check().unwrap_or(false)
+}
+
+/// Run `f`, turning a panic into [`Error::Internal`].
+fn guarded<T>(f: impl FnOnce() -> mcp_auth::Result<T>) -> mcp_auth::Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_owned());
+        Err(Error::Internal {
+            message: format!("panic in the Rust core: {message}"),
+        })
+    })
+}
+
+fn translate<T>(
+    py: Python<'_>,
+    result: mcp_auth::Result<T>,
+    pending: Option<PyErr>,
+) -> PyResult<T> {
     if let Some(p) = &pending {
         if !p.is_instance_of::<PyException>(py) {
             // KeyboardInterrupt, SystemExit, GeneratorExit: not ours to wrap.

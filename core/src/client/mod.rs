@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::secret::AccessToken;
 use crate::session::Session;
@@ -167,6 +168,7 @@ impl Client {
     /// [`Error::Unauthorized`] when the server still refuses after the allowed
     /// authorizations (the last challenge is in the error); any flow error otherwise.
     pub fn send(&self, request: http::Request<Vec<u8>>) -> Result<Response> {
+        let _call = self.session.cancel.enter();
         self.session.send(request)
     }
 
@@ -184,17 +186,20 @@ impl Client {
     /// One unauthenticated request to the MCP endpoint (an `initialize` POST), returning the
     /// status and the parsed challenge: a diagnostic.
     pub fn probe(&self) -> Result<ProbeResult> {
+        let _call = self.session.cancel.enter();
         self.session.probe()
     }
 
     /// Run discovery (PRM, then AS metadata) and return what was found. Uses the challenge of
     /// an unauthenticated probe for the `resource_metadata` URL.
     pub fn discover(&self) -> Result<Arc<Discovery>> {
+        let _call = self.session.cancel.enter();
         self.session.discover()
     }
 
     /// A valid access token, refreshing or authorizing if needed.
     pub fn access_token(&self) -> Result<AccessToken> {
+        let _call = self.session.cancel.enter();
         self.session.access_token()
     }
 
@@ -205,6 +210,7 @@ impl Client {
     /// Hosts that send their own MCP requests (an `httpx` auth hook, a proxy) use this with
     /// [`Client::authorize_after`]; hosts that let mcp-auth send use [`Client::send`].
     pub fn current_token(&self) -> Result<Option<AccessToken>> {
+        let _call = self.session.cancel.enter();
         let (token, _) = self.session.usable_token()?;
         Ok(token.map(|t| t.access_token.clone()))
     }
@@ -236,7 +242,20 @@ impl Client {
         if status == 403 && !captured.is_step_up() {
             return Ok(None);
         }
+        let _call = self.session.cancel.enter();
         self.session.authorize_after(&captured, rejected)
+    }
+
+    /// Cancel every call in progress on this client (and its clones), from any thread: they
+    /// return [`Error::Cancelled`] promptly (see [`crate::cancel`] for what is checked and
+    /// what stays bounded by the HTTP timeouts). Calls started afterwards run normally.
+    pub fn cancel(&self) {
+        self.session.cancel.cancel();
+    }
+
+    /// The handle [`Client::cancel`] uses, to give to code that has no access to the client.
+    pub fn cancel_token(&self) -> CancelToken {
+        self.session.cancel.clone()
     }
 
     /// The current token's scope, if a token is held.
@@ -247,6 +266,7 @@ impl Client {
     /// Forget the tokens of this server, in memory and in storage. Client registrations are
     /// kept.
     pub fn logout(&self) -> Result<()> {
+        let _call = self.session.cancel.enter();
         self.session.logout()
     }
 }

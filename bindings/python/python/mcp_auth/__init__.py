@@ -20,6 +20,7 @@ from ._client import Client, RedirectHandler
 from ._errors import (
     AuthorizationError,
     CallbackError,
+    CancelledError,
     DiscoveryError,
     InsecureUrlError,
     InternalError,
@@ -90,6 +91,7 @@ __all__ = [
     "AuthorizationError",
     "BearerChallenge",
     "CallbackError",
+    "CancelledError",
     "CapturedChallenge",
     "Challenge",
     "Client",

@@ -232,6 +232,13 @@ class Client:
         )
         return self._native.authorize_after(status, list(www_authenticate), rejected_token)
 
+    def cancel(self) -> None:
+        """Cancel every call in progress on this client, from any thread: each raises
+        ``CancelledError`` promptly (an HTTP request already on the wire, or a redirect
+        handler callback, finishes first). Calls started afterwards run normally. Ctrl-C during
+        a blocking call on the main thread does this by itself and raises KeyboardInterrupt."""
+        self._native.cancel()
+
     def granted_scope(self) -> str | None:
         """The scope of the token held, if any."""
         return self._native.granted_scope()

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "AuthorizationError",
     "CallbackError",
+    "CancelledError",
     "CertificateError",
     "DiscoveryError",
     "InsecureUrlError",
@@ -174,6 +175,13 @@ class StorageError(McpAuthError):
     kind = "storage"
 
 
+class CancelledError(McpAuthError):
+    """The call was cancelled (``Client.cancel()``, or Ctrl-C / task cancellation reaching a
+    call in progress) before it completed. The client stays usable."""
+
+    kind = "cancelled"
+
+
 class InternalError(McpAuthError):
     """A bug in mcp_auth."""
 
@@ -206,6 +214,7 @@ _BY_KIND: dict[str, type[McpAuthError]] = {
         InsecureUrlError,
         UnsupportedError,
         StorageError,
+        CancelledError,
         InternalError,
         CallbackError,
     )

@@ -1,0 +1,97 @@
+"""Cancellation: `Client.cancel()` from another thread, and Ctrl-C (SIGINT) interrupting a
+blocking login wait in a child process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import mcp_auth as m
+
+CHILD = r"""
+import sys, time
+import mcp_auth as m
+
+def observer(event):
+    # The step before the authorization: the login wait is next.
+    if event.step in ("registration", "client_identity"):
+        print("ready", flush=True)
+
+client = m.Client(
+    sys.argv[1],
+    redirect={"type": "loopback", "port": 0, "timeout_secs": 300, "open_browser": False},
+    observer=observer,
+)
+try:
+    client.post_json({"jsonrpc": "2.0", "id": 1, "method": "ping"})
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", flush=True)
+    sys.exit(3)
+print("returned", flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_ctrl_c_interrupts_a_login_waiting_for_the_browser(demo, python) -> None:
+    child = subprocess.Popen(
+        [python, "-c", CHILD, demo.url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        sent = time.monotonic()
+        os.kill(child.pid, signal.SIGINT)
+        # Generous bound (loaded machines); the login wait itself is 300 s.
+        out, err = child.communicate(timeout=5)
+        took = time.monotonic() - sent
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    print(f"SIGINT to exit: {took * 1000:.0f} ms")
+    assert child.returncode == 3, (out, err)
+    assert "KeyboardInterrupt" in out
+
+
+def test_cancel_from_another_thread_raises_cancelled_and_the_client_stays_usable(demo) -> None:
+    ready = threading.Event()
+
+    def observer(event: m.TraceEvent) -> None:
+        if event.step in ("registration", "client_identity"):
+            ready.set()
+
+    client = m.Client(
+        demo.url,
+        redirect={"type": "loopback", "port": 0, "timeout_secs": 300, "open_browser": False},
+        observer=observer,
+    )
+    outcome: list[BaseException] = []
+
+    def login() -> None:
+        try:
+            client.post_json({"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        except BaseException as e:  # noqa: BLE001 - recorded for the assertion
+            outcome.append(e)
+
+    t = threading.Thread(target=login)
+    t.start()
+    assert ready.wait(timeout=60)
+    sent = time.monotonic()
+    client.cancel()
+    t.join(timeout=30)
+    took = time.monotonic() - sent
+    assert not t.is_alive()
+    print(f"cancel to return: {took * 1000:.0f} ms")
+    assert len(outcome) == 1 and isinstance(outcome[0], m.CancelledError), outcome
+    assert outcome[0].kind == "cancelled"
+    # Later calls run normally.
+    assert client.probe().status == 401
