@@ -280,6 +280,18 @@ typedef int32_t (*mcpauth_redirect_fn)(void *userdata,
  */
 typedef void (*mcpauth_trace_fn)(void *userdata, const char *event_json);
 
+/**
+ * Receives one log record: `level` (1 error, 2 warning, 3 info, 4 debug, 5 trace), `target`
+ * (the Rust module, e.g. `"mcp_auth::trace"`) and `message`, both borrowed for the call only.
+ * Records never carry a secret (tokens, codes, client secrets); URLs are reduced to their
+ * public part. Called from any thread, possibly concurrently: the callback must be
+ * thread-safe and must not call back into the library.
+ */
+typedef void (*mcpauth_log_fn)(void *userdata,
+                               int32_t level,
+                               const char *target,
+                               const char *message);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -797,6 +809,30 @@ mcpauth_status mcpauth_client_resource_key(const mcpauth_client *client, char **
  * `client` is NULL or a valid client.
  */
 mcpauth_status mcpauth_client_cancel(const mcpauth_client *client);
+
+/**
+ * Set (or, with `callback` NULL or `max_level` 0, remove) the process-wide log callback: every
+ * log record of the library at `max_level` or more severe (1 error, 2 warning, 3 info,
+ * 4 debug: every step of every flow, 5 trace) is passed to `callback(userdata, level, target,
+ * message)`. Records of the HTTP library underneath are passed from warnings up only. The
+ * library never prints anything itself.
+ *
+ * Replaces any previous callback. Not meant to be called while other threads run flows (a
+ * record may still reach the previous callback during the switch).
+ *
+ * - `callback`: the callback, or NULL.
+ * - `userdata`: handed back to the callback.
+ * - `max_level`: 0 (off) to 5 (trace); larger values mean 5.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_INTERNAL` (the process already has another
+ * logger for this library's copy of the Rust `log` crate).
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * `callback` is NULL or follows the contract of `mcpauth_log_fn` for as long as it is set.
+ */
+mcpauth_status mcpauth_set_log_callback(mcpauth_log_fn callback, void *userdata, int32_t max_level);
 
 /**
  * Free a response. NULL is a no-op; must not be called twice on the same pointer. Pointers

@@ -43,6 +43,8 @@ listener.
 Each block runs in its own scratch directory, which is also its HOME, XDG_CONFIG_HOME and
 MCP_AUTH_HOME (file storage never touches the real home), with a 180 s deadline.
 
+A relative link (outside code) to a file that does not exist counts as a failure too.
+
 Prints one line per block and `docs: N passed, M failed` (plus how many blocks are documentation
 only or `no-run`); exits 1 when a block failed.
 
@@ -409,12 +411,12 @@ def main(argv: list[str]) -> int:
     skipped = sum(1 for b in blocks if b.lang in RUNNABLE and "no-run" in b.attrs)
     shown = len(blocks) - len(ran) - skipped - len(unmarked)
     passed = sum(1 for b in ran if b.ok)
-    for f in files:
-        for target in broken_links(f):
-            print(f"docs: {f.relative_to(ROOT) if f.is_relative_to(ROOT) else f}: link to a missing file: {target}")
-    print(f"\ndocs: {passed} passed, {len(failed)} failed "
+    links = [(f, t) for f in files for t in broken_links(f)]
+    for f, target in links:
+        print(f"docs: FAIL {f.relative_to(ROOT) if f.is_relative_to(ROOT) else f}: link to a missing file: {target}")
+    print(f"\ndocs: {passed} passed, {len(failed) + len(links)} failed "
           f"({skipped} marked no-run, {shown} documentation-only blocks, {len(files)} files)")
-    return 1 if failed else 0
+    return 1 if failed or links else 0
 
 
 if __name__ == "__main__":

@@ -46,8 +46,10 @@ mod config;
 
 mod client;
 
-// After the client: its cancel handle.
+// After the client: its cancel handle, then the global log callback.
 mod cancel;
+
+mod logging;
 
 mod response;
 
@@ -94,6 +96,7 @@ pub use config::*;
 pub use discovery::*;
 pub use error::*;
 pub use json::*;
+pub use logging::*;
 pub use metadata::*;
 pub use pkce::*;
 pub use registration::*;

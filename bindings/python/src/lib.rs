@@ -58,6 +58,14 @@ mod _native {
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         m.add("ERROR_KINDS", crate::errors::error_kinds())?;
         crate::bridge::add_constants(m)?;
+        // The core's `log` records go to `logging.getLogger("mcp_auth")` and its children
+        // (`mcp_auth.trace`, ...), from every thread; the HTTP library's only from WARNING. The
+        // loggers are cached, their levels are read per record (so `setLevel` works at any
+        // time). Another `log` logger already installed in this module's copy of `log` is kept.
+        let _ = pyo3_log::Logger::new(m.py(), pyo3_log::Caching::Loggers)?
+            .filter(log::LevelFilter::Warn)
+            .filter_target("mcp_auth".to_owned(), log::LevelFilter::Debug)
+            .install();
         Ok(())
     }
 }

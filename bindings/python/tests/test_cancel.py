@@ -95,3 +95,35 @@ def test_cancel_from_another_thread_raises_cancelled_and_the_client_stays_usable
     assert outcome[0].kind == "cancelled"
     # Later calls run normally.
     assert client.probe().status == 401
+
+
+def test_a_flow_logs_to_the_mcp_auth_logger_without_secrets(demo, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="mcp_auth")
+    client = m.Client(demo.url)
+    client.post_json({"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    token = client.access_token()
+    ours = [r for r in caplog.records if r.name.startswith("mcp_auth")]
+    text = "\n".join(r.getMessage() for r in ours)
+    for step in ("protected_resource_metadata", "authorization", "token_exchange"):
+        assert step in text, text
+    for r in caplog.records:
+        message = r.getMessage()
+        assert token not in message
+        assert "state=" not in message and "code=" not in message
+
+
+def test_a_flow_writes_nothing_to_stderr(demo, python) -> None:
+    code = (
+        "import sys, logging, mcp_auth as m\n"
+        "logging.getLogger('mcp_auth').setLevel(logging.DEBUG)\n"
+        "c = m.Client(sys.argv[1])\n"
+        "r = c.post_json({'jsonrpc': '2.0', 'id': 1, 'method': 'ping'})\n"
+        "c.logout()\n"
+        "print(r.status, r.authorizations)\n"
+    )
+    out = subprocess.run([python, "-c", code, demo.url], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "200 1"
+    assert out.stderr == ""

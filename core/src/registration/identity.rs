@@ -173,6 +173,11 @@ impl Identity<'_> {
         };
         let mut md = self.config.client_metadata.clone();
         md.scope = scope.map(str::to_owned);
+        // Ask for a method the AS supports (never rely on a default it does not support).
+        if md.token_endpoint_auth_method.is_none() {
+            md.token_endpoint_auth_method =
+                super::negotiate_auth_method(d.metadata.as_ref()).map(str::to_owned);
+        }
         let request = super::create_client_registration_request(
             d.metadata.as_ref(),
             &md,
@@ -182,7 +187,8 @@ impl Identity<'_> {
         let mut step = self.tracer.step(Step::Registration).http("POST", &url);
         let response = self.http.execute(request.to_http())?;
         step.status(response.status().as_u16());
-        let info = match super::handle_registration_response(&response).and_then(|info| {
+        let info = match super::handle_registration_response(&response).and_then(|mut info| {
+            super::effective_auth_method(&mut info, md.token_endpoint_auth_method.as_deref());
             super::check_registration_usable_with(
                 &info,
                 &["none", "client_secret_basic", "client_secret_post"],

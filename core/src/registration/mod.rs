@@ -131,6 +131,37 @@ pub fn create_client_registration_request(
     })
 }
 
+/// The `token_endpoint_auth_method` to ask for in a dynamic registration, from the AS's
+/// `token_endpoint_auth_methods_supported` (RFC 8414 §2):
+///
+/// - no list, or a list with `client_secret_basic` (RFC 7591 §2's default): `None`, the
+///   request leaves the member out and the server chooses, as before;
+/// - otherwise the first of `client_secret_post`, `none` that the list names;
+/// - a list naming neither: `None` (the server chooses; a method we cannot use is refused by
+///   [`check_registration_usable_with`]).
+///
+/// A registration response that names no method then means the one asked for (see
+/// [`effective_auth_method`]), never the RFC 7591 default the server said it does not support.
+pub fn negotiate_auth_method(asm: Option<&OAuthMetadata>) -> Option<&'static str> {
+    let supported = asm?.token_endpoint_auth_methods_supported.as_ref()?;
+    if supported.iter().any(|m| m == "client_secret_basic") {
+        return None;
+    }
+    ["client_secret_post", "none"]
+        .into_iter()
+        .find(|m| supported.iter().any(|s| s == m))
+}
+
+/// Fill in a registration response's missing `token_endpoint_auth_method` with the method the
+/// request asked for (RFC 7591 §3.2.1: the response carries the registered metadata; a server
+/// that leaves the member out registered what it was sent). A response that names a method
+/// keeps it.
+pub fn effective_auth_method(info: &mut OAuthClientInformationFull, requested: Option<&str>) {
+    if info.token_endpoint_auth_method.is_none() {
+        info.token_endpoint_auth_method = requested.map(str::to_owned);
+    }
+}
+
 /// ` (redirected to X; not followed)` for a 3xx with a `Location`, X without userinfo, query
 /// and fragment; empty otherwise.
 fn redirect_note(response: &http::Response<Vec<u8>>) -> String {

@@ -40,6 +40,19 @@ static void on_trace(void *userdata, const char *event_json) {
     mcpauth_string_free(step);
 }
 
+static int log_records; /* records of the mcp_auth targets, under log_lock */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_log(void *userdata, int32_t level, const char *target, const char *message) {
+    (void)userdata;
+    (void)message;
+    if (level >= 1 && level <= 4 && strncmp(target, "mcp_auth", 8) == 0) {
+        pthread_mutex_lock(&log_lock);
+        log_records++;
+        pthread_mutex_unlock(&log_lock);
+    }
+}
+
 static void *canceller(void *arg) {
     struct shared *sh = arg;
     pthread_mutex_lock(&sh->lock);
@@ -59,6 +72,10 @@ int main(int argc, char **argv) {
     }
     if (mcpauth_client_cancel(NULL) != MCPAUTH_STATUS_NULL_ARGUMENT) {
         fprintf(stderr, "cancel: NULL is not refused\n");
+        return 1;
+    }
+    if (mcpauth_set_log_callback(on_log, NULL, 4) != MCPAUTH_STATUS_OK) {
+        fprintf(stderr, "cancel: mcpauth_set_log_callback failed\n");
         return 1;
     }
     char options[2048];
@@ -113,7 +130,12 @@ int main(int argc, char **argv) {
     mcpauth_client_free(client);
     pthread_cond_destroy(&sh.ready);
     pthread_mutex_destroy(&sh.lock);
+    mcpauth_set_log_callback(NULL, NULL, 0);
+    if (log_records == 0) {
+        fprintf(stderr, "cancel: the log callback received no record\n");
+        failed = 1;
+    }
     if (failed) return 1;
-    printf("cancel: ok (returned %.1f ms after the cancel)\n", ms);
+    printf("cancel: ok (returned %.1f ms after the cancel; %d log records)\n", ms, log_records);
     return 0;
 }

@@ -1,0 +1,97 @@
+"""The interop suite's resource server: the official MCP Python SDK (`mcp`, pinned in
+interop/requirements.txt), streamable HTTP, verifying oidc-provider's JWT access tokens.
+
+    python rs/server.py PORT ISSUER LOG_JSONL [REQUIRED_SCOPE]
+
+The verifier checks the signature against the issuer's JWKS, the issuer, the audience (this
+server's URL, the RFC 8707 resource) and the expiry; every verification is appended to LOG_JSONL
+(`accepted` with the token's client_id, jti and scope, or `refused` with the reason). The
+suite counts tool calls from this log, not from what the client prints.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import jwt
+import uvicorn
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import MCPServer
+
+port, issuer, log_file = sys.argv[1], sys.argv[2], sys.argv[3]
+required = sys.argv[4].split() if len(sys.argv) > 4 else ["mcp:tools"]
+resource = f"http://127.0.0.1:{port}/mcp"
+
+
+def log(record: dict[str, object]) -> None:
+    with open(log_file, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+class JwtVerifier:
+    def __init__(self) -> None:
+        self.jwks = jwt.PyJWKClient(f"{issuer}/jwks")
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        try:
+            key = self.jwks.get_signing_key_from_jwt(token)
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=["ES256", "RS256"],
+                audience=resource,
+                issuer=issuer,
+                options={"require": ["exp", "aud", "iss"]},
+            )
+        except Exception as e:  # every refusal is logged with its reason
+            log({"event": "refused", "reason": f"{type(e).__name__}: {e}", "at": time.time()})
+            return None
+        scopes = str(claims.get("scope", "")).split()
+        log(
+            {
+                "event": "accepted",
+                "client_id": claims.get("client_id"),
+                "jti": claims.get("jti"),
+                "scope": scopes,
+                "dpop": "cnf" in claims,
+                "at": time.time(),
+            }
+        )
+        return AccessToken(
+            token=token,
+            client_id=str(claims.get("client_id")),
+            scopes=scopes,
+            expires_at=int(claims["exp"]),
+            resource=resource,
+            subject=claims.get("sub"),
+        )
+
+
+server = MCPServer(
+    "interop",
+    token_verifier=JwtVerifier(),
+    auth=AuthSettings(
+        issuer_url=issuer,
+        resource_server_url=resource,
+        required_scopes=required,
+        validate_token_resource=True,
+    ),
+)
+
+
+@server.tool()
+def whoami() -> str:
+    """The client and scope of the token this call came with."""
+    token = get_access_token()
+    assert token is not None
+    log({"event": "tool_call", "tool": "whoami", "client_id": token.client_id})
+    return json.dumps({"client_id": token.client_id, "scope": token.scopes})
+
+
+app = server.streamable_http_app(json_response=True)
+log({"event": "listening", "resource": resource})
+uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning")
