@@ -294,15 +294,14 @@ SCENARIOS = [
 # Cells that fail for a reason we know: (reason, the symptom the failure must show). A known
 # failure that fails with another symptom fails the suite; one that passes counts as passed
 # and is flagged ("no longer fails: remove it from KNOWN_FAILURES").
-ITEM_4 = (
-    "a registration the AS has forgotten is never dropped (issue 13 item 4): the refresh is refused "
-    "with invalid_client, the stored registration is reused, and the AS shows the browser an error "
-    "page instead of redirecting",
-    "No authorization redirect arrived",
-)
 KNOWN_FAILURES: dict[tuple[str, str], tuple[str, str]] = {
-    ("forgotten-registration", "rust"): ITEM_4,
-    ("forgotten-registration", "python-cli"): (ITEM_4[0], "no authorization came back"),
+    ("forgotten-registration", "python-cli"): (
+        "a forgotten registration is forgotten per process: `mcp-auth token` learns that the AS "
+        "no longer knows the client, but the next `mcp-auth login` reads the registration from the "
+        "credential file again (the storage interface cannot remove a registration yet), and the "
+        "AS shows the browser an error page instead of redirecting",
+        "no authorization came back",
+    ),
 }
 
 

@@ -20,6 +20,9 @@
 //! }
 //! ```
 //!
+//! A fleet shares a Redis server instead of a file:
+//! `"storage": {"type": "redis", "url": "redis://127.0.0.1:6379/0", "namespace": "mcp-auth"}`.
+//!
 //! Unknown members are rejected (a misspelt option must not be silently ignored).
 
 use std::sync::Arc;
@@ -37,7 +40,7 @@ use crate::storage::{FileStorage, MemoryStorage};
 use crate::token::{JwtAlgorithm, SigningKey, TokenEndpointAuthMethod};
 
 /// Where tokens and registrations are kept.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum StorageOptions {
     /// In memory (default).
@@ -49,6 +52,30 @@ pub enum StorageOptions {
         #[serde(default)]
         path: Option<String>,
     },
+    /// A Redis server (`RedisStorage`, the `redis` feature): `{"type": "redis", "url":
+    /// "redis://host:6379/0", "namespace": "mcp-auth"}`. Shared by every process and machine
+    /// that reaches it, with a refresh lease (docs/fleet.md).
+    Redis {
+        /// `redis://[user:password@]host[:port][/db]`.
+        url: String,
+        /// Key prefix (default `mcp-auth`).
+        #[serde(default)]
+        namespace: Option<String>,
+    },
+}
+
+impl std::fmt::Debug for StorageOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Memory => f.write_str("Memory"),
+            Self::File { path } => f.debug_struct("File").field("path", path).finish(),
+            // The URL may carry a password.
+            Self::Redis { namespace, .. } => f
+                .debug_struct("Redis")
+                .field("namespace", namespace)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// How the authorization redirect is completed.
@@ -468,6 +495,17 @@ impl ClientOptions {
                     })?,
                 };
                 b.storage(Arc::new(FileStorage::new(path)))
+            }
+            #[cfg(feature = "redis")]
+            StorageOptions::Redis { url, namespace } => b.storage(Arc::new(
+                crate::storage::RedisStorage::new(url, namespace.as_deref())?,
+            )),
+            #[cfg(not(feature = "redis"))]
+            StorageOptions::Redis { .. } => {
+                return Err(Error::invalid_argument(
+                    "storage",
+                    "this build has no Redis support (the `redis` feature)",
+                ));
             }
         };
         b = match &self.redirect {

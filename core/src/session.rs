@@ -5,8 +5,9 @@
 //! - **Token state**: the token in memory (loaded from storage on first use) and a
 //!   generation number bumped whenever it is replaced.
 //! - **Single flight**: one thread acquires a token (refresh or authorization) while the others
-//!   wait on the flow lock, then see the new generation and use that token. Another process
-//!   sharing the store may have replaced it too: its token is adopted instead of replaying ours.
+//!   wait on the flow lock, then see the new generation and use that token. Across processes,
+//!   the store's refresh lease (docs/fleet.md) does the same: the holder re-reads the store and
+//!   adopts a token another process already refreshed instead of replaying its refresh token.
 //! - **Step-up** (SEP-2350): a 403 `insufficient_scope` runs a new authorization with the union
 //!   of the granted and the challenged scopes.
 //! - **The retry bound**: at most [`ClientConfig::max_authorizations`] token acquisitions per
@@ -62,6 +63,16 @@ enum Acquired {
     ByOther,
     /// We obtained a token.
     Obtained,
+}
+
+/// How a leased refresh ended.
+enum LeasedRefresh {
+    /// The store held a newer token (another process refreshed): adopted, nothing sent.
+    Adopted,
+    /// We refreshed and stored the new pair.
+    Done,
+    /// The server refused this token's refresh and the store holds nothing newer.
+    Rejected(Arc<OAuthToken>),
 }
 
 /// One client's session: configuration, the steps' shared resources, and the token state.
@@ -340,24 +351,14 @@ impl Session {
                 return Ok((s.token.clone(), s.generation));
             }
         }
-        // Another process sharing the store may have refreshed already: use its (rotated)
-        // tokens rather than replaying our refresh token (RFC 9700 §4.14.2 reuse detection).
-        if let Some(adopted) = self.adopt_stored_token(Some(&t))? {
-            if !self.is_due(&adopted) {
-                let s = self.lock_state();
-                return Ok((s.token.clone(), s.generation));
-            }
-        }
-        let t = self.lock_state().token.clone().unwrap_or(t);
-        let cached = self.lock_state().discovery.clone();
-        let discovery = match cached {
-            Some(d) => d,
-            None => self.rediscover(None)?,
-        };
-        if let Refreshed::Refused = self.refresh(&discovery, &t)? {
-            // The token cannot be refreshed (refused, or not by this issuer): drop it from
-            // memory only (storage keeps it until a new one replaces it) and let the 401 drive
-            // the flow.
+        // Another process sharing the store may have refreshed already: under the store's
+        // refresh lease, use its (rotated) tokens rather than replaying our refresh token
+        // (RFC 9700 §4.14.2 reuse detection).
+        let still_valid = |a: &OAuthToken| !self.is_due(a);
+        if let LeasedRefresh::Rejected(t) = self.leased_refresh(&t, None, still_valid)? {
+            // The refresh token no longer works and the store holds nothing newer: drop the
+            // token from memory only (storage keeps it until a new one replaces it) and let
+            // the 401 drive the flow.
             let mut s = self.lock_state();
             s.stale = Some(t.access_token.clone());
             s.token = None;
@@ -365,6 +366,74 @@ impl Session {
         }
         let s = self.lock_state();
         Ok((s.token.clone(), s.generation))
+    }
+
+    /// The cross-process refresh (docs/fleet.md): with the store's refresh lease held (when the
+    /// store has one), re-read the stored token and adopt it if another process already replaced
+    /// `current` (and `usable` accepts it); otherwise refresh and store. A refused refresh
+    /// re-reads the store before giving up (another process may hold the new pair). Called with
+    /// the flow lock held.
+    fn leased_refresh(
+        &self,
+        current: &OAuthToken,
+        challenge: Option<&CapturedChallenge>,
+        usable: impl Fn(&OAuthToken) -> bool,
+    ) -> Result<LeasedRefresh> {
+        let owner = crate::pkce::generate_state();
+        let ttl = self.config.refresh_lease_ttl;
+        let leased = self
+            .storage
+            .acquire_lease(&self.resource_key, owner.secret(), ttl)?;
+        let result = self.refresh_once(current, challenge, usable);
+        if leased {
+            if let Err(e) = self
+                .storage
+                .release_lease(&self.resource_key, owner.secret())
+            {
+                // The lease ends by itself at its deadline.
+                self.tracer
+                    .step(Step::Refresh)
+                    .failed(format!("refresh lease not released: {e}"));
+            }
+        }
+        result
+    }
+
+    /// Steps 2 and 3 of [`Self::leased_refresh`], with the lease held.
+    fn refresh_once(
+        &self,
+        current: &OAuthToken,
+        challenge: Option<&CapturedChallenge>,
+        usable: impl Fn(&OAuthToken) -> bool,
+    ) -> Result<LeasedRefresh> {
+        if let Some(adopted) = self.adopt_stored_token(Some(current))? {
+            if usable(&adopted) {
+                return Ok(LeasedRefresh::Adopted);
+            }
+        }
+        // The newest pair: ours, or the one just adopted (expired, but its refresh token is the
+        // live one).
+        let t = self
+            .lock_state()
+            .token
+            .clone()
+            .unwrap_or_else(|| Arc::new(current.clone()));
+        let cached = self.lock_state().discovery.clone();
+        let discovery = match cached {
+            Some(d) => d,
+            None => self.rediscover(challenge)?,
+        };
+        match self.refresh(&discovery, &t)? {
+            Refreshed::Yes => Ok(LeasedRefresh::Done),
+            Refreshed::Refused => {
+                // Rotated away by another process (a store without a lease, or a holder whose
+                // lease ran out)? Its new pair is in the store: use it before anything else.
+                if self.adopt_stored_token(Some(&t))?.is_some() {
+                    return Ok(LeasedRefresh::Adopted);
+                }
+                Ok(LeasedRefresh::Rejected(t))
+            }
+        }
     }
 
     /// Attach the token: `Authorization: Bearer` (RFC 6750 §2.1), or for a DPoP-bound token
@@ -475,15 +544,12 @@ impl Session {
         }
         if let (false, Some(t)) = (step_up, rejected) {
             if t.refresh_token.is_some() {
-                // A fresh process has no discovery yet: discover with this challenge, then
-                // refresh instead of running a (possibly interactive) authorization.
-                let cached = self.lock_state().discovery.clone();
-                let discovery = match cached {
-                    Some(d) => d,
-                    None => self.rediscover(Some(challenge))?,
-                };
-                if let Refreshed::Yes = self.refresh(&discovery, t)? {
-                    return Ok(Acquired::Obtained);
+                // Refresh (under the store's lease) instead of running a (possibly interactive)
+                // authorization; a fresh process discovers with this challenge first.
+                match self.leased_refresh(t, Some(challenge), |_| true)? {
+                    LeasedRefresh::Adopted => return Ok(Acquired::ByOther),
+                    LeasedRefresh::Done => return Ok(Acquired::Obtained),
+                    LeasedRefresh::Rejected(_) => {}
                 }
             }
         }
@@ -613,7 +679,11 @@ impl Session {
                 self.store_token(new, d, &client);
                 Ok(Refreshed::Yes)
             }
-            Err(e) if is_refresh_rejection(&e) => Ok(Refreshed::Refused),
+            Err(e) if is_refresh_rejection(&e) => {
+                // An AS that forgot the registration: the new authorization registers again.
+                self.identity().forget_if_unknown(d, &client, &e);
+                Ok(Refreshed::Refused)
+            }
             Err(e) => Err(e),
         }
     }

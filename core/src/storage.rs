@@ -2,9 +2,24 @@
 //! authorization-server issuer (SEP-2352: credentials are bound to the issuer that issued
 //! them).
 //!
-//! Two implementations: [`MemoryStorage`] (the default) and [`FileStorage`] (one JSON file,
-//! mode 0600, written atomically by rename under an advisory lock with a deadline so that
-//! processes can share it).
+//! Implementations: [`MemoryStorage`] (the default), [`FileStorage`] (one JSON file, mode 0600,
+//! written atomically by rename under an advisory lock with a deadline so that processes can
+//! share it) and, with the `redis` feature, [`RedisStorage`] (shared by machines).
+//!
+//! **The refresh lease** ([`TokenStorage::acquire_lease`] / [`TokenStorage::release_lease`]):
+//! processes that share a store refresh a token once per expiry, not once per process. The
+//! session takes the lease for the resource, re-reads the stored token, adopts it when another
+//! holder already refreshed, and otherwise refreshes, stores and releases. A store that does not
+//! implement the lease (the default methods) gets the in-process single flight only: threads of
+//! one client refresh once, processes may each refresh. See docs/fleet.md.
+
+mod file_lease;
+#[cfg(feature = "redis")]
+mod redis_store;
+
+use file_lease::{FileLeases, LeaseError};
+#[cfg(feature = "redis")]
+pub use redis_store::RedisStorage;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -35,6 +50,29 @@ pub trait TokenStorage: Send + Sync {
     fn get_client_info(&self, issuer: &str) -> Result<Option<OAuthClientInformationFull>>;
     /// Store the client registration for an authorization server issuer.
     fn set_client_info(&self, issuer: &str, info: &OAuthClientInformationFull) -> Result<()>;
+
+    /// Take the cross-process refresh lease for `key` (a protected resource's key, as in
+    /// [`get_tokens`](Self::get_tokens)) on behalf of `owner` (a random token unique to this
+    /// acquisition), waiting while another owner holds it.
+    ///
+    /// Returns `Ok(true)` once held, `Ok(false)` when this store has no cross-process lease (the
+    /// default: the session then relies on its in-process single flight alone), and an
+    /// [`Error::Storage`] when it cannot be taken (the store is unreachable, or others held it
+    /// for about `ttl` or more). A lease must end by itself: at most `ttl` after it was taken
+    /// (a deadline in the store), or when the holder's process dies (an OS lock), so that a
+    /// crashed or hung holder cannot block the others for ever.
+    fn acquire_lease(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool> {
+        let _ = (key, owner, ttl);
+        Ok(false)
+    }
+
+    /// Release the lease `owner` took on `key`. Must not release a lease now held by another
+    /// owner (after this one's deadline passed and another took it over). The default does
+    /// nothing.
+    fn release_lease(&self, key: &str, owner: &str) -> Result<()> {
+        let _ = (key, owner);
+        Ok(())
+    }
 }
 
 /// The serialized content of a store.
@@ -130,6 +168,8 @@ pub struct FileStorage {
     local: Mutex<()>,
     // Whether the permissions of an existing file were checked (once per value).
     checked_mode: AtomicBool,
+    // The refresh leases held through this value.
+    leases: FileLeases,
 }
 
 impl FileStorage {
@@ -149,6 +189,7 @@ impl FileStorage {
             lock_timeout: Self::DEFAULT_LOCK_TIMEOUT,
             local: Mutex::new(()),
             checked_mode: AtomicBool::new(false),
+            leases: FileLeases::default(),
         }
     }
 
@@ -390,5 +431,35 @@ impl TokenStorage for FileStorage {
         self.update(|d| {
             d.clients.insert(issuer.to_owned(), info.clone());
         })
+    }
+
+    /// An exclusive OS lock on `<file>.lease-<digest of key>`, waited for at most `ttl`. The
+    /// kernel drops it when the holder dies (even by SIGKILL): the next process takes over at
+    /// once. A live holder cannot be overtaken (an OS lock has no deadline); its refresh is
+    /// bounded by the HTTP timeout, and waiters give up with a storage error after `ttl`.
+    fn acquire_lease(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool> {
+        create_private_dir(self.dir())
+            .map_err(|e| self.storage_error("cannot create directory for", e))?;
+        let path = file_lease::lease_path(&self.path, key);
+        match self.leases.acquire(&path, key, owner, ttl) {
+            Ok(()) => Ok(true),
+            Err(LeaseError::TimedOut(waited)) => Err(Error::Storage {
+                message: format!(
+                    "the refresh lease of credential store {} is held by another process for \
+                     {} s (lease file {})",
+                    self.path.display(),
+                    waited.as_secs(),
+                    path.display()
+                ),
+            }),
+            Err(LeaseError::Io(e)) => {
+                Err(self.storage_error("cannot take the refresh lease of", e))
+            }
+        }
+    }
+
+    fn release_lease(&self, key: &str, owner: &str) -> Result<()> {
+        self.leases.release(key, owner);
+        Ok(())
     }
 }

@@ -184,6 +184,11 @@ pub struct ClientConfig {
     pub require_pkce_s256: bool,
     /// Refresh this long before the token expires.
     pub refresh_skew: Duration,
+    /// How long the store's refresh lease lasts at most (stores that have one: file, Redis; see
+    /// docs/fleet.md). Longer than a refresh can take (the HTTP timeout): a holder whose lease
+    /// runs out mid-refresh lets another process refresh with the same refresh token. Also how
+    /// long a process waits for another's lease before failing with a storage error.
+    pub refresh_lease_ttl: Duration,
     /// At most this many token acquisitions (authorizations or refreshes) per request.
     pub max_authorizations: u32,
     /// Prefer this issuer among the PRM's `authorization_servers`.
@@ -244,6 +249,7 @@ impl ClientBuilder {
                 protocol_version: DEFAULT_PROTOCOL_VERSION.to_owned(),
                 require_pkce_s256: true,
                 refresh_skew: Duration::from_secs(60),
+                refresh_lease_ttl: Duration::from_secs(60),
                 max_authorizations: 3,
                 preferred_issuer: None,
                 allow_insecure_server_url: false,

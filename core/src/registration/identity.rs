@@ -16,13 +16,19 @@ use crate::storage::TokenStorage;
 use crate::token::{ClientAuth, TokenEndpointAuthMethod};
 use crate::trace::{Step, Tracer};
 
-/// The registration in use, with the issuer it belongs to (kept across flows of one client).
+/// The registration in use, with the issuer it belongs to (kept across flows of one client),
+/// and the `client_id`s an authorization server refused as unknown (`invalid_client`): a
+/// stored registration with one of those is not used again.
 #[derive(Default)]
-pub(crate) struct KnownClient(Mutex<Option<(String, ClientAuth)>>);
+pub(crate) struct KnownClient(Mutex<Option<(String, ClientAuth)>>, Mutex<Vec<String>>);
 
 impl KnownClient {
     fn lock(&self) -> MutexGuard<'_, Option<(String, ClientAuth)>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn rejected(&self) -> MutexGuard<'_, Vec<String>> {
+        self.1.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The credentials remembered for `issuer`.
@@ -146,10 +152,51 @@ impl Identity<'_> {
         Ok(self.stored(d)?.map(|auth| (auth, Source::Stored)))
     }
 
-    /// A stored registration made with `d`'s issuer (SEP-2352), remembered once read.
+    /// The authorization server answered `error` for `client`: when it is `invalid_client` and
+    /// `client` is a dynamic registration (neither pre-registered nor a CIMD URL), the server
+    /// has forgotten it (RFC 6749 §5.2: "client authentication failed (e.g., unknown
+    /// client)"). Forget it here too, so the next grant registers again; the stored copy is
+    /// skipped and then replaced by the new registration. A registration refused this way is
+    /// never used again, so this happens at most once per registration. Returns whether the
+    /// registration was forgotten.
+    pub(crate) fn forget_if_unknown(
+        &self,
+        d: &Discovery,
+        client: &ClientAuth,
+        error: &Error,
+    ) -> bool {
+        let unknown = error
+            .oauth_error()
+            .is_some_and(|o| o.error == "invalid_client");
+        if !unknown || self.config.pre_registered.is_some() {
+            return false;
+        }
+        if self.config.client_metadata_url.as_deref() == Some(client.client_id.as_str()) {
+            return false;
+        }
+        {
+            let mut known = self.known.lock();
+            if known
+                .as_ref()
+                .is_some_and(|(_, a)| a.client_id == client.client_id)
+            {
+                *known = None;
+            }
+        }
+        self.known.rejected().push(client.client_id.clone());
+        self.tracer.step(Step::Registration).fallback(format!(
+            "{} refused client {} as unknown (invalid_client): registration forgotten; registering again",
+            d.issuer, client.client_id
+        ));
+        true
+    }
+
+    /// A stored registration made with `d`'s issuer (SEP-2352), remembered once read; not
+    /// one the server refused as unknown ([`forget_if_unknown`](Self::forget_if_unknown)).
     fn stored(&self, d: &Discovery) -> Result<Option<ClientAuth>> {
         let cimd = self.config.client_metadata_url.as_deref();
         match self.storage.get_client_info(&d.issuer)? {
+            Some(info) if self.known.rejected().contains(&info.client_id) => Ok(None),
             Some(info) if super::credentials_match_issuer(&info, &d.issuer, cimd) => {
                 let auth = ClientAuth::from_client_info(&info)?;
                 self.known.remember(&d.issuer, &auth);

@@ -412,6 +412,11 @@ pub struct DemoConfig {
     pub issue_refresh_tokens: bool,
     /// Access token lifetime in seconds (`expires_in`); `0` issues tokens that are already expired.
     pub token_ttl_secs: u64,
+    /// Refresh token reuse detection (RFC 9700 §4.14.2): refresh tokens always rotate; with this
+    /// on, presenting an already consumed refresh token is treated as theft and revokes the whole
+    /// grant (every access and refresh token descended from the same authorization). Counted in
+    /// [`crate::RefreshCounters`].
+    pub refresh_reuse_detection: bool,
     /// For dynamically registered clients, the authorization request's `redirect_uri` must be one
     /// of the registered ones (the port of a loopback URI is ignored, RFC 8252 §7.3).
     pub validate_redirect_uri: bool,
@@ -481,6 +486,7 @@ impl Default for DemoConfig {
             grantable_scopes: None,
             issue_refresh_tokens: true,
             token_ttl_secs: 3600,
+            refresh_reuse_detection: false,
             validate_redirect_uri: true,
             context: None,
             faults: Faults::default(),

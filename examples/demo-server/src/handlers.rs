@@ -1113,7 +1113,7 @@ fn token_inner(
     let resource = param(&params, "resource");
     let ttl = cfg.token_ttl_secs;
 
-    let (scope, resource, with_refresh) = match grant.as_str() {
+    let (scope, resource, with_refresh, grant_id) = match grant.as_str() {
         "authorization_code" => {
             let code = param(&params, "code")
                 .ok_or_else(|| oauth_error("invalid_request", "code is required"))?;
@@ -1179,7 +1179,7 @@ fn token_inner(
                 }
             }
             let resource = resource.map(str::to_owned).or(grant.resource);
-            (grant.scope, resource, cfg.issue_refresh_tokens)
+            (grant.scope, resource, cfg.issue_refresh_tokens, None)
         }
         "refresh_token" => {
             if cfg.faults.refresh_invalid_grant {
@@ -1192,10 +1192,16 @@ fn token_inner(
                 .ok_or_else(|| oauth_error("invalid_request", "refresh_token is required"))?;
             let mut st = lock_state(shared);
             let Some(old) = st.refresh.get(rt).cloned() else {
-                let why = if st.rotated.contains(rt) {
-                    "the refresh token was already used (rotated)"
-                } else {
-                    "unknown refresh token"
+                let why = match st.rotated.get(rt).copied() {
+                    Some(grant) if cfg.refresh_reuse_detection => {
+                        st.refresh_stats.reuse_detections += 1;
+                        if st.revoke_grant(grant) {
+                            st.refresh_stats.revocations += 1;
+                        }
+                        "the refresh token was already used: the grant is revoked"
+                    }
+                    Some(_) => "the refresh token was already used (rotated)",
+                    None => "unknown refresh token",
                 };
                 return Err(oauth_error("invalid_grant", why));
             };
@@ -1227,9 +1233,10 @@ fn token_inner(
                 }
             }
             st.refresh.remove(rt);
-            st.rotated.insert(rt.to_owned());
+            st.rotated.insert(rt.to_owned(), old.grant);
+            st.refresh_stats.refreshes += 1;
             let resource = resource.map(str::to_owned).or(old.resource);
-            (scope, resource, true)
+            (scope, resource, true, Some(old.grant))
         }
         _ => {
             // client_credentials
@@ -1243,6 +1250,7 @@ fn token_inner(
                 grant_scope(cfg, param(&params, "scope")),
                 resource.map(str::to_owned),
                 false,
+                None,
             )
         }
     };
@@ -1253,6 +1261,7 @@ fn token_inner(
         resource.as_deref(),
         ttl,
         with_refresh,
+        grant_id,
     );
     let mut doc = json!({
         "access_token": access,

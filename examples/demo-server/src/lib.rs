@@ -65,6 +65,19 @@ pub(crate) struct Shared {
     connections: AtomicUsize,
 }
 
+/// What the authorization server saw of refresh tokens, counted on the server's side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefreshCounters {
+    /// `refresh_token` grants that succeeded (each consumed one refresh token and issued a new
+    /// pair).
+    pub refreshes: usize,
+    /// Refresh requests that presented an already consumed refresh token while
+    /// [`DemoConfig::refresh_reuse_detection`] was on.
+    pub reuse_detections: usize,
+    /// Grants revoked because of such a reuse.
+    pub revocations: usize,
+}
+
 /// A running server. Dropping it stops it: the listener is closed, idle connections close at
 /// once, in-flight responses get a second to finish, and then the runtime (every connection and
 /// thread) is shut down.
@@ -242,11 +255,24 @@ impl DemoServer {
             .unwrap_or(0)
     }
 
-    /// Resets [`count`](Self::count) and [`grant_count`](Self::grant_count).
+    /// Successful refreshes, refresh token reuses seen and grants revoked since the start (see
+    /// [`DemoConfig::refresh_reuse_detection`]).
+    pub fn refresh_counters(&self) -> RefreshCounters {
+        let s = self.state().refresh_stats;
+        RefreshCounters {
+            refreshes: s.refreshes,
+            reuse_detections: s.reuse_detections,
+            revocations: s.revocations,
+        }
+    }
+
+    /// Resets [`count`](Self::count), [`grant_count`](Self::grant_count) and
+    /// [`refresh_counters`](Self::refresh_counters).
     pub fn reset_counters(&self) {
         let mut st = self.state();
         st.path_hits.clear();
         st.grant_hits.clear();
+        st.refresh_stats = Default::default();
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -293,7 +319,7 @@ impl DemoServer {
         let resource = self.resource();
         let ttl = self.config_guard().token_ttl_secs;
         self.state()
-            .mint(client_id, scope, Some(&resource), ttl, false)
+            .mint(client_id, scope, Some(&resource), ttl, false, None)
             .0
     }
 
@@ -303,7 +329,7 @@ impl DemoServer {
         let ttl = self.config_guard().token_ttl_secs;
         let (a, r) = self
             .state()
-            .mint(client_id, scope, Some(&resource), ttl, true);
+            .mint(client_id, scope, Some(&resource), ttl, true, None);
         (a, r.unwrap_or_default())
     }
 

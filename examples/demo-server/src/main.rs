@@ -4,7 +4,11 @@
 //! ```text
 //! mcp-auth-demo-server [--port N] [--topology NAME] [--host-name HOST]
 //!                      [--context-file PATH] [--exit-on-stdin-eof] [--list-topologies]
+//!                      [--token-ttl SECS] [--refresh-reuse-detection]
 //! ```
+//!
+//! `--token-ttl` sets the access token lifetime; `--refresh-reuse-detection` makes a reused
+//! (already rotated) refresh token revoke its whole grant (RFC 9700 §4.14.2).
 //!
 //! Prints `listening on http://127.0.0.1:PORT/mcp` on stdout (one line, flushed) once it accepts
 //! connections, then serves until it is killed (SIGTERM / SIGINT). With `--exit-on-stdin-eof` it
@@ -17,7 +21,8 @@ use std::process::ExitCode;
 use mcp_auth_demo_server::{CONFORMANCE_SCENARIOS, DemoConfig, DemoServer, EXTRA_TOPOLOGIES};
 
 const USAGE: &str = "usage: mcp-auth-demo-server [--port N] [--topology NAME] [--host-name HOST] \
-[--context-file PATH] [--exit-on-stdin-eof] [--list-topologies]";
+[--context-file PATH] [--exit-on-stdin-eof] [--list-topologies] [--token-ttl SECS] \
+[--refresh-reuse-detection]";
 
 fn main() -> ExitCode {
     let mut port: u16 = 0;
@@ -25,6 +30,8 @@ fn main() -> ExitCode {
     let mut host_name: Option<String> = None;
     let mut context_file: Option<String> = None;
     let mut exit_on_eof = false;
+    let mut token_ttl: Option<u64> = None;
+    let mut reuse_detection = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -45,6 +52,14 @@ fn main() -> ExitCode {
             "--topology" => value("--topology").map(|v| topology = v),
             "--host-name" => value("--host-name").map(|v| host_name = Some(v)),
             "--context-file" => value("--context-file").map(|v| context_file = Some(v)),
+            "--token-ttl" => value("--token-ttl").and_then(|v| {
+                token_ttl = Some(v.parse().map_err(|_| format!("bad lifetime {v}"))?);
+                Ok(())
+            }),
+            "--refresh-reuse-detection" => {
+                reuse_detection = true;
+                Ok(())
+            }
             "--exit-on-stdin-eof" => {
                 exit_on_eof = true;
                 Ok(())
@@ -76,6 +91,10 @@ fn main() -> ExitCode {
     if let Some(h) = host_name {
         config.host_name = h;
     }
+    if let Some(ttl) = token_ttl {
+        config.token_ttl_secs = ttl;
+    }
+    config.refresh_reuse_detection |= reuse_detection;
     // Nobody reads the log of a spawned server; keep its memory flat.
     config.record_requests = false;
     let server = match DemoServer::start_on(config, port) {

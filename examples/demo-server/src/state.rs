@@ -41,6 +41,8 @@ pub(crate) struct AccessToken {
     pub scope: String,
     pub resource: Option<String>,
     pub expires_at: Instant,
+    /// The grant (one authorization and every token refreshed from it) this token belongs to.
+    pub grant: u64,
 }
 
 /// A live refresh token.
@@ -49,6 +51,16 @@ pub(crate) struct RefreshGrant {
     pub client_id: String,
     pub scope: String,
     pub resource: Option<String>,
+    /// The grant this refresh token belongs to (kept across rotations).
+    pub grant: u64,
+}
+
+/// What happened to refresh tokens since the start (see [`crate::RefreshCounters`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RefreshStats {
+    pub refreshes: usize,
+    pub reuse_detections: usize,
+    pub revocations: usize,
 }
 
 #[derive(Default)]
@@ -58,7 +70,12 @@ pub(crate) struct State {
     pub used_codes: HashSet<String>,
     pub access: HashMap<String, AccessToken>,
     pub refresh: HashMap<String, RefreshGrant>,
-    pub rotated: HashSet<String>,
+    /// Consumed (rotated) refresh tokens and the grant each belonged to.
+    pub rotated: HashMap<String, u64>,
+    /// Grants revoked by reuse detection.
+    pub revoked_grants: HashSet<u64>,
+    pub next_grant: u64,
+    pub refresh_stats: RefreshStats,
     pub jtis: HashSet<String>,
     pub path_hits: HashMap<String, usize>,
     pub grant_hits: HashMap<String, usize>,
@@ -117,7 +134,8 @@ impl State {
         None
     }
 
-    /// Mints an access token (and a refresh token when asked).
+    /// Mints an access token (and a refresh token when asked), in `grant` (a refresh keeps its
+    /// grant) or in a new grant (`None`: an authorization).
     pub fn mint(
         &mut self,
         client_id: &str,
@@ -125,7 +143,12 @@ impl State {
         resource: Option<&str>,
         ttl_secs: u64,
         with_refresh: bool,
+        grant: Option<u64>,
     ) -> (String, Option<String>) {
+        let grant = grant.unwrap_or_else(|| {
+            self.next_grant += 1;
+            self.next_grant
+        });
         let access = random_token("mcpat_");
         self.access.insert(
             access.clone(),
@@ -134,6 +157,7 @@ impl State {
                 scope: scope.to_owned(),
                 resource: resource.map(str::to_owned),
                 expires_at: Instant::now() + Duration::from_secs(ttl_secs),
+                grant,
             },
         );
         let refresh = with_refresh.then(|| {
@@ -144,11 +168,22 @@ impl State {
                     client_id: client_id.to_owned(),
                     scope: scope.to_owned(),
                     resource: resource.map(str::to_owned),
+                    grant,
                 },
             );
             rt
         });
         (access, refresh)
+    }
+}
+
+impl State {
+    /// Revokes every access and refresh token of `grant` (RFC 9700 §4.14.2: a reused refresh
+    /// token means the grant may be stolen). Returns whether the grant was still live.
+    pub fn revoke_grant(&mut self, grant: u64) -> bool {
+        self.access.retain(|_, t| t.grant != grant);
+        self.refresh.retain(|_, t| t.grant != grant);
+        self.revoked_grants.insert(grant)
     }
 }
 

@@ -110,6 +110,26 @@ fn bad_arguments_and_listing() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(BIN)
+        .args(["--token-ttl", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a lifetime must be a number");
+    let out = Command::new(BIN)
+        .args([
+            "--token-ttl",
+            "1",
+            "--refresh-reuse-detection",
+            "--frobnicate",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("--frobnicate"),
+        "only the unknown flag is refused: {err}"
+    );
     let out = Command::new(BIN).arg("--list-topologies").output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.lines().any(|l| l == "reference-benchmark"));

@@ -275,6 +275,79 @@ fn refresh_rotation() {
 }
 
 #[test]
+fn refresh_reuse_detection_revokes_the_grant() {
+    let server = DemoServer::start(DemoConfig {
+        refresh_reuse_detection: true,
+        ..DemoConfig::default()
+    })
+    .unwrap();
+    let mut c = Conn::open(&server);
+    let tok = full_public_flow(&mut c, &server, None);
+    let client_id = tok["client_id"].as_str().unwrap().to_owned();
+    // A second, independent grant of the same client must survive the first one's revocation.
+    let other = full_public_flow(&mut c, &server, None);
+    let refresh = |c: &mut Conn, rt: &str| {
+        c.post_form(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt),
+                ("client_id", &client_id),
+            ],
+            None,
+        )
+    };
+    let rt1 = tok["refresh_token"].as_str().unwrap();
+    let r = refresh(&mut c, rt1);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let t2 = r.json();
+    let rt2 = t2["refresh_token"].as_str().unwrap().to_owned();
+    let at2 = t2["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        c.rpc("/mcp", "tools/list", json!({}), Some(&at2)).status,
+        200
+    );
+    assert_eq!(
+        server.refresh_counters(),
+        mcp_auth_demo_server::RefreshCounters {
+            refreshes: 1,
+            reuse_detections: 0,
+            revocations: 0
+        }
+    );
+
+    // The consumed token comes back: the whole grant dies, including the newest pair.
+    let r = refresh(&mut c, rt1);
+    assert_eq!(r.json()["error"], "invalid_grant");
+    assert_eq!(refresh(&mut c, &rt2).json()["error"], "invalid_grant");
+    assert_eq!(
+        c.rpc("/mcp", "tools/list", json!({}), Some(&at2)).status,
+        401
+    );
+    // A second reuse is detected again but revokes nothing new.
+    assert_eq!(refresh(&mut c, rt1).json()["error"], "invalid_grant");
+    let counters = server.refresh_counters();
+    assert_eq!(counters.refreshes, 1);
+    assert_eq!(counters.reuse_detections, 2);
+    assert_eq!(counters.revocations, 1);
+
+    // The other grant is untouched.
+    let other_rt = other["refresh_token"].as_str().unwrap();
+    let other_id = other["client_id"].as_str().unwrap();
+    let r = c.post_form(
+        "/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", other_rt),
+            ("client_id", other_id),
+        ],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(server.refresh_counters().refreshes, 2);
+}
+
+#[test]
 fn insufficient_scope_403_and_expiry_401() {
     let server = DemoServer::start(DemoConfig::default()).unwrap();
     let mut c = Conn::open(&server);

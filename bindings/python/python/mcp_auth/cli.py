@@ -148,11 +148,35 @@ def _client(args: argparse.Namespace, **kw: Any) -> Client:
     if getattr(args, "client_name", None):
         opts["client_name"] = args.client_name
     opts.update(kw)
-    return Client(args.url, storage=_store_path(args), **opts)
+    url = _redis_url(args)
+    storage: Any = {"type": "redis", "url": url} if url else _store_path(args)
+    return Client(args.url, storage=storage, **opts)
+
+
+def _redis_url(args: argparse.Namespace) -> str | None:
+    """--store redis://… (a Redis store shared by a fleet, docs/fleet.md), else None."""
+    store = getattr(args, "store", None)
+    if store and store.startswith(("redis://", "rediss://", "redis+unix://")):
+        return str(store)
+    return None
+
+
+def _store_label(args: argparse.Namespace) -> str:
+    """Where tokens are kept, for messages (a Redis URL without its password)."""
+    url = _redis_url(args)
+    if url is None:
+        return _store_path(args)
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
 
 
 def _store_path(args: argparse.Namespace) -> str:
     """The credential file: --store (with `~` expanded), else the library's default."""
+    if _redis_url(args):
+        raise UsageError(
+            f"`mcp-auth {args.command}` with these options reads the credential file itself; "
+            "it does not support a Redis store (--store redis://…)"
+        )
     if args.store:
         return os.path.expanduser(args.store)
     default = FileStorage.default_path()
@@ -365,7 +389,7 @@ def cmd_login(args: argparse.Namespace) -> int:
         _remember_client(args, client)
     scope = client.granted_scope()
     print(f"Logged in to {args.url}" + (f" (scope: {scope})" if scope else "") + ".")
-    print(f"Tokens saved to {_store_path(args)}.")
+    print(f"Tokens saved to {_store_label(args)}.")
     return EXIT_OK
 
 
@@ -487,9 +511,10 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("url", help="the MCP server URL, e.g. https://mcp.example.com/mcp")
     common.add_argument(
         "--store",
-        metavar="PATH",
+        metavar="PATH|URL",
         help="credential file (default: $MCP_AUTH_HOME/credentials.json, else "
-        "$XDG_CONFIG_HOME/mcp-auth/credentials.json, else ~/.config/mcp-auth/credentials.json)",
+        "$XDG_CONFIG_HOME/mcp-auth/credentials.json, else ~/.config/mcp-auth/credentials.json), "
+        "or a Redis server shared by several machines: redis://[user:password@]host[:port][/db]",
     )
     common.add_argument("--timeout", type=float, metavar="SECONDS", help="HTTP timeout (default: 30)")
     common.add_argument(
