@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""`make bench`: every mcp-auth benchmark side by side with the reference (pip `mcp` 2.3.0) in
-one sitting on this machine. Writes target/bench/results.json and target/bench/tables.md.
+"""`make bench`: every mcp-auth benchmark side by side with the reference (pip `mcp` 2.3.0) and
+the floor (a raw-socket client doing the same 9 requests) in one sitting on this machine. Writes target/bench/results.json and target/bench/tables.md.
 
 Environment: ROUNDS (default 5) interleaved rounds; N flows per configuration and round
 (default 60, the reference 40); QUICK=1 for a smoke run; PY (the bench venv's python);
@@ -56,11 +56,13 @@ def flows(pinned, rounds):
     srv = Server(pinned)
     common = ["--url", srv.url, "--stats", srv.stats]
     configs = [
+        ("floor", [BIN, "floor", "--n", str(N)] + common),
         ("rust-warm", [BIN, "flows", "--n", str(N), "--mode", "warm"] + common),
         ("rust-fresh", [BIN, "flows", "--n", str(N), "--mode", "fresh"] + common),
         ("rust-warm-concurrent", [BIN, "flows", "--n", str(N), "--mode", "warm", "--concurrent"] + common),
         ("rust-fresh-concurrent", [BIN, "flows", "--n", str(N), "--mode", "fresh", "--concurrent"] + common),
         ("rust-warm-cached", [BIN, "flows", "--n", str(N), "--mode", "warm", "--cache"] + common),
+        ("c-fresh", [BIN, "flows", "--n", str(N), "--mode", "fresh", "--api", "c"] + common),
         ("binding-fresh", [PY, "bench/py/flows.py", "--which", "binding", "--n", str(N)] + common),
         ("ref-warm", [PY, "bench/py/flows.py", "--which", "ref-warm", "--n", str(NREF)] + common),
         ("ref-fresh", [PY, "bench/py/flows.py", "--which", "ref-fresh", "--n", str(NREF)] + common),
@@ -87,6 +89,36 @@ def flows(pinned, rounds):
             "peak_rss_kib": max(x["peak_rss_kib"] for x in v),
         }
         for k, v in res.items()
+    }
+
+
+def threads(rounds):
+    """1/8/64/256 threads share one client (pinned: server and client on CPU 0 and 1 apart
+    would measure the scheduler; here both get both CPUs, as a host would)."""
+    srv = Server(False)
+    common = ["--url", srv.url, "--stats", srv.stats]
+    counts = [1, 8, 64, 256]
+    total = 2000 if QUICK else 8000
+    res = {t: [] for t in counts}
+    try:
+        for r in range(rounds):
+            for t in counts:
+                res[t].append(run_json([BIN, "threads", "--threads", str(t), "--requests", str(max(5, total // t))] + common))
+                x = res[t][-1]
+                log(f"  threads={t} round {r + 1}/{rounds}: {x['throughput_rps']:.0f} req/s, p50 {x['latency_ms']['median']:.3f} ms, "
+                    f"p99 {x['latency_ms']['p99']:.3f} ms, new connections {x['new_connections']}")
+    finally:
+        srv.stop()
+    return {
+        str(t): {
+            "throughput_rps": med([x["throughput_rps"] for x in v]),
+            "p50_ms": med([x["latency_ms"]["median"] for x in v]),
+            "p99_ms": med([x["latency_ms"]["p99"] for x in v]),
+            "p99_ms_max": max(x["latency_ms"]["p99"] for x in v),
+            "new_connections": [x["new_connections"] for x in v],
+            "requests": v[0]["requests"],
+        }
+        for t, v in res.items()
     }
 
 
@@ -166,6 +198,8 @@ def main():
     results["flows_pinned"] = flows(True, ROUNDS)
     log("flows (unpinned) ...")
     results["flows_unpinned"] = flows(False, max(2, ROUNDS // 2 + 1))
+    log("threads sharing one client ...")
+    results["threads"] = threads(max(2, ROUNDS // 2 + 1))
     log("warm paths ...")
     results["warm"] = warm_paths()
     log("footprint ...")

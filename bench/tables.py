@@ -51,17 +51,29 @@ for x in ffi:
 
 for key, title in (("flows_pinned", "pinned to CPU 0 (server and client)"), ("flows_unpinned", "unpinned")):
     print(f"\n### Cold flow, {title}: median of per-round medians [min–max of rounds]\n")
-    print("| client | HTTP client | wall per flow | p10–p90 | requests (client + UA) | discovery GETs | new TCP connections |")
-    print("|---|---|---|---|---|---|---|")
+    print("| client | HTTP client | wall per flow | × floor | p10–p90 | requests (client + UA) | discovery GETs | new TCP connections | peak RSS (flow process) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    floor = r[key].get("floor", {}).get("wall_ms_median")
     for k, v in r[key].items():
-        label = {"rust-warm": "warm pool", "rust-fresh": "fresh client", "rust-warm-concurrent": "warm pool, concurrent discovery",
+        label = {"floor": "one fresh raw TCP connection", "c-fresh": "fresh client (mcpauth_client_new)",
+                 "rust-warm": "warm pool", "rust-fresh": "fresh client", "rust-warm-concurrent": "warm pool, concurrent discovery",
                  "rust-fresh-concurrent": "fresh client, concurrent discovery", "rust-warm-cached": "warm pool, metadata cache (warm)",
                  "binding-fresh": "fresh client (mcp_auth.Client)", "ref-warm": "warm pool (shared AsyncClient)",
                  "ref-fresh": "fresh AsyncClient"}[k]
         req = v["requests"]
         ua = v["ua_requests"]
+        x = f"{v['wall_ms_median'] / floor:.2f}×" if floor else "–"
         print(f"| {v['client']} | {label} | {v['wall_ms_median']:.3f} ms [{v['wall_ms_round_min']:.3f}–{v['wall_ms_round_max']:.3f}] "
-              f"| {v['p10']:.2f}–{v['p90']:.2f} | {req:g} ({req - ua:g} + {ua:g}) | {v['discovery_requests']:g} | {v['connections']:g} |")
+              f"| {x} | {v['p10']:.2f}–{v['p90']:.2f} | {req:g} ({req - ua:g} + {ua:g}) | {v['discovery_requests']:g} | {v['connections']:g} "
+              f"| {v['peak_rss_kib'] / 1024:.1f} MiB |")
+
+if "threads" in r:
+    print("\n### Threads sharing one client (authorized requests, valid token)\n")
+    print("| threads | requests | throughput | p50 | p99 (median of rounds) | p99 worst round | new connections during the run (per round) |")
+    print("|---|---|---|---|---|---|---|")
+    for t, v in r["threads"].items():
+        print(f"| {t} | {v['requests']} | {v['throughput_rps']:.0f} req/s | {v['p50_ms']:.3f} ms | {v['p99_ms']:.2f} ms | {v['p99_ms_max']:.2f} ms "
+              f"| {', '.join(str(c) for c in v['new_connections'])} |")
 
 w = r["warm"]
 print("\n### Warm paths\n")

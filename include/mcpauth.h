@@ -109,6 +109,13 @@ enum mcpauth_status
      */
     MCPAUTH_STATUS_RESPONSE_TOO_LARGE = 202,
     /**
+     * The TLS certificate check failed: the server's certificate is not trusted (e.g. a
+     * private CA: trust it with the `tls.ca_file` / `tls.ca_pem` options, or `SSL_CERT_FILE`)
+     * or not valid for the host, or the server refused the client certificate
+     * (`tls.client_cert_file` / `tls.client_key_file`).
+     */
+    MCPAUTH_STATUS_CERTIFICATE = 203,
+    /**
      * A server answered with something the protocol does not allow (invalid JSON, a missing
      * member, an unexpected status, a redirect on an OAuth request).
      */

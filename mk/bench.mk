@@ -1,6 +1,8 @@
 # Benchmarks (never part of `make test`): criterion on the core, the Python reference (pip `mcp`
-# 2.3.0) and the Python binding per call, the loopback flows of every client against one demo
-# server (pinned to CPU 0 and unpinned), warm paths and footprint. See BENCHMARKS.md.
+# 2.3.0) and the Python binding per call, the loopback flows of every client (the raw-socket
+# floor, Rust, C ABI, Python binding, reference) against one demo server (pinned to CPU 0 and
+# unpinned), 1/8/64/256 threads sharing one client, warm paths, per-process peak RSS and
+# footprint. See BENCHMARKS.md.
 #
 #   make bench                     everything (ROUNDS=5 interleaved rounds), tables in target/bench/tables.md
 #   make bench QUICK=1             a smoke run

@@ -34,8 +34,9 @@ python-stubtest: python-develop
 	$(PY_BIN)/python -m mypy --no-incremental examples/python/conformance_client.py
 
 test-python: python-develop
-	$(CARGO) build -q -p mcp-auth-demo-server
+	$(CARGO) build -q -p mcp-auth-demo-server -p mcp-auth-tls-front
 	cd $(PY_DIR) && MCP_AUTH_DEMO_SERVER=$(CURDIR)/target/debug/mcp-auth-demo-server \
+		MCP_AUTH_TLS_FRONT=$(CURDIR)/target/debug/mcp-auth-tls-front \
 		$(PY_BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory python-stubtest
 

@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'transport'
   | 'timeout'
   | 'response_too_large'
+  | 'certificate'
   | 'invalid_response'
   | 'discovery'
   | 'registration'

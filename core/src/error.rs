@@ -29,6 +29,9 @@ pub enum ErrorKind {
     Timeout = 201,
     /// The response body exceeded the configured cap.
     ResponseTooLarge = 202,
+    /// The TLS peer's certificate was not accepted (unknown issuer, expired, wrong name), or
+    /// the server refused ours.
+    Certificate = 203,
     /// A server answered with something that is not what the protocol allows: invalid JSON,
     /// a missing required member, an unexpected status, a redirect on an OAuth request.
     InvalidResponse = 300,
@@ -71,6 +74,7 @@ impl ErrorKind {
         ErrorKind::Transport,
         ErrorKind::Timeout,
         ErrorKind::ResponseTooLarge,
+        ErrorKind::Certificate,
         ErrorKind::InvalidResponse,
         ErrorKind::Discovery,
         ErrorKind::Registration,
@@ -97,6 +101,7 @@ impl ErrorKind {
             ErrorKind::Transport => "transport",
             ErrorKind::Timeout => "timeout",
             ErrorKind::ResponseTooLarge => "response_too_large",
+            ErrorKind::Certificate => "certificate",
             ErrorKind::InvalidResponse => "invalid_response",
             ErrorKind::Discovery => "discovery",
             ErrorKind::Registration => "registration",
@@ -256,6 +261,16 @@ pub enum Error {
         limit: usize,
     },
 
+    /// The TLS certificate check failed: the server's certificate is not trusted or not
+    /// valid for the host, or the server refused the client's certificate.
+    #[error("TLS certificate check for {url} failed: {reason}; {hint}", hint = crate::http::tls::TRUST_HINT)]
+    Certificate {
+        /// The URL requested (query removed).
+        url: String,
+        /// What rustls reported, e.g. `invalid peer certificate: UnknownIssuer`.
+        reason: String,
+    },
+
     /// A server response that the protocol does not allow.
     #[error("invalid {what}: {reason}")]
     InvalidResponse {
@@ -376,6 +391,7 @@ impl Error {
             Error::Transport { .. } => ErrorKind::Transport,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
+            Error::Certificate { .. } => ErrorKind::Certificate,
             Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
             Error::Discovery { .. } => ErrorKind::Discovery,
             Error::Registration { .. } => ErrorKind::Registration,

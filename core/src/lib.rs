@@ -15,7 +15,8 @@
 //! | [`checks`] | issuer, `iss` and resource checks | RFC 8414 §3.3, RFC 9207, RFC 8707, RFC 9728 §3.3 |
 //! | [`registration`] | DCR, CIMD, issuer binding; the one choice of client credentials | RFC 7591, CIMD, SEP-2352 |
 //! | [`pkce`] | PKCE S256 and `state` | RFC 7636, RFC 6749 §10.12 |
-//! | [`mod@http`] | the HTTP seam and the ureq client | RFC 9110 |
+//! | [`mod@http`] | the HTTP seam and the ureq client: trust, pool, resolver, streamed bodies | RFC 9110 |
+//! | [`sse`] | server-sent events, parsed incrementally | WHATWG HTML §9.2 |
 //! | [`authorization`] | authorization request, redirect handlers | RFC 6749 §4.1, RFC 8252, RFC 9207 |
 //! | [`token`] | grants, client authentication, token responses; the one token-endpoint path | RFC 6749 §4-6, RFC 7523, RFC 8693 |
 //! | [`dpop`] | DPoP proofs and nonces | RFC 9449 |
@@ -54,6 +55,7 @@ pub mod registration;
 pub mod scope;
 pub mod secret;
 mod session;
+pub mod sse;
 pub mod storage;
 pub mod token;
 pub mod trace;

@@ -12,6 +12,9 @@
 //!   "private_key_pem": "-----BEGIN PRIVATE KEY-----…", "signing_algorithm": "ES256",
 //!   "grant": "authorization_code",
 //!   "timeout_ms": 30000,
+//!   "tls": {"ca_file": "/etc/corp/root-ca.pem", "use_system_roots": true,
+//!           "client_cert_file": "/etc/corp/me.pem", "client_key_file": "/etc/corp/me-key.pem"},
+//!   "proxy": "http://proxy.corp.example:3128",
 //!   "storage": {"type": "file", "path": "/home/me/.config/mcp-auth/credentials.json"},
 //!   "redirect": {"type": "loopback", "port": 0, "timeout_secs": 300, "open_browser": true}
 //! }
@@ -31,6 +34,7 @@ use crate::Client;
 use crate::authorization::{BrowserLaunch, HeadlessRedirect, LoopbackBrowser};
 use crate::client::{ClientBuilder, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient};
 use crate::error::{Error, Result};
+use crate::http::{ClientCertificate, PemSource, TlsSettings};
 use crate::secret::{Assertion, ClientSecret};
 use crate::storage::{FileStorage, MemoryStorage};
 use crate::token::{JwtAlgorithm, SigningKey, TokenEndpointAuthMethod};
@@ -99,6 +103,96 @@ pub enum RedirectOptions {
         #[serde(default)]
         redirect_uri: Option<String>,
     },
+}
+
+/// TLS trust and the client certificate ([`crate::http::TlsSettings`]).
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsOptions {
+    /// A PEM file of CA certificates to trust in addition to the system store.
+    #[serde(default)]
+    pub ca_file: Option<String>,
+    /// PEM text of CA certificates to trust in addition to the system store.
+    #[serde(default)]
+    pub ca_pem: Option<String>,
+    /// Trust the system store (honouring `SSL_CERT_FILE` / `SSL_CERT_DIR`); default true.
+    /// With false, only `ca_file`/`ca_pem` are trusted (or the bundled Mozilla roots when
+    /// neither is given).
+    #[serde(default)]
+    pub use_system_roots: Option<bool>,
+    /// The client certificate chain (PEM file) for mutual TLS.
+    #[serde(default)]
+    pub client_cert_file: Option<String>,
+    /// The client certificate chain as PEM text.
+    #[serde(default)]
+    pub client_cert_pem: Option<String>,
+    /// The client certificate's private key (PEM file).
+    #[serde(default)]
+    pub client_key_file: Option<String>,
+    /// The client certificate's private key as PEM text.
+    #[serde(default)]
+    pub client_key_pem: Option<String>,
+}
+
+impl std::fmt::Debug for TlsOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsOptions")
+            .field("ca_file", &self.ca_file)
+            .field("use_system_roots", &self.use_system_roots)
+            .field("client_cert_file", &self.client_cert_file)
+            .field("client_key_file", &self.client_key_file)
+            .field(
+                "client_key_pem",
+                &self.client_key_pem.as_ref().map(|_| "[redacted]"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl TlsOptions {
+    /// The core's settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when a client certificate comes without its key (or the
+    /// reverse), or one is given both as a file and as PEM.
+    pub fn settings(&self) -> Result<TlsSettings> {
+        let pick =
+            |file: &Option<String>, pem: &Option<String>, what: &'static str| match (file, pem) {
+                (Some(_), Some(_)) => Err(Error::invalid_argument(
+                    what,
+                    "give either the _file or the _pem member, not both",
+                )),
+                (Some(f), None) => Ok(Some(PemSource::File(f.into()))),
+                (None, Some(p)) => Ok(Some(PemSource::Pem(p.clone()))),
+                (None, None) => Ok(None),
+            };
+        let chain = pick(
+            &self.client_cert_file,
+            &self.client_cert_pem,
+            "tls.client_cert",
+        )?;
+        let key = pick(
+            &self.client_key_file,
+            &self.client_key_pem,
+            "tls.client_key",
+        )?;
+        let client_certificate = match (chain, key) {
+            (Some(chain), Some(key)) => Some(ClientCertificate { chain, key }),
+            (None, None) => None,
+            _ => {
+                return Err(Error::invalid_argument(
+                    "tls",
+                    "a client certificate and its key go together (client_cert_* and client_key_*)",
+                ));
+            }
+        };
+        Ok(TlsSettings {
+            use_system_roots: self.use_system_roots.unwrap_or(true),
+            ca_files: self.ca_file.iter().map(Into::into).collect(),
+            ca_pem: self.ca_pem.iter().cloned().collect(),
+            client_certificate,
+        })
+    }
 }
 
 fn default_loopback_timeout() -> u64 {
@@ -177,6 +271,30 @@ pub struct ClientOptions {
     /// `User-Agent`.
     #[serde(default)]
     pub user_agent: Option<String>,
+    /// TLS trust and client certificate.
+    #[serde(default)]
+    pub tls: Option<TlsOptions>,
+    /// An explicit proxy URL (instead of `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`).
+    #[serde(default)]
+    pub proxy: Option<String>,
+    /// Use the environment's proxy (`HTTPS_PROXY`, `NO_PROXY`, ...); default true.
+    #[serde(default)]
+    pub proxy_from_env: Option<bool>,
+    /// Connect timeout (resolution, TCP, TLS handshake) in milliseconds (default 10000).
+    #[serde(default)]
+    pub connect_timeout_ms: Option<u64>,
+    /// Streamed MCP responses: the idle timeout in milliseconds (default 300000; 0: none).
+    #[serde(default)]
+    pub stream_idle_timeout_ms: Option<u64>,
+    /// Streamed MCP responses: a body cap in bytes (default: none).
+    #[serde(default)]
+    pub stream_max_body_bytes: Option<u64>,
+    /// Idle keep-alive connections kept in total (default 256).
+    #[serde(default)]
+    pub max_idle_connections: Option<usize>,
+    /// Idle keep-alive connections kept per host (default 256).
+    #[serde(default)]
+    pub max_idle_connections_per_host: Option<usize>,
     /// `MCP-Protocol-Version` for metadata requests.
     #[serde(default)]
     pub protocol_version: Option<String>,
@@ -215,6 +333,8 @@ impl std::fmt::Debug for ClientOptions {
             .field("idp_client_secret", &redacted(&self.idp_client_secret))
             .field("id_token", &redacted(&self.id_token))
             .field("grant", &self.grant)
+            .field("tls", &self.tls)
+            .field("proxy", &self.proxy.as_deref().map(crate::http::redact_url))
             .field("storage", &self.storage)
             .field("redirect", &self.redirect)
             .finish_non_exhaustive()
@@ -296,6 +416,10 @@ impl ClientOptions {
                 ));
             }
         };
+        let tls = match &self.tls {
+            Some(t) => Some(t.settings()?),
+            None => None,
+        };
         let assertion = self.assertion.clone().map(Assertion::new);
         let redirect_uris = self.redirect_uris.clone();
         let opts = self.clone();
@@ -311,6 +435,30 @@ impl ClientOptions {
             }
             if let Some(ua) = opts.user_agent {
                 c.http.user_agent = ua;
+            }
+            if let Some(t) = tls {
+                c.http.tls = t;
+            }
+            if let Some(p) = opts.proxy {
+                c.http.proxy = Some(p);
+            }
+            if let Some(p) = opts.proxy_from_env {
+                c.http.proxy_from_env = p;
+            }
+            if let Some(ms) = opts.connect_timeout_ms {
+                c.http.connect_timeout = Duration::from_millis(ms);
+            }
+            if let Some(ms) = opts.stream_idle_timeout_ms {
+                c.http.stream_idle_timeout = (ms > 0).then(|| Duration::from_millis(ms));
+            }
+            if let Some(n) = opts.stream_max_body_bytes {
+                c.http.stream_max_body_bytes = Some(n);
+            }
+            if let Some(n) = opts.max_idle_connections {
+                c.http.max_idle_connections = n;
+            }
+            if let Some(n) = opts.max_idle_connections_per_host {
+                c.http.max_idle_connections_per_host = n;
             }
             if let Some(v) = opts.protocol_version {
                 c.protocol_version = v;
@@ -460,6 +608,53 @@ mod tests {
     fn unknown_members_are_rejected() {
         let e = ClientOptions::from_json(r#"{"server_url":"x","scpoe":"a"}"#).unwrap_err();
         assert!(e.to_string().contains("scpoe"), "{e}");
+    }
+
+    #[test]
+    fn tls_and_transport_options_reach_the_http_config() {
+        let o = ClientOptions::from_json(
+            r#"{"server_url":"http://127.0.0.1:1/mcp","tls":{"ca_file":"/ca.pem","use_system_roots":false,
+                "client_cert_pem":"C","client_key_file":"/k.pem"},"proxy":"http://p:3128",
+                "proxy_from_env":false,"connect_timeout_ms":1500,"stream_idle_timeout_ms":0,
+                "stream_max_body_bytes":7,"max_idle_connections":9,"max_idle_connections_per_host":8}"#,
+        )
+        .unwrap();
+        let mut http = crate::http::HttpConfig::default();
+        let tls = o.tls.as_ref().unwrap().settings().unwrap();
+        assert_eq!(tls.ca_files, vec![std::path::PathBuf::from("/ca.pem")]);
+        assert!(!tls.use_system_roots);
+        assert_eq!(
+            tls.client_certificate,
+            Some(ClientCertificate {
+                chain: PemSource::Pem("C".into()),
+                key: PemSource::File("/k.pem".into()),
+            })
+        );
+        // The CA file does not exist: building the client reports it, naming the setting.
+        let e = o.builder().unwrap().build().unwrap_err();
+        assert!(e.to_string().contains("tls.ca_file"), "{e}");
+        let o2 = ClientOptions { tls: None, ..o };
+        let c = o2.builder().unwrap().build().unwrap();
+        http.proxy = Some("http://p:3128".into());
+        http.proxy_from_env = false;
+        http.connect_timeout = Duration::from_millis(1500);
+        http.stream_idle_timeout = None;
+        http.stream_max_body_bytes = Some(7);
+        http.max_idle_connections = 9;
+        http.max_idle_connections_per_host = 8;
+        assert_eq!(c.config().http, http);
+    }
+
+    #[test]
+    fn a_client_certificate_needs_its_key() {
+        let o = ClientOptions::from_json(
+            r#"{"server_url":"http://127.0.0.1:1/mcp","tls":{"client_cert_file":"/c.pem"}}"#,
+        )
+        .unwrap();
+        assert!(o.builder().is_err());
+        let e =
+            ClientOptions::from_json(r#"{"server_url":"x","tls":{"ca_fil":"/c"}}"#).unwrap_err();
+        assert!(e.to_string().contains("ca_fil"), "{e}");
     }
 
     #[test]

@@ -49,6 +49,11 @@ pub enum mcpauth_status {
     Timeout = 201,
     /// A response body exceeded the configured cap (`max_body_bytes`).
     ResponseTooLarge = 202,
+    /// The TLS certificate check failed: the server's certificate is not trusted (e.g. a
+    /// private CA: trust it with the `tls.ca_file` / `tls.ca_pem` options, or `SSL_CERT_FILE`)
+    /// or not valid for the host, or the server refused the client certificate
+    /// (`tls.client_cert_file` / `tls.client_key_file`).
+    Certificate = 203,
     /// A server answered with something the protocol does not allow (invalid JSON, a missing
     /// member, an unexpected status, a redirect on an OAuth request).
     InvalidResponse = 300,
@@ -95,6 +100,7 @@ impl mcpauth_status {
         mcpauth_status::Transport,
         mcpauth_status::Timeout,
         mcpauth_status::ResponseTooLarge,
+        mcpauth_status::Certificate,
         mcpauth_status::InvalidResponse,
         mcpauth_status::Discovery,
         mcpauth_status::Registration,
@@ -135,6 +141,7 @@ impl mcpauth_status {
             mcpauth_status::Transport => "TRANSPORT",
             mcpauth_status::Timeout => "TIMEOUT",
             mcpauth_status::ResponseTooLarge => "RESPONSE_TOO_LARGE",
+            mcpauth_status::Certificate => "CERTIFICATE",
             mcpauth_status::InvalidResponse => "INVALID_RESPONSE",
             mcpauth_status::Discovery => "DISCOVERY",
             mcpauth_status::Registration => "REGISTRATION",
@@ -161,6 +168,7 @@ impl mcpauth_status {
             mcpauth_status::Transport => c"HTTP transport failure",
             mcpauth_status::Timeout => c"HTTP request timed out",
             mcpauth_status::ResponseTooLarge => c"response body too large",
+            mcpauth_status::Certificate => c"TLS certificate not accepted",
             mcpauth_status::InvalidResponse => c"invalid server response",
             mcpauth_status::Discovery => c"metadata discovery failed",
             mcpauth_status::Registration => c"client registration failed",
@@ -218,6 +226,7 @@ fn status_name_cstr(s: mcpauth_status) -> &'static std::ffi::CStr {
         mcpauth_status::Transport => c"TRANSPORT",
         mcpauth_status::Timeout => c"TIMEOUT",
         mcpauth_status::ResponseTooLarge => c"RESPONSE_TOO_LARGE",
+        mcpauth_status::Certificate => c"CERTIFICATE",
         mcpauth_status::InvalidResponse => c"INVALID_RESPONSE",
         mcpauth_status::Discovery => c"DISCOVERY",
         mcpauth_status::Registration => c"REGISTRATION",

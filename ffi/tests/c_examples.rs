@@ -158,7 +158,7 @@ fn programs() -> PathBuf {
                 &root().join("examples/c"),
                 "quickstart demo probe conformance_client bridge",
             );
-            make(&root().join("ffi/tests/c"), "abi threads cancel");
+            make(&root().join("ffi/tests/c"), "abi threads cancel tls_probe");
             make_cpp();
             let dir = out_dir();
             if mode() == Mode::Asan {
@@ -809,6 +809,44 @@ fn shared_library_exports_exactly_the_header_functions() {
         exported, declared,
         "libmcpauth.so must export exactly the functions of include/mcpauth.h"
     );
+}
+
+/// TLS trust from C: a private CA generated now, a TLS front before the demo server. The CA
+/// given in the options JSON (`tls.ca_file`) is trusted; without it the probe fails with
+/// `MCPAUTH_STATUS_CERTIFICATE` and a message naming the settings.
+#[test]
+fn tls_probe_trusts_the_ca_in_the_options_and_reports_certificate_errors() {
+    use mcp_auth_tls_front::{Pki, TlsFront};
+    let pki = Pki::generate().unwrap();
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let front = TlsFront::start(&pki, server.addr(), true).unwrap();
+    let dir = out_dir().join(format!("tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ca, cert, key) = (
+        dir.join("ca.pem"),
+        dir.join("client.pem"),
+        dir.join("key.pem"),
+    );
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    std::fs::write(&cert, &pki.client_cert_pem).unwrap();
+    std::fs::write(&key, &pki.client_key_pem).unwrap();
+    let url = format!("{}/mcp", front.origin());
+
+    let untrusted = serde_json::json!({"server_url": url}).to_string();
+    let out = run("tls_probe", &[&untrusted]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.starts_with("error CERTIFICATE: ") && text.contains("tls.ca_file"),
+        "{text}"
+    );
+
+    let trusted = serde_json::json!({"server_url": url, "tls": {
+        "ca_file": ca, "client_cert_file": cert, "client_key_file": key}})
+    .to_string();
+    let out = run("tls_probe", &[&trusted]);
+    assert_eq!(stdout(&out), "status 401\n", "{}", stderr(&out));
+    assert_eq!(server.count("/mcp"), 1);
 }
 
 #[test]

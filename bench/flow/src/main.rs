@@ -14,7 +14,19 @@
 //!                                         and peak RSS
 //! bench-flow warm --n N                   in-process: authorized request overhead over a
 //!                                         plain request; 64 threads refreshing one client
+//! bench-flow floor --url U --stats S --n N
+//!                                         the floor: the same 9 requests per flow over one
+//!                                         fresh raw TCP connection, hand-written HTTP/1.1
+//! bench-flow flows ... --api c            the flow through the C ABI (mcpauth_client_new
+//!                                         from options JSON + mcpauth_client_post_json)
+//! bench-flow threads --url U --stats S --threads T --requests R
+//!                                         T threads share one authorized client: throughput,
+//!                                         p50/p99, new connections counted at the server
 //! ```
+//!
+//! Peak RSS is the process's own high-water mark (`VmHWM` in /proc/self/status), not
+//! `getrusage`'s `ru_maxrss`, which after `fork` + `exec` also covers the parent (the Python
+//! harness) and so reported the harness's size for every mode.
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Barrier};
@@ -64,13 +76,17 @@ fn summary(mut v: Vec<f64>) -> serde_json::Value {
     })
 }
 
+/// This process's peak resident set (`VmHWM`, KiB): the high-water mark of its own address
+/// space, which `exec` resets (unlike `ru_maxrss`).
 fn peak_rss_kib() -> i64 {
-    // SAFETY: getrusage writes into the zeroed struct we pass.
-    unsafe {
-        let mut u: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_SELF, &mut u);
-        u.ru_maxrss
-    }
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(-1)
 }
 
 // ---- server ---------------------------------------------------------------------------------
@@ -182,6 +198,7 @@ fn flows() {
     let mode = arg("--mode").unwrap_or_else(|| "warm".to_owned());
     let concurrent = flag("--concurrent");
     let cache = flag("--cache").then(|| Arc::new(MetadataCache::new()));
+    let c_api = arg("--api").as_deref() == Some("c");
     let shared: Arc<dyn HttpClient> = if cache.is_some() {
         Arc::new(Cacheable(UreqHttpClient::new(HttpConfig::default())))
     } else {
@@ -195,11 +212,15 @@ fn flows() {
         }
         let http = (mode == "warm").then(|| shared.clone());
         let t0 = Instant::now();
-        let client = build_client(&url, http, concurrent, cache.clone());
-        let r = client.post_json(BODY).expect("flow");
-        drop(client);
+        if c_api {
+            assert_eq!(c_flow(&url), 200);
+        } else {
+            let client = build_client(&url, http, concurrent, cache.clone());
+            let r = client.post_json(BODY).expect("flow");
+            drop(client);
+            assert_eq!(r.status, 200);
+        }
         let dt = t0.elapsed();
-        assert_eq!(r.status, 200);
         if i >= 3 {
             walls.push(dt.as_secs_f64() * 1e3);
         }
@@ -209,8 +230,8 @@ fn flows() {
     println!(
         "{}",
         json!({
-            "client": "mcp_auth (Rust core, Client)",
-            "mode": mode,
+            "client": if c_api { "mcp_auth (C ABI)" } else { "mcp_auth (Rust core, Client)" },
+            "mode": if c_api { "fresh" } else { mode.as_str() },
             "concurrent_discovery": concurrent,
             "metadata_cache": cache.is_some(),
             "wall_ms": summary(walls),
@@ -248,6 +269,307 @@ fn once() {
             "authorizations": r.authorizations,
             "peak_rss_kib": peak_rss_kib(),
             "lines": end["lines"],
+        })
+    );
+}
+
+/// One flow through the C ABI, as a C host writes it: options JSON → config → client →
+/// `mcpauth_client_post_json` → status, then everything freed.
+fn c_flow(url: &str) -> u16 {
+    use std::ffi::CString;
+    use std::ptr;
+    let options =
+        CString::new(json!({"server_url": url, "client_name": "bench"}).to_string()).unwrap();
+    let body = CString::new(BODY).unwrap();
+    let mut config = ptr::null_mut();
+    let mut client = ptr::null_mut();
+    let mut response = ptr::null_mut();
+    // SAFETY: valid C strings and out-pointers; every object is freed once below.
+    unsafe {
+        assert_eq!(
+            mcpauth::mcpauth_client_config_new(options.as_ptr(), &mut config),
+            mcpauth::mcpauth_status::Ok
+        );
+        assert_eq!(
+            mcpauth::mcpauth_client_new(config, &mut client),
+            mcpauth::mcpauth_status::Ok
+        );
+        mcpauth::mcpauth_client_config_free(config);
+        let st = mcpauth::mcpauth_client_post_json(client, body.as_ptr(), &mut response);
+        assert_eq!(st, mcpauth::mcpauth_status::Ok);
+        let mut code = 0u16;
+        assert_eq!(
+            mcpauth::mcpauth_response_status(response, &mut code),
+            mcpauth::mcpauth_status::Ok
+        );
+        mcpauth::mcpauth_response_free(response);
+        mcpauth::mcpauth_client_free(client);
+        code
+    }
+}
+
+// ---- the floor: the same 9 requests, hand-written, one raw connection ----------------------
+
+/// A minimal keep-alive HTTP/1.1 exchange on one socket: no OAuth logic, no URL parsing
+/// beyond what the flow needs.
+struct Raw {
+    reader: BufReader<std::net::TcpStream>,
+    writer: std::net::TcpStream,
+    host: String,
+}
+
+impl Raw {
+    fn connect(addr: &str) -> Raw {
+        let s = std::net::TcpStream::connect(addr).expect("connect");
+        s.set_nodelay(true).unwrap();
+        Raw {
+            reader: BufReader::new(s.try_clone().unwrap()),
+            writer: s,
+            host: addr.to_owned(),
+        }
+    }
+
+    /// Send one request; return status, headers (lower-case names) and body.
+    fn call(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {}\r\n", self.host);
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if !body.is_empty() || method == "POST" {
+            req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        req.push_str("\r\n");
+        let mut out = req.into_bytes();
+        out.extend_from_slice(body);
+        self.writer.write_all(&out).unwrap();
+        let mut line = String::new();
+        self.reader.read_line(&mut line).unwrap();
+        let status: u16 = line.split(' ').nth(1).unwrap().parse().unwrap();
+        let mut hs = Vec::new();
+        let mut len = 0usize;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).unwrap();
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            let (k, v) = l.split_once(':').unwrap();
+            let (k, v) = (k.to_ascii_lowercase(), v.trim().to_owned());
+            if k == "content-length" {
+                len = v.parse().unwrap();
+            }
+            hs.push((k, v));
+        }
+        let mut body = vec![0u8; len];
+        self.reader.read_exact(&mut body).unwrap();
+        (status, hs, body)
+    }
+}
+
+fn json_str(body: &[u8], member: &str) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+    match &v[member] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) => a[0].as_str().unwrap().to_owned(),
+        other => panic!("{member}: {other}"),
+    }
+}
+
+/// Path (and query) of an absolute URL on the server's origin.
+fn path_of(url: &str) -> &str {
+    let rest = &url[url.find("://").unwrap() + 3..];
+    &rest[rest.find('/').unwrap_or(rest.len())..]
+}
+
+fn floor_flow(url: &str, verifier: &str, challenge: &str) -> u16 {
+    let origin_end =
+        url[url.find("://").unwrap() + 3..].find('/').unwrap() + url.find("://").unwrap() + 3;
+    let origin = &url[..origin_end];
+    let addr = &origin[origin.find("://").unwrap() + 3..];
+    let mcp_path = &url[origin_end..];
+    let mut c = Raw::connect(addr);
+    let accept = ("Accept", "application/json, text/event-stream");
+    let ctype = ("Content-Type", "application/json");
+    let (st, _, _) = c.call("POST", mcp_path, &[accept, ctype], BODY.as_bytes());
+    assert_eq!(st, 401);
+    let (st, _, _) = c.call(
+        "GET",
+        &format!("/.well-known/oauth-protected-resource{mcp_path}"),
+        &[],
+        b"",
+    );
+    assert_eq!(st, 404);
+    let (st, _, prm) = c.call("GET", "/.well-known/oauth-protected-resource", &[], b"");
+    assert_eq!(st, 200);
+    let resource = json_str(&prm, "resource");
+    let issuer = json_str(&prm, "authorization_servers");
+    let (st, _, _) = c.call("GET", "/.well-known/oauth-authorization-server", &[], b"");
+    assert_eq!(st, 404);
+    let (st, _, asm) = c.call("GET", "/.well-known/openid-configuration", &[], b"");
+    assert_eq!(st, 200);
+    assert!(json_str(&asm, "issuer") == issuer);
+    let redirect = "http://127.0.0.1:3030/callback";
+    let reg = json!({"redirect_uris": [redirect], "client_name": "bench",
+        "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"]})
+    .to_string();
+    let (st, _, reg) = c.call(
+        "POST",
+        path_of(&json_str(&asm, "registration_endpoint")),
+        &[ctype],
+        reg.as_bytes(),
+    );
+    assert_eq!(st, 201, "{}", String::from_utf8_lossy(&reg));
+    let client_id = json_str(&reg, "client_id");
+    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let authorize = format!(
+        "{}?response_type=code&client_id={}&redirect_uri={}&code_challenge={challenge}&code_challenge_method=S256&state=s1&scope=mcp&resource={}",
+        path_of(&json_str(&asm, "authorization_endpoint")),
+        enc(&client_id),
+        enc(redirect),
+        enc(&resource)
+    );
+    let (st, hs, _) = c.call("GET", &authorize, &[], b"");
+    assert_eq!(st, 302);
+    let location = &hs.iter().find(|(k, _)| k == "location").unwrap().1;
+    let code = form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let form = format!(
+        "grant_type=authorization_code&code={}&redirect_uri={}&client_id={}&code_verifier={verifier}&resource={}",
+        enc(&code),
+        enc(redirect),
+        enc(&client_id),
+        enc(&resource)
+    );
+    let (st, _, token) = c.call(
+        "POST",
+        path_of(&json_str(&asm, "token_endpoint")),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        form.as_bytes(),
+    );
+    assert_eq!(st, 200, "{}", String::from_utf8_lossy(&token));
+    let bearer = format!("Bearer {}", json_str(&token, "access_token"));
+    let (st, _, _) = c.call(
+        "POST",
+        mcp_path,
+        &[accept, ctype, ("Authorization", &bearer)],
+        BODY.as_bytes(),
+    );
+    st
+}
+
+fn floor() {
+    let url = arg("--url").expect("--url");
+    let stats_url = arg("--stats").expect("--stats");
+    let n: usize = arg("--n").map_or(100, |v| v.parse().unwrap());
+    // PKCE is computed once, outside the timing: the floor does no OAuth work.
+    let pkce = mcp_auth::pkce::PkceParameters::generate();
+    let (v, ch) = (
+        pkce.code_verifier.secret().to_owned(),
+        pkce.code_challenge.clone(),
+    );
+    let mut walls = Vec::with_capacity(n);
+    let mut base = json!(null);
+    for i in 0..n + 3 {
+        if i == 3 {
+            base = stats(&stats_url);
+        }
+        let t0 = Instant::now();
+        assert_eq!(floor_flow(&url, &v, &ch), 200);
+        if i >= 3 {
+            walls.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let end = stats(&stats_url);
+    let per = |k: &str| (end[k].as_u64().unwrap() - base[k].as_u64().unwrap()) as f64 / n as f64;
+    println!(
+        "{}",
+        json!({
+            "client": "floor (raw socket, hand-written HTTP/1.1)",
+            "mode": "fresh",
+            "wall_ms": summary(walls),
+            "requests_per_flow": per("requests"),
+            "user_agent_requests_per_flow": per("authorize"),
+            "discovery_requests_per_flow": per("well_known"),
+            "connections_per_flow": per("connections"),
+            "peak_rss_kib": peak_rss_kib(),
+        })
+    );
+}
+
+// ---- concurrency: T threads share one client ------------------------------------------------
+
+fn threads() {
+    let url = arg("--url").expect("--url");
+    let stats_url = arg("--stats").expect("--stats");
+    let t: usize = arg("--threads").map_or(8, |v| v.parse().unwrap());
+    let r: usize = arg("--requests").map_or(200, |v| v.parse().unwrap());
+    let client = build_client(&url, None, false, None);
+    assert_eq!(client.post_json(BODY).unwrap().status, 200);
+    let run = |per_thread: usize| {
+        let barrier = Arc::new(Barrier::new(t));
+        let handles: Vec<_> = (0..t)
+            .map(|_| {
+                let c = client.clone();
+                let b = barrier.clone();
+                std::thread::spawn(move || {
+                    b.wait();
+                    let mut lat = Vec::with_capacity(per_thread);
+                    for _ in 0..per_thread {
+                        let t0 = Instant::now();
+                        assert_eq!(c.post_json(BODY).unwrap().status, 200);
+                        lat.push(t0.elapsed().as_secs_f64() * 1e3);
+                    }
+                    lat
+                })
+            })
+            .collect();
+        let t0 = Instant::now();
+        let lat: Vec<f64> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
+        (lat, t0.elapsed())
+    };
+    // Warm-up runs of the same size until one opens no new connection (at most 3): the pool
+    // grows to the concurrency the runs reach; the measured run then shows whether
+    // connections churn (new connections while measuring).
+    let mut warmup_connections = Vec::new();
+    for _ in 0..3 {
+        let before = stats(&stats_url)["connections"].as_u64().unwrap();
+        run(r);
+        let opened = stats(&stats_url)["connections"].as_u64().unwrap() - before;
+        warmup_connections.push(opened);
+        if opened == 0 {
+            break;
+        }
+    }
+    let base = stats(&stats_url);
+    let (lat, wall) = run(r);
+    let end = stats(&stats_url);
+    let d = |k: &str| end[k].as_u64().unwrap() - base[k].as_u64().unwrap();
+    let total = lat.len();
+    println!(
+        "{}",
+        json!({
+            "threads": t,
+            "requests": total,
+            "throughput_rps": total as f64 / wall.as_secs_f64(),
+            "latency_ms": summary(lat),
+            "new_connections": d("connections"),
+            "warmup_new_connections": warmup_connections,
+            "server_requests": d("requests"),
+            "peak_rss_kib": peak_rss_kib(),
         })
     );
 }
@@ -459,6 +781,8 @@ fn main() {
         Some("once") => once(),
         Some("warm") => warm(),
         Some("ffi") => ffi(),
+        Some("floor") => floor(),
+        Some("threads") => threads(),
         _ => {
             eprintln!("usage: bench-flow server|flows|once|warm [options] (see the source)");
             std::process::exit(2);

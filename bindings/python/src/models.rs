@@ -135,16 +135,15 @@ macro_rules! model {
             }
 
             fn parse_json(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-                let bytes: Vec<u8> = if let Ok(s) = data.cast::<PyString>() {
-                    s.to_str()?.as_bytes().to_vec()
+                // Parsed in place from the str's UTF-8 or the bytes' buffer: no copy.
+                let parsed = if let Ok(s) = data.cast::<PyString>() {
+                    <$core>::from_json(s.to_str()?.as_bytes())
                 } else if let Ok(b) = data.cast::<pyo3::types::PyBytes>() {
-                    b.as_bytes().to_vec()
+                    <$core>::from_json(b.as_bytes())
                 } else {
                     return Err(pyo3::exceptions::PyTypeError::new_err("from_json takes str or bytes"));
                 };
-                <$core>::from_json(&bytes)
-                    .map(|inner| $py { inner })
-                    .map_err(|e| to_pyerr(py, &e))
+                parsed.map(|inner| $py { inner }).map_err(|e| to_pyerr(py, &e))
             }
 
             /// The core value of `obj`: this class (copied), or anything `parse` accepts.

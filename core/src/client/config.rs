@@ -317,6 +317,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The settings of the default HTTP client: trust (CA bundles, client certificate),
+    /// proxy, pool, timeouts (see [`HttpConfig`]).
+    pub fn http_config(mut self, http: HttpConfig) -> Self {
+        self.config.http = http;
+        self
+    }
+
     /// Use this HTTP client instead of the default ureq one.
     pub fn http_client(mut self, http: Arc<dyn HttpClient>) -> Self {
         self.http = Some(http);
@@ -447,7 +454,7 @@ impl ClientBuilder {
         let resource_key = checks::resource_url_from_server_url(&config.server_url)?;
         let http: Arc<dyn HttpClient> = match self.http {
             Some(h) => h,
-            None => Arc::new(UreqHttpClient::new(config.http.clone())),
+            None => Arc::new(UreqHttpClient::try_new(config.http.clone())?),
         };
         let metadata_cache = if config.cache_metadata {
             Some(self.metadata_cache.unwrap_or_else(MetadataCache::shared))

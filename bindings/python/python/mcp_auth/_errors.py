@@ -18,6 +18,7 @@ __all__ = [
     "AuthorizationError",
     "CallbackError",
     "CancelledError",
+    "CertificateError",
     "DiscoveryError",
     "InsecureUrlError",
     "InternalError",
@@ -154,6 +155,14 @@ class ResponseTooLargeError(TransportError):
     kind = "response_too_large"
 
 
+class CertificateError(TransportError):
+    """The TLS certificate check failed: the server's certificate is not trusted (a private CA:
+    pass ``tls={"ca_file": ...}`` or set ``SSL_CERT_FILE``) or not valid for the host, or the
+    server refused the client certificate (``tls={"client_cert_file": ..., "client_key_file": ...}``)."""
+
+    kind = "certificate"
+
+
 class InsecureUrlError(McpAuthError):
     """An endpoint is not HTTPS and not loopback."""
 
@@ -194,6 +203,7 @@ _BY_KIND: dict[str, type[McpAuthError]] = {
         TransportError,
         RequestTimeoutError,
         ResponseTooLargeError,
+        CertificateError,
         InvalidResponseError,
         DiscoveryError,
         OAuthRegistrationError,

@@ -134,6 +134,10 @@ def _client(args: argparse.Namespace, **kw: Any) -> Client:
         opts["timeout"] = args.timeout
     if args.allow_http:
         opts["allow_insecure_server_url"] = True
+    if getattr(args, "ca_file", None):
+        opts["tls"] = {"ca_file": args.ca_file}
+    if getattr(args, "proxy", None):
+        opts["proxy"] = args.proxy
     if getattr(args, "client_id", None):
         opts["client_id"] = args.client_id
         # A secret only means something with the client id it belongs to.
@@ -517,6 +521,18 @@ def parser() -> argparse.ArgumentParser:
         "--allow-http",
         action="store_true",
         help="allow an http:// MCP server URL that is not loopback (OAuth endpoints stay https)",
+    )
+    common.add_argument(
+        "--ca-file",
+        metavar="PATH",
+        help="a PEM bundle of CA certificates to trust besides the system store (a private or "
+        "corporate CA; SSL_CERT_FILE and SSL_CERT_DIR are honoured too)",
+    )
+    common.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="HTTP(S) proxy, e.g. http://proxy.example:3128 (default: HTTPS_PROXY/HTTP_PROXY, "
+        "honouring NO_PROXY; loopback hosts never use a proxy)",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
