@@ -9,8 +9,17 @@ TEST_TARGETS :=
 
 -include $(sort $(wildcard mk/*.mk))
 
-## Everything CI runs.
-test: fmt-check clippy doc unit $(TEST_TARGETS)
+## Everything CI runs, one part after another, each part's wall time printed as it ends and
+## all of them again at the end (the whole run must stay well inside CI's limit).
+TEST_PARTS = fmt-check clippy doc unit $(TEST_TARGETS)
+test:
+	@rm -f target/test-times.txt; mkdir -p target; \
+	for part in $(TEST_PARTS); do \
+		start=$$(date +%s); \
+		$(MAKE) --no-print-directory $$part || { echo "make test: $$part FAILED"; exit 1; }; \
+		echo "make test: $$part took $$(( $$(date +%s) - start )) s" | tee -a target/test-times.txt; \
+	done; \
+	echo "make test: every part passed; times:"; cat target/test-times.txt
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
