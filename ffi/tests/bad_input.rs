@@ -498,6 +498,8 @@ impl Arg for Bytes {
 struct Callback<F: Copy> {
     good: F,
     sel: Cell<Option<usize>>,
+    /// NULL is a documented value (it removes the callback), not a NULL-argument error.
+    null_allowed: bool,
 }
 
 impl<F: Copy> Callback<F> {
@@ -505,6 +507,13 @@ impl<F: Copy> Callback<F> {
         Callback {
             good,
             sel: Cell::new(None),
+            null_allowed: false,
+        }
+    }
+    fn nullable(good: F) -> Self {
+        Callback {
+            null_allowed: true,
+            ..Callback::new(good)
         }
     }
     fn get(&self) -> Option<F> {
@@ -527,7 +536,11 @@ impl<F: Copy> Arg for Callback<F> {
         "NULL callback".to_owned()
     }
     fn expect(&self, _: usize) -> Expect {
-        Expect::Exact(mcpauth_status::NullArgument)
+        if self.null_allowed {
+            Expect::Exact(mcpauth_status::Ok)
+        } else {
+            Expect::Exact(mcpauth_status::NullArgument)
+        }
     }
     fn pointers(&self) -> usize {
         1
@@ -1110,6 +1123,8 @@ fn client_api(r: &Runner, server: &DemoServer) {
     unsafe { mcpauth_response_free(response) };
 
     let c = Handle::new(client);
+    case!(mcpauth_client_cancel(c); mcpauth_client_cancel(c.cget()));
+    let c = Handle::new(client);
     case!(mcpauth_client_logout(c); mcpauth_client_logout(c.cget()));
     // SAFETY: created above, not used afterwards.
     unsafe { mcpauth_client_free(client) };
@@ -1145,7 +1160,21 @@ fn client_api(r: &Runner, server: &DemoServer) {
     }
 }
 
+unsafe extern "C" fn noop_log(_: *mut c_void, _: i32, _: *const c_char, _: *const c_char) {}
+
 fn plain_functions(r: &Runner) {
+    let (cb, u) = (
+        Callback::nullable(noop_log as unsafe extern "C" fn(_, _, _, _)),
+        UserData::new(),
+    );
+    r.case("mcpauth_set_log_callback", &[&cb, &u], &|| unsafe {
+        mcpauth_set_log_callback(cb.get(), u.get(), 4)
+    });
+    // SAFETY: removing the callback; nothing else runs meanwhile.
+    assert_eq!(
+        unsafe { mcpauth_set_log_callback(None, ptr::null_mut(), 0) },
+        mcpauth_status::Ok
+    );
     r.plain("mcpauth_version", 0, &|| {
         assert!(!mcpauth_version().is_null());
     });
