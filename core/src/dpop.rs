@@ -1,6 +1,9 @@
 //! DPoP: sender-constrained tokens (RFC 9449).
 //!
-//! A [`DpopKey`] is an ephemeral P-256 key generated per client. Every token request carries
+//! A [`DpopKey`] is a P-256 key generated per client and persisted with the tokens bound to it
+//! (the token's `dpop_key`, a private JWK), so that a restarted process, or another process
+//! sharing the store, presents the same key: a public client's refresh token is bound to it
+//! (RFC 9449 §5). Every token request carries
 //! a proof (`DPoP` header, RFC 9449 §5); a DPoP-bound access token is then presented with
 //! the `DPoP` authorization scheme and a fresh proof that also hashes the token (`ath`, §7).
 //! Servers may demand a nonce (`use_dpop_nonce` with a `DPoP-Nonce` header, §8 for the
@@ -12,6 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, KeyPair};
+use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 
@@ -21,9 +25,13 @@ pub const USE_DPOP_NONCE: &str = "use_dpop_nonce";
 /// The header carrying a server-supplied nonce.
 pub const DPOP_NONCE_HEADER: &str = "DPoP-Nonce";
 
-/// An ephemeral ES256 key that signs DPoP proofs. `Debug` never prints key material.
+/// An ES256 key that signs DPoP proofs. `Debug` never prints key material (only the public
+/// thumbprint); the private scalar kept for persistence is zeroized on drop (`ring`'s own copy
+/// inside the key pair is not under our control).
 pub struct DpopKey {
     key: EcdsaKeyPair,
+    /// The private scalar `d` (32 bytes, big-endian), to persist the key with its tokens.
+    private: Zeroizing<Vec<u8>>,
     /// The public JWK, serialized once.
     jwk: serde_json::Value,
     thumbprint: String,
@@ -35,6 +43,23 @@ impl fmt::Debug for DpopKey {
             .field("jkt", &self.thumbprint)
             .finish_non_exhaustive()
     }
+}
+
+impl PartialEq for DpopKey {
+    /// Keys are equal when their public keys are (the thumbprints agree).
+    fn eq(&self, other: &Self) -> bool {
+        self.thumbprint == other.thumbprint
+    }
+}
+
+impl Eq for DpopKey {}
+
+/// The private scalar in `ring`'s P-256 PKCS#8 document: the `privateKey OCTET STRING` of the
+/// RFC 5915 `ECPrivateKey` (`02 01 01 04 20 <32 bytes>`).
+fn pkcs8_private_scalar(pkcs8: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    const PREFIX: [u8; 5] = [0x02, 0x01, 0x01, 0x04, 0x20];
+    let at = pkcs8.windows(PREFIX.len()).position(|w| w == PREFIX)? + PREFIX.len();
+    pkcs8.get(at..at + 32).map(|d| Zeroizing::new(d.to_vec()))
 }
 
 impl DpopKey {
@@ -55,10 +80,90 @@ impl DpopKey {
             &rng,
         )
         .map_err(|_| internal("load"))?;
+        let private = pkcs8_private_scalar(pkcs8.as_ref())
+            .ok_or_else(|| internal("unexpected PKCS#8 layout"))?;
+        // The scalar must be the one the key pair holds (it is what gets persisted).
+        EcdsaKeyPair::from_private_key_and_public_key(
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &private,
+            key.public_key().as_ref(),
+            &rng,
+        )
+        .map_err(|_| internal("unexpected PKCS#8 layout"))?;
+        Self::from_key_pair(key, private).ok_or_else(|| internal("unexpected public key encoding"))
+    }
+
+    /// A key persisted by [`DpopKey::private_jwk`]: a private P-256 JWK (RFC 7518 §6.2:
+    /// `kty` `EC`, `crv` `P-256`, `x`, `y`, `d`). The values are never echoed in errors.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the JWK is not such a key, or `d` does not match `x`/`y`.
+    pub fn from_private_jwk(jwk: &serde_json::Value) -> Result<Self> {
+        let bad = |why: &str| Error::invalid_argument("DPoP key", why.to_owned());
+        let member = |name: &str| jwk.get(name).and_then(serde_json::Value::as_str);
+        if member("kty") != Some("EC") || member("crv") != Some("P-256") {
+            return Err(bad("not a P-256 JWK (kty EC, crv P-256)"));
+        }
+        let decode = |name: &str| -> Result<Zeroizing<Vec<u8>>> {
+            let v = member(name).ok_or_else(|| bad(&format!("no {name} member")))?;
+            let bytes = Zeroizing::new(
+                URL_SAFE_NO_PAD
+                    .decode(v)
+                    .map_err(|_| bad(&format!("{name} is not base64url")))?,
+            );
+            if bytes.len() != 32 {
+                return Err(bad(&format!("{name} is not 32 bytes")));
+            }
+            Ok(bytes)
+        };
+        let (x, y, d) = (decode("x")?, decode("y")?, decode("d")?);
+        let mut public = Vec::with_capacity(65);
+        public.push(4);
+        public.extend_from_slice(&x);
+        public.extend_from_slice(&y);
+        let key = EcdsaKeyPair::from_private_key_and_public_key(
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &d,
+            &public,
+            &SystemRandom::new(),
+        )
+        .map_err(|_| bad("d, x and y are not one P-256 key pair"))?;
+        Self::from_key_pair(key, d).ok_or_else(|| bad("unexpected public key encoding"))
+    }
+
+    /// The key as a private JWK (`kty`, `crv`, `x`, `y`, `d`): what is persisted with the tokens
+    /// bound to it (as the token's `dpop_key`). A secret: store it as the tokens are stored.
+    pub fn private_jwk(&self) -> Zeroizing<String> {
+        let x = self.jwk["x"].as_str().unwrap_or_default();
+        let y = self.jwk["y"].as_str().unwrap_or_default();
+        let d = Zeroizing::new(URL_SAFE_NO_PAD.encode(&*self.private));
+        Zeroizing::new(format!(
+            r#"{{"kty":"EC","crv":"P-256","x":"{x}","y":"{y}","d":"{}"}}"#,
+            &*d
+        ))
+    }
+
+    /// Serialize as [`private_jwk`](Self::private_jwk) does.
+    pub(crate) fn serialize_private<S: serde::Serializer>(
+        &self,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let d = Zeroizing::new(URL_SAFE_NO_PAD.encode(&*self.private));
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("kty", "EC")?;
+        m.serialize_entry("crv", "P-256")?;
+        m.serialize_entry("x", &self.jwk["x"])?;
+        m.serialize_entry("y", &self.jwk["y"])?;
+        m.serialize_entry("d", d.as_str())?;
+        m.end()
+    }
+
+    fn from_key_pair(key: EcdsaKeyPair, private: Zeroizing<Vec<u8>>) -> Option<Self> {
         // Uncompressed SEC1 point: 0x04 || X (32 bytes) || Y (32 bytes).
         let public = key.public_key().as_ref();
         if public.len() != 65 {
-            return Err(internal("unexpected public key encoding"));
+            return None;
         }
         let x = URL_SAFE_NO_PAD.encode(&public[1..33]);
         let y = URL_SAFE_NO_PAD.encode(&public[33..65]);
@@ -70,8 +175,9 @@ impl DpopKey {
             canonical.as_bytes(),
         ));
         let jwk = serde_json::json!({"kty": "EC", "crv": "P-256", "x": x, "y": y});
-        Ok(DpopKey {
+        Some(DpopKey {
             key,
+            private,
             jwk,
             thumbprint,
         })
@@ -182,10 +288,15 @@ impl DpopState {
         Ok(k)
     }
 
-    /// Whether a key exists (a DPoP-bound token from another process is bound to a key this
-    /// one never had: keys are never stored).
-    pub(crate) fn has_key(&self) -> bool {
-        self.lock().key.is_some()
+    /// The key, if one exists.
+    pub(crate) fn current(&self) -> Option<std::sync::Arc<DpopKey>> {
+        self.lock().key.clone()
+    }
+
+    /// Use `key` from now on: the key persisted with a token this client adopted (its refresh
+    /// must prove the same key, RFC 9449 §5).
+    pub(crate) fn set_key(&self, key: std::sync::Arc<DpopKey>) {
+        self.lock().key = Some(key);
     }
 
     /// The authorization server's last nonce.
@@ -257,6 +368,41 @@ mod tests {
             )
             .unwrap();
         assert_eq!(k.thumbprint().len(), 43);
+    }
+
+    #[test]
+    fn a_key_round_trips_through_its_private_jwk() {
+        let k = DpopKey::generate().unwrap();
+        let jwk: serde_json::Value = serde_json::from_str(&k.private_jwk()).unwrap();
+        assert_eq!(jwk["d"].as_str().unwrap().len(), 43);
+        let back = DpopKey::from_private_jwk(&jwk).unwrap();
+        assert_eq!(back, k);
+        assert_eq!(back.thumbprint(), k.thumbprint());
+        // The restored key signs proofs that verify with the original public key.
+        let p = back
+            .proof("POST", "https://as.example/token", None, None)
+            .unwrap();
+        let parts: Vec<&str> = p.split('.').collect();
+        signature::UnparsedPublicKey::new(
+            &signature::ECDSA_P256_SHA256_FIXED,
+            k.key.public_key().as_ref().to_vec(),
+        )
+        .verify(
+            format!("{}.{}", parts[0], parts[1]).as_bytes(),
+            &URL_SAFE_NO_PAD.decode(parts[2]).unwrap(),
+        )
+        .unwrap();
+        // Debug shows the thumbprint only.
+        let debug = format!("{back:?}");
+        assert!(!debug.contains(jwk["d"].as_str().unwrap()), "{debug}");
+        // A d that does not belong to x/y is refused, without echoing it.
+        let other = DpopKey::generate().unwrap();
+        let mut mixed = jwk.clone();
+        let other_jwk: serde_json::Value = serde_json::from_str(&other.private_jwk()).unwrap();
+        mixed["d"] = other_jwk["d"].clone();
+        let e = DpopKey::from_private_jwk(&mixed).unwrap_err().to_string();
+        assert!(!e.contains(other_jwk["d"].as_str().unwrap()), "{e}");
+        assert!(DpopKey::from_private_jwk(&serde_json::json!({"kty": "RSA"})).is_err());
     }
 
     #[test]

@@ -331,8 +331,7 @@ impl Session {
         let Some(t) = token else {
             return Ok((None, generation));
         };
-        if t.is_dpop() && !self.dpop.has_key() {
-            // Bound to a key from another process (keys are never stored): unusable.
+        if keyless_dpop(&t) {
             return Ok((None, generation));
         }
         if !self.is_due(&t) {
@@ -448,7 +447,11 @@ impl Session {
             http::HeaderValue::try_from(format!("{scheme} {secret}")).map_err(|_| bad())?,
         );
         if t.is_dpop() {
-            let key = self.dpop.key()?;
+            // The key the token is bound to (persisted with it), else this client's.
+            let key = match &t.dpop_key {
+                Some(k) => k.clone(),
+                None => self.dpop.key()?,
+            };
             let nonce = self.dpop.rs_nonce();
             let proof = key.proof(
                 req.method().as_str(),
@@ -508,9 +511,9 @@ impl Session {
         if current.is_some_and(|c| stored.access_token == c.access_token) {
             return Ok(None);
         }
-        if stored.refresh_token.is_none() && self.is_due(&stored) {
-            // Expired and not refreshable: adopting it would only send requests without a
-            // token again (and never replace it).
+        if keyless_dpop(&stored) || (stored.refresh_token.is_none() && self.is_due(&stored)) {
+            // Expired and not refreshable, or DPoP-bound without its key: adopting it would
+            // only send requests without a token again (and never replace it).
             return Ok(None);
         }
         let mut s = self.lock_state();
@@ -665,6 +668,11 @@ impl Session {
     /// RFC 6749 §6, with rotation, at the token endpoint of the issuer that issued the token
     /// (the identity step says whether `d` is that issuer). Called with the flow lock held.
     fn refresh(&self, d: &Discovery, current: &OAuthToken) -> Result<Refreshed> {
+        if let Some(key) = &current.dpop_key {
+            // RFC 9449 §5: prove the key the refresh token was issued with (persisted with the
+            // token, possibly by another process); the new pair is bound to it too.
+            self.dpop.set_key(key.clone());
+        }
         let client = match self.identity().for_refresh(d, current)? {
             Ok(client) => client,
             Err(reason) => {
@@ -692,6 +700,12 @@ impl Session {
     fn store_token(&self, mut token: OAuthToken, d: &Discovery, client: &ClientAuth) {
         token.issuer = Some(d.issuer.clone());
         token.client_id = Some(client.client_id.clone());
+        // A DPoP-bound token is persisted with its key (never one a response carried).
+        token.dpop_key = if token.is_dpop() {
+            self.dpop.current()
+        } else {
+            None
+        };
         if let Err(e) = self.storage.set_tokens(&self.resource_key, &token) {
             // The token works; keep it in memory. The previous stored value is intact
             // (storage writes are atomic).
@@ -703,6 +717,12 @@ impl Session {
         s.token = Some(Arc::new(token));
         s.generation += 1;
     }
+}
+
+/// A DPoP-bound token without its key (stored by an older version, which did not persist keys):
+/// no proof can be made for it, so it is unusable (a new authorization replaces it).
+fn keyless_dpop(t: &OAuthToken) -> bool {
+    t.is_dpop() && t.dpop_key.is_none()
 }
 
 /// A refresh the server refused (RFC 6749 §5.2 error, e.g. `invalid_grant`), as opposed to a

@@ -1,8 +1,11 @@
 //! [`OAuthToken`]: the token response (RFC 6749 §5.1), as received and as stored.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
+
+use crate::dpop::DpopKey;
 use serde_json::{Map, Value};
 
 use super::*;
@@ -45,6 +48,16 @@ pub struct OAuthToken {
     /// (a refresh token is bound to its client, RFC 6749 §6). `None` in older records.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The DPoP key a `DPoP` token is bound to (RFC 9449): mcp-auth's addition, persisted with
+    /// the token as a private JWK (`kty`, `crv`, `x`, `y`, `d`) so that a restarted process, or
+    /// another one sharing the store, presents the same key (a public client's refresh token is
+    /// bound to it, §5). A secret like the refresh token; `Debug` shows its thumbprint only.
+    /// `None` for Bearer tokens and in records stored by older versions.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_dpop_key"
+    )]
+    pub dpop_key: Option<Arc<DpopKey>>,
     /// Members not modelled above (e.g. `id_token`), kept so they round-trip.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -64,6 +77,7 @@ impl OAuthToken {
             expires_at: None,
             issuer: None,
             client_id: None,
+            dpop_key: None,
             extra: Map::new(),
         }
     }
@@ -87,6 +101,7 @@ impl OAuthToken {
             expires_at: m.opt("expires_at", lax_u64_clamped)?,
             issuer: m.opt("issuer", string)?,
             client_id: m.opt("client_id", string)?,
+            dpop_key: m.opt("dpop_key", dpop_key)?,
             extra: m.into_extra(),
         })
     }
@@ -116,6 +131,29 @@ impl OAuthToken {
     }
 }
 
+fn serialize_dpop_key<S: serde::Serializer>(
+    key: &Option<Arc<DpopKey>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match key {
+        Some(k) => k.serialize_private(s),
+        None => s.serialize_none(),
+    }
+}
+
+/// A persisted DPoP key (a private JWK); the reason never echoes its members.
+fn dpop_key(v: Value) -> std::result::Result<Arc<DpopKey>, Reason> {
+    let mut v = v;
+    let key = DpopKey::from_private_jwk(&v).map_err(|e| match e {
+        crate::Error::InvalidArgument { reason, .. } => reason,
+        _ => "not a usable DPoP key".to_owned(),
+    });
+    if let Some(Value::String(d)) = v.get_mut("d") {
+        zeroize::Zeroize::zeroize(d);
+    }
+    key.map(Arc::new)
+}
+
 fn normalize_token_type(t: &str) -> std::result::Result<String, Reason> {
     if t.eq_ignore_ascii_case("bearer") {
         Ok("Bearer".to_owned())
@@ -139,6 +177,7 @@ impl fmt::Debug for OAuthToken {
             .field("expires_at", &self.expires_at)
             .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
+            .field("dpop_key", &self.dpop_key)
             .field("extra", &ExtraKeys(&self.extra))
             .finish()
     }

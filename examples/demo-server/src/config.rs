@@ -417,6 +417,12 @@ pub struct DemoConfig {
     /// grant (every access and refresh token descended from the same authorization). Counted in
     /// [`crate::RefreshCounters`].
     pub refresh_reuse_detection: bool,
+    /// DPoP (RFC 9449): advertise ES256 proofs and require DPoP-bound tokens
+    /// (`dpop_bound_access_tokens_required` in the PRM); a token request with a valid proof gets
+    /// a `DPoP` token bound to the proof's key, and a public client's refresh token is bound to
+    /// it too (a refresh whose proof uses another key is refused). The MCP endpoint then demands
+    /// `Authorization: DPoP` with a proof of the same key. Counted in [`crate::DpopCounters`].
+    pub dpop: bool,
     /// For dynamically registered clients, the authorization request's `redirect_uri` must be one
     /// of the registered ones (the port of a loopback URI is ignored, RFC 8252 §7.3).
     pub validate_redirect_uri: bool,
@@ -487,6 +493,7 @@ impl Default for DemoConfig {
             issue_refresh_tokens: true,
             token_ttl_secs: 3600,
             refresh_reuse_detection: false,
+            dpop: false,
             validate_redirect_uri: true,
             context: None,
             faults: Faults::default(),

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::Shared;
 use crate::config::{AuthMethod, DemoConfig, FaultAction, ResourceId};
+use crate::dpop;
 use crate::http::{Request, Response};
 use crate::jwt::{self, JWT_BEARER_ASSERTION_TYPE};
 use crate::state::{AccessToken, CODE_TTL, Client, CodeGrant, State, random_token, unix_now};
@@ -285,13 +286,60 @@ fn unauthorized(cfg: &DemoConfig, urls: &Urls, description: &str) -> Response {
     .header("www-authenticate", &header)
 }
 
-fn bearer_token(req: &Request) -> Option<&str> {
+/// The token of `Authorization: Bearer …` or `Authorization: DPoP …` (`true` for DPoP).
+fn authorization_token(req: &Request) -> Option<(bool, &str)> {
     let value = req.header("authorization")?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    let dpop = scheme.eq_ignore_ascii_case("dpop");
+    (dpop || scheme.eq_ignore_ascii_case("bearer"))
+        .then(|| (dpop, token.trim()))
+        .filter(|(_, t)| !t.is_empty())
+}
+
+/// RFC 9449 §7.1: a DPoP-bound token comes with the `DPoP` scheme and a proof of its key
+/// (`ath` = the token's hash); a Bearer token must not claim the `DPoP` scheme.
+fn check_dpop_binding(
+    shared: &Shared,
+    urls: &Urls,
+    cfg: &DemoConfig,
+    req: &Request,
+    token: &str,
+    dpop_scheme: bool,
+    info: &AccessToken,
+) -> Result<(), String> {
+    let Some(bound) = &info.jkt else {
+        return if dpop_scheme {
+            Err("The access token is not DPoP-bound".into())
+        } else {
+            Ok(())
+        };
+    };
+    if !dpop_scheme {
+        return Err("The access token is DPoP-bound: use the DPoP scheme".into());
+    }
+    let proof = req.header("dpop").ok_or("Missing DPoP proof")?;
+    let mut st = lock_state(shared);
+    let st = &mut *st;
+    let url = urls.mcp_url(cfg);
+    let checked = dpop::verify_proof(
+        proof,
+        &req.method,
+        &url,
+        Some(token),
+        unix_now(),
+        &mut st.dpop_jtis,
+    );
+    match checked {
+        Ok(jkt) if jkt == *bound => Ok(()),
+        Ok(_) => {
+            st.dpop_stats.invalid_proofs += 1;
+            Err("The DPoP proof uses another key than the token's".into())
+        }
+        Err(e) => {
+            st.dpop_stats.invalid_proofs += 1;
+            Err(e)
+        }
+    }
 }
 
 fn mcp(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Response {
@@ -311,13 +359,16 @@ fn mcp(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Respons
 
     let mut caller: Option<AccessToken> = None;
     if !public {
-        let Some(token) = bearer_token(req) else {
+        let Some((dpop_scheme, token)) = authorization_token(req) else {
             return unauthorized(cfg, urls, "Missing Authorization header");
         };
         let info = lock_state(shared).access.get(token).cloned();
         let Some(info) = info else {
             return unauthorized(cfg, urls, "The access token is not one this server issued");
         };
+        if let Err(why) = check_dpop_binding(shared, urls, cfg, req, token, dpop_scheme, &info) {
+            return unauthorized(cfg, urls, &why);
+        }
         if Instant::now() >= info.expires_at {
             return unauthorized(cfg, urls, "The access token has expired");
         }
@@ -500,6 +551,10 @@ fn prm(cfg: &DemoConfig, urls: &Urls) -> Response {
         "bearer_methods_supported": ["header"],
         "resource_name": "mcp-auth demo server",
     });
+    if cfg.dpop {
+        doc["dpop_signing_alg_values_supported"] = json!(["ES256"]);
+        doc["dpop_bound_access_tokens_required"] = json!(true);
+    }
     if let Some(scopes) = &cfg.prm_scopes_supported {
         doc["scopes_supported"] = json!(scopes);
     }
@@ -542,6 +597,9 @@ fn as_metadata(cfg: &DemoConfig, urls: &Urls) -> Response {
     }
     if cfg.cimd_supported {
         doc["client_id_metadata_document_supported"] = json!(true);
+    }
+    if cfg.dpop {
+        doc["dpop_signing_alg_values_supported"] = json!(["ES256"]);
     }
     if cfg.iss_parameter_supported {
         doc["authorization_response_iss_parameter_supported"] = json!(true);
@@ -1112,6 +1170,24 @@ fn token_inner(
     let client = authenticate(shared, cfg, urls, req, &params)?;
     let resource = param(&params, "resource");
     let ttl = cfg.token_ttl_secs;
+    // RFC 9449 §4.3, §5: a valid proof binds the issued tokens to its key.
+    let proof_jkt = match req.header("dpop") {
+        Some(proof) if cfg.dpop => {
+            let url = urls.endpoint(cfg, "token");
+            let mut st = lock_state(shared);
+            let st = &mut *st;
+            let checked =
+                dpop::verify_proof(proof, "POST", &url, None, unix_now(), &mut st.dpop_jtis);
+            match checked {
+                Ok(jkt) => Some(jkt),
+                Err(e) => {
+                    st.dpop_stats.invalid_proofs += 1;
+                    return Err(oauth_error("invalid_dpop_proof", e));
+                }
+            }
+        }
+        _ => None,
+    };
 
     let (scope, resource, with_refresh, grant_id) = match grant.as_str() {
         "authorization_code" => {
@@ -1211,6 +1287,18 @@ fn token_inner(
                     "the refresh token was issued to another client",
                 ));
             }
+            if let Some(bound) = &old.jkt {
+                // RFC 9449 §5: the refresh token of a public client is bound to the key of the
+                // proof it was issued with; it is not consumed by a refused attempt.
+                if proof_jkt.as_ref() != Some(bound) {
+                    st.dpop_stats.key_mismatches += 1;
+                    return Err(oauth_error(
+                        "invalid_grant",
+                        "the refresh token is bound to another DPoP key",
+                    ));
+                }
+                st.dpop_stats.bound_refreshes += 1;
+            }
             let scope = match param(&params, "scope") {
                 Some(s) => {
                     let have = split_scope(&old.scope);
@@ -1255,7 +1343,8 @@ fn token_inner(
         }
     };
 
-    let (access, refresh) = lock_state(shared).mint(
+    let mut st = lock_state(shared);
+    let (access, refresh) = st.mint(
         &client.client_id,
         &scope,
         resource.as_deref(),
@@ -1263,9 +1352,22 @@ fn token_inner(
         with_refresh,
         grant_id,
     );
+    if let Some(jkt) = &proof_jkt {
+        st.dpop_stats.bound_tokens_issued += 1;
+        if let Some(t) = st.access.get_mut(&access) {
+            t.jkt = Some(jkt.clone());
+        }
+        // Public clients only (§5); a confidential client authenticates its refreshes.
+        if client.method == AuthMethod::None {
+            if let Some(r) = refresh.as_ref().and_then(|r| st.refresh.get_mut(r)) {
+                r.jkt = Some(jkt.clone());
+            }
+        }
+    }
+    drop(st);
     let mut doc = json!({
         "access_token": access,
-        "token_type": "Bearer",
+        "token_type": if proof_jkt.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": ttl,
     });
     if let Some(rt) = refresh {

@@ -99,7 +99,7 @@ impl JwtKey {
         }
     }
 
-    fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+    pub(crate) fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
         match self {
             Self::Es256 { public_key } => {
                 signature::UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, public_key)

@@ -30,6 +30,7 @@
 //! that a client probed a URL it should not have.
 
 mod config;
+mod dpop;
 mod handlers;
 mod http;
 mod jwt;
@@ -48,6 +49,7 @@ pub use config::{
     EXTRA_TOPOLOGIES, FaultAction, Faults, PreregisteredClient, PrmLocation, ResourceId,
     RouteFault,
 };
+pub use dpop::DpopCounters;
 pub use handlers::SUPPORTED_PROTOCOL_VERSIONS;
 pub use jwt::{CLOCK_SKEW_SECS, Es256KeyPair, JWT_BEARER_ASSERTION_TYPE, JwtKey, pem};
 pub use record::RecordedRequest;
@@ -266,6 +268,11 @@ impl DemoServer {
         }
     }
 
+    /// What the server saw of DPoP since the start (see [`DemoConfig::dpop`]).
+    pub fn dpop_counters(&self) -> DpopCounters {
+        self.state().dpop_stats
+    }
+
     /// Resets [`count`](Self::count), [`grant_count`](Self::grant_count) and
     /// [`refresh_counters`](Self::refresh_counters).
     pub fn reset_counters(&self) {
@@ -273,6 +280,7 @@ impl DemoServer {
         st.path_hits.clear();
         st.grant_hits.clear();
         st.refresh_stats = Default::default();
+        st.dpop_stats = Default::default();
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {

@@ -4,11 +4,12 @@
 //! ```text
 //! mcp-auth-demo-server [--port N] [--topology NAME] [--host-name HOST]
 //!                      [--context-file PATH] [--exit-on-stdin-eof] [--list-topologies]
-//!                      [--token-ttl SECS] [--refresh-reuse-detection]
+//!                      [--token-ttl SECS] [--refresh-reuse-detection] [--dpop]
 //! ```
 //!
 //! `--token-ttl` sets the access token lifetime; `--refresh-reuse-detection` makes a reused
-//! (already rotated) refresh token revoke its whole grant (RFC 9700 §4.14.2).
+//! (already rotated) refresh token revoke its whole grant (RFC 9700 §4.14.2); `--dpop` requires
+//! DPoP-bound tokens and binds public clients' refresh tokens to their key (RFC 9449 §5).
 //!
 //! Prints `listening on http://127.0.0.1:PORT/mcp` on stdout (one line, flushed) once it accepts
 //! connections, then serves until it is killed (SIGTERM / SIGINT). With `--exit-on-stdin-eof` it
@@ -22,7 +23,7 @@ use mcp_auth_demo_server::{CONFORMANCE_SCENARIOS, DemoConfig, DemoServer, EXTRA_
 
 const USAGE: &str = "usage: mcp-auth-demo-server [--port N] [--topology NAME] [--host-name HOST] \
 [--context-file PATH] [--exit-on-stdin-eof] [--list-topologies] [--token-ttl SECS] \
-[--refresh-reuse-detection]";
+[--refresh-reuse-detection] [--dpop]";
 
 fn main() -> ExitCode {
     let mut port: u16 = 0;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
     let mut exit_on_eof = false;
     let mut token_ttl: Option<u64> = None;
     let mut reuse_detection = false;
+    let mut dpop = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -58,6 +60,10 @@ fn main() -> ExitCode {
             }),
             "--refresh-reuse-detection" => {
                 reuse_detection = true;
+                Ok(())
+            }
+            "--dpop" => {
+                dpop = true;
                 Ok(())
             }
             "--exit-on-stdin-eof" => {
@@ -95,6 +101,7 @@ fn main() -> ExitCode {
         config.token_ttl_secs = ttl;
     }
     config.refresh_reuse_detection |= reuse_detection;
+    config.dpop |= dpop;
     // Nobody reads the log of a spawned server; keep its memory flat.
     config.record_requests = false;
     let server = match DemoServer::start_on(config, port) {

@@ -43,6 +43,8 @@ pub(crate) struct AccessToken {
     pub expires_at: Instant,
     /// The grant (one authorization and every token refreshed from it) this token belongs to.
     pub grant: u64,
+    /// The thumbprint of the DPoP key the token is bound to (RFC 9449 §6), if any.
+    pub jkt: Option<String>,
 }
 
 /// A live refresh token.
@@ -53,6 +55,8 @@ pub(crate) struct RefreshGrant {
     pub resource: Option<String>,
     /// The grant this refresh token belongs to (kept across rotations).
     pub grant: u64,
+    /// The thumbprint of the DPoP key a refresh must prove (RFC 9449 §5: public clients).
+    pub jkt: Option<String>,
 }
 
 /// What happened to refresh tokens since the start (see [`crate::RefreshCounters`]).
@@ -76,6 +80,9 @@ pub(crate) struct State {
     pub revoked_grants: HashSet<u64>,
     pub next_grant: u64,
     pub refresh_stats: RefreshStats,
+    /// DPoP proof `jti`s seen (a replayed proof is refused).
+    pub dpop_jtis: HashSet<String>,
+    pub dpop_stats: crate::DpopCounters,
     pub jtis: HashSet<String>,
     pub path_hits: HashMap<String, usize>,
     pub grant_hits: HashMap<String, usize>,
@@ -158,6 +165,7 @@ impl State {
                 resource: resource.map(str::to_owned),
                 expires_at: Instant::now() + Duration::from_secs(ttl_secs),
                 grant,
+                jkt: None,
             },
         );
         let refresh = with_refresh.then(|| {
@@ -169,6 +177,7 @@ impl State {
                     scope: scope.to_owned(),
                     resource: resource.map(str::to_owned),
                     grant,
+                    jkt: None,
                 },
             );
             rt
