@@ -260,6 +260,36 @@ typedef int32_t (*mcpauth_storage_remove_fn)(void *userdata,
                                              mcpauth_reply *reply);
 
 /**
+ * Storage callback (optional, see `mcpauth_client_config_set_storage_lease`): take the
+ * cross-process refresh lease on `key` (the resource URL, as for the tokens) for `owner` (a
+ * random string unique to this acquisition), waiting while another owner holds it.
+ *
+ * Return 0 once the lease is held. Return non-zero (optionally after
+ * `mcpauth_reply_set_error`) when it cannot be taken: the store is unreachable, or others held
+ * it for about `ttl_ms` milliseconds; the call then fails with `MCPAUTH_STATUS_STORAGE` rather
+ * than risk presenting a refresh token twice. The lease must end by itself: at most `ttl_ms`
+ * after it was taken (a deadline kept by the store) or when the holder's process dies (an OS
+ * lock such as `flock`), so that a crashed holder cannot block the others for ever.
+ */
+typedef int32_t (*mcpauth_storage_lock_fn)(void *userdata,
+                                           const char *key,
+                                           const char *owner,
+                                           uint64_t ttl_ms,
+                                           mcpauth_reply *reply);
+
+/**
+ * Storage callback (optional, see `mcpauth_client_config_set_storage_lease`): release the
+ * lease `owner` took on `key`, only if `owner` still holds it (a holder whose lease expired
+ * must not release its successor's). Return 0 on success (also when `owner` no longer holds
+ * it), non-zero on failure (the library records it in the trace; the lease then ends at its
+ * deadline).
+ */
+typedef int32_t (*mcpauth_storage_unlock_fn)(void *userdata,
+                                             const char *key,
+                                             const char *owner,
+                                             mcpauth_reply *reply);
+
+/**
  * Redirect handler: send the user (agent) to `authorization_url` and return where the
  * authorization server redirected it: call `mcpauth_reply_set_value(reply, redirect_url)` with
  * the redirect URL (or just its query string) and return 0. Return non-zero to fail the
@@ -442,6 +472,34 @@ mcpauth_status mcpauth_client_config_set_storage(mcpauth_client_config *config,
                                                  mcpauth_storage_set_fn set,
                                                  mcpauth_storage_remove_fn remove,
                                                  void *userdata);
+
+/**
+ * Add the refresh lease to the host's storage (see `mcpauth_storage_lock_fn`): processes that
+ * share the store then refresh a token once per expiry, and the others adopt the new pair
+ * (docs/fleet.md). Called with the `userdata` of `mcpauth_client_config_set_storage`, under the
+ * same rules.
+ *
+ * Without it (the default), the host's storage has no cross-process lease: the threads of one
+ * client refresh once, and a process adopts a newer stored token before refreshing, but two
+ * processes whose tokens expire at the same instant may both refresh (an authorization server
+ * that detects refresh token reuse then revokes the grant).
+ *
+ * - `config`: the configuration, with storage callbacks already set (setting them again
+ *   removes the lease callbacks).
+ * - `lock`, `unlock`: both, or both NULL to remove the lease.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT` (`config`, or only one of
+ * `lock`/`unlock`), `MCPAUTH_STATUS_INVALID_ARGUMENT` (no storage callbacks set).
+ *
+ * Not thread-safe: needs exclusive access to `config`.
+ *
+ * # Safety
+ * `config` is NULL or a live configuration; the callbacks follow the contract of
+ * `mcpauth_storage_lock_fn` and `mcpauth_storage_unlock_fn`.
+ */
+mcpauth_status mcpauth_client_config_set_storage_lease(mcpauth_client_config *config,
+                                                       mcpauth_storage_lock_fn lock,
+                                                       mcpauth_storage_unlock_fn unlock);
 
 /**
  * Use the host's redirect handler instead of the `"redirect"` option (see

@@ -3,6 +3,7 @@
 //! `TokenStorage`, redirect handler and `TraceObserver`.
 
 use std::ffi::{CStr, CString, c_char, c_void};
+use std::time::Duration;
 
 use mcp_auth::Error;
 use mcp_auth::metadata::{OAuthClientInformationFull, OAuthToken};
@@ -133,6 +134,40 @@ pub type mcpauth_storage_remove_fn = Option<
     ) -> i32,
 >;
 
+/// Storage callback (optional, see `mcpauth_client_config_set_storage_lease`): take the
+/// cross-process refresh lease on `key` (the resource URL, as for the tokens) for `owner` (a
+/// random string unique to this acquisition), waiting while another owner holds it.
+///
+/// Return 0 once the lease is held. Return non-zero (optionally after
+/// `mcpauth_reply_set_error`) when it cannot be taken: the store is unreachable, or others held
+/// it for about `ttl_ms` milliseconds; the call then fails with `MCPAUTH_STATUS_STORAGE` rather
+/// than risk presenting a refresh token twice. The lease must end by itself: at most `ttl_ms`
+/// after it was taken (a deadline kept by the store) or when the holder's process dies (an OS
+/// lock such as `flock`), so that a crashed holder cannot block the others for ever.
+pub type mcpauth_storage_lock_fn = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        key: *const c_char,
+        owner: *const c_char,
+        ttl_ms: u64,
+        reply: *mut mcpauth_reply,
+    ) -> i32,
+>;
+
+/// Storage callback (optional, see `mcpauth_client_config_set_storage_lease`): release the
+/// lease `owner` took on `key`, only if `owner` still holds it (a holder whose lease expired
+/// must not release its successor's). Return 0 on success (also when `owner` no longer holds
+/// it), non-zero on failure (the library records it in the trace; the lease then ends at its
+/// deadline).
+pub type mcpauth_storage_unlock_fn = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        key: *const c_char,
+        owner: *const c_char,
+        reply: *mut mcpauth_reply,
+    ) -> i32,
+>;
+
 /// Redirect handler: send the user (agent) to `authorization_url` and return where the
 /// authorization server redirected it: call `mcpauth_reply_set_value(reply, redirect_url)` with
 /// the redirect URL (or just its query string) and return 0. Return non-zero to fail the
@@ -176,6 +211,10 @@ pub(crate) type SetFn = unsafe extern "C" fn(
 ) -> i32;
 pub(crate) type RemoveFn =
     unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut mcpauth_reply) -> i32;
+pub(crate) type LockFn =
+    unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, u64, *mut mcpauth_reply) -> i32;
+pub(crate) type UnlockFn =
+    unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut mcpauth_reply) -> i32;
 pub(crate) type RedirectFn =
     unsafe extern "C" fn(*mut c_void, *const c_char, *mut mcpauth_reply) -> i32;
 pub(crate) type TraceFn = unsafe extern "C" fn(*mut c_void, *const c_char);
@@ -212,12 +251,13 @@ impl Drop for SecretCString {
     }
 }
 
-/// Token storage implemented by three C callbacks.
+/// Token storage implemented by three C callbacks, and optionally the refresh lease by two more.
 #[derive(Clone)]
 pub(crate) struct CStorage {
     pub(crate) get: GetFn,
     pub(crate) set: SetFn,
     pub(crate) remove: RemoveFn,
+    pub(crate) lease: Option<(LockFn, UnlockFn)>,
     pub(crate) userdata: UserData,
 }
 
@@ -336,6 +376,44 @@ impl TokenStorage for CStorage {
     ) -> mcp_auth::Result<()> {
         let json = Zeroizing::new(info.to_json());
         self.set(CLIENT_INFO, issuer, &json)
+    }
+
+    /// The host's `lock` callback; without one, no cross-process lease (`Ok(false)`).
+    fn acquire_lease(&self, key: &str, owner: &str, ttl: Duration) -> mcp_auth::Result<bool> {
+        let Some((lock, _)) = self.lease else {
+            return Ok(false);
+        };
+        let (key, owner) = (c_key(key)?, c_key(owner)?);
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        let mut reply = mcpauth_reply::default();
+        // SAFETY: as in `get`.
+        let rc = unsafe {
+            lock(
+                self.userdata.0,
+                key.as_ptr(),
+                owner.as_ptr(),
+                ttl_ms,
+                &mut reply,
+            )
+        };
+        if rc != 0 {
+            return Err(storage_error(callback_failed("storage lock", rc, &reply)));
+        }
+        Ok(true)
+    }
+
+    fn release_lease(&self, key: &str, owner: &str) -> mcp_auth::Result<()> {
+        let Some((_, unlock)) = self.lease else {
+            return Ok(());
+        };
+        let (key, owner) = (c_key(key)?, c_key(owner)?);
+        let mut reply = mcpauth_reply::default();
+        // SAFETY: as in `get`.
+        let rc = unsafe { unlock(self.userdata.0, key.as_ptr(), owner.as_ptr(), &mut reply) };
+        if rc != 0 {
+            return Err(storage_error(callback_failed("storage unlock", rc, &reply)));
+        }
+        Ok(())
     }
 }
 

@@ -7,7 +7,8 @@ use mcp_auth::ClientOptions;
 use crate::boundary::{Out, ffi_boundary, ffi_void, free_handle, handle_mut, into_handle, req_str};
 use crate::callbacks::{
     CRedirect, CStorage, CTrace, UserData, mcpauth_redirect_fn, mcpauth_storage_get_fn,
-    mcpauth_storage_remove_fn, mcpauth_storage_set_fn, mcpauth_trace_fn,
+    mcpauth_storage_lock_fn, mcpauth_storage_remove_fn, mcpauth_storage_set_fn,
+    mcpauth_storage_unlock_fn, mcpauth_trace_fn,
 };
 use crate::error::FfiError;
 use crate::status::mcpauth_status;
@@ -143,8 +144,57 @@ pub unsafe extern "C" fn mcpauth_client_config_set_storage(
             get,
             set,
             remove,
+            lease: None,
             userdata: UserData(userdata),
         });
+        Ok(())
+    })
+}
+
+/// Add the refresh lease to the host's storage (see `mcpauth_storage_lock_fn`): processes that
+/// share the store then refresh a token once per expiry, and the others adopt the new pair
+/// (docs/fleet.md). Called with the `userdata` of `mcpauth_client_config_set_storage`, under the
+/// same rules.
+///
+/// Without it (the default), the host's storage has no cross-process lease: the threads of one
+/// client refresh once, and a process adopts a newer stored token before refreshing, but two
+/// processes whose tokens expire at the same instant may both refresh (an authorization server
+/// that detects refresh token reuse then revokes the grant).
+///
+/// - `config`: the configuration, with storage callbacks already set (setting them again
+///   removes the lease callbacks).
+/// - `lock`, `unlock`: both, or both NULL to remove the lease.
+///
+/// Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT` (`config`, or only one of
+/// `lock`/`unlock`), `MCPAUTH_STATUS_INVALID_ARGUMENT` (no storage callbacks set).
+///
+/// Not thread-safe: needs exclusive access to `config`.
+///
+/// # Safety
+/// `config` is NULL or a live configuration; the callbacks follow the contract of
+/// `mcpauth_storage_lock_fn` and `mcpauth_storage_unlock_fn`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mcpauth_client_config_set_storage_lease(
+    config: *mut mcpauth_client_config,
+    lock: mcpauth_storage_lock_fn,
+    unlock: mcpauth_storage_unlock_fn,
+) -> mcpauth_status {
+    ffi_boundary(|| {
+        // SAFETY: the caller's contract (# Safety).
+        let config = unsafe { handle_mut(config, "config")? };
+        let lease = match (lock, unlock) {
+            (Some(l), Some(u)) => Some((l, u)),
+            (None, None) => None,
+            (None, Some(_)) => return Err(FfiError::null("lock")),
+            (Some(_), None) => return Err(FfiError::null("unlock")),
+        };
+        let storage = config.storage.as_mut().ok_or_else(|| {
+            FfiError::invalid(
+                "config",
+                "no storage callbacks: call mcpauth_client_config_set_storage first",
+            )
+        })?;
+        storage.lease = lease;
         Ok(())
     })
 }

@@ -726,6 +726,23 @@ unsafe extern "C" fn noop_remove(
 ) -> i32 {
     0
 }
+unsafe extern "C" fn noop_lock(
+    _: *mut c_void,
+    _: *const c_char,
+    _: *const c_char,
+    _: u64,
+    _: *mut mcpauth_reply,
+) -> i32 {
+    0
+}
+unsafe extern "C" fn noop_unlock(
+    _: *mut c_void,
+    _: *const c_char,
+    _: *const c_char,
+    _: *mut mcpauth_reply,
+) -> i32 {
+    0
+}
 unsafe extern "C" fn noop_redirect(_: *mut c_void, _: *const c_char, _: *mut mcpauth_reply) -> i32 {
     1
 }
@@ -1019,6 +1036,29 @@ fn client_api(r: &Runner, server: &DemoServer) {
         UserData::new(),
     );
     case!(mcpauth_client_config_set_storage(c, g, s, rm, u); mcpauth_client_config_set_storage(c.get(), g.get(), s.get(), rm.get(), u.get()));
+    let (c, l, ul) = (
+        Handle::new(config),
+        Callback::new(noop_lock as unsafe extern "C" fn(_, _, _, _, _) -> _),
+        Callback::new(noop_unlock as unsafe extern "C" fn(_, _, _, _) -> _),
+    );
+    case!(mcpauth_client_config_set_storage_lease(c, l, ul); mcpauth_client_config_set_storage_lease(c.get(), l.get(), ul.get()));
+    // Both NULL removes the lease; a configuration without storage callbacks has none to add.
+    // SAFETY: valid arguments.
+    let s = unsafe { mcpauth_client_config_set_storage_lease(config, None, None) };
+    assert_eq!(s, mcpauth_status::Ok);
+    let bare = new_config(&options);
+    // SAFETY: valid arguments.
+    let s = unsafe {
+        mcpauth_client_config_set_storage_lease(bare, Some(noop_lock), Some(noop_unlock))
+    };
+    assert_eq!(s, mcpauth_status::InvalidArgument);
+    assert!(
+        last_message()
+            .unwrap()
+            .contains("mcpauth_client_config_set_storage first")
+    );
+    // SAFETY: created above, not used afterwards.
+    unsafe { mcpauth_client_config_free(bare) };
     let (c, h, u) = (
         Handle::new(config),
         Callback::new(noop_redirect as unsafe extern "C" fn(_, _, _) -> _),
