@@ -137,6 +137,40 @@ impl TokenStorage for PyStorage {
             |_| Ok(()),
         )
     }
+
+    /// The host object's `acquire_lease(key, owner, ttl_seconds)`, through the adapter, which
+    /// answers `False` when the object has none (no cross-process lease).
+    fn acquire_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        ttl: std::time::Duration,
+    ) -> mcp_auth::Result<bool> {
+        let (key, owner) = (key.to_owned(), owner.to_owned());
+        self.call(
+            "acquire_lease",
+            |py| {
+                pyo3::types::PyTuple::new(
+                    py,
+                    [
+                        key.into_pyobject(py)?.into_any(),
+                        owner.into_pyobject(py)?.into_any(),
+                        ttl.as_secs_f64().into_pyobject(py)?.into_any(),
+                    ],
+                )
+            },
+            |r| r.extract::<bool>(),
+        )
+    }
+
+    fn release_lease(&self, key: &str, owner: &str) -> mcp_auth::Result<()> {
+        let (key, owner) = (key.to_owned(), owner.to_owned());
+        self.call(
+            "release_lease",
+            |py| pyo3::types::PyTuple::new(py, [key, owner]),
+            |_| Ok(()),
+        )
+    }
 }
 
 /// Calls a Python `callback(authorization_url) -> redirect URL or query`.

@@ -423,6 +423,10 @@ pub struct DemoConfig {
     /// it too (a refresh whose proof uses another key is refused). The MCP endpoint then demands
     /// `Authorization: DPoP` with a proof of the same key. Counted in [`crate::DpopCounters`].
     pub dpop: bool,
+    /// Serve `GET /_demo/counters`: what [`crate::DemoServer::refresh_counters`],
+    /// [`crate::DemoServer::dpop_counters`] and [`crate::DemoServer::grant_count`] report, as
+    /// JSON, for tests that run the server as a separate program (`--counters`).
+    pub counters_endpoint: bool,
     /// For dynamically registered clients, the authorization request's `redirect_uri` must be one
     /// of the registered ones (the port of a loopback URI is ignored, RFC 8252 §7.3).
     pub validate_redirect_uri: bool,
@@ -494,6 +498,7 @@ impl Default for DemoConfig {
             token_ttl_secs: 3600,
             refresh_reuse_detection: false,
             dpop: false,
+            counters_endpoint: false,
             validate_redirect_uri: true,
             context: None,
             faults: Faults::default(),

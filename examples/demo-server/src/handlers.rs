@@ -178,6 +178,9 @@ fn route(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Respo
             _ => method_not_allowed("GET"),
         };
     }
+    if cfg.counters_endpoint && path == "/_demo/counters" && method == "GET" {
+        return counters(shared);
+    }
     let prefix = cfg.effective_endpoint_prefix();
     if let Some(name) = path.strip_prefix(prefix) {
         match name {
@@ -203,6 +206,28 @@ fn route(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Respo
         }
     }
     not_found(path)
+}
+
+/// `GET /_demo/counters` ([`DemoConfig::counters_endpoint`]).
+fn counters(shared: &Shared) -> Response {
+    let st = lock_state(shared);
+    let (r, d) = (st.refresh_stats, st.dpop_stats);
+    Response::json(
+        200,
+        &json!({
+            "refreshes": r.refreshes,
+            "reuse_detections": r.reuse_detections,
+            "revocations": r.revocations,
+            "grants": st.grant_hits,
+            "dpop": {
+                "bound_tokens_issued": d.bound_tokens_issued,
+                "bound_refreshes": d.bound_refreshes,
+                "key_mismatches": d.key_mismatches,
+                "invalid_proofs": d.invalid_proofs,
+            },
+        }),
+    )
+    .header("cache-control", "no-store")
 }
 
 /// RFC 7396 JSON merge patch.

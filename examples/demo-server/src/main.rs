@@ -4,12 +4,13 @@
 //! ```text
 //! mcp-auth-demo-server [--port N] [--topology NAME] [--host-name HOST]
 //!                      [--context-file PATH] [--exit-on-stdin-eof] [--list-topologies]
-//!                      [--token-ttl SECS] [--refresh-reuse-detection] [--dpop]
+//!                      [--token-ttl SECS] [--refresh-reuse-detection] [--dpop] [--counters]
 //! ```
 //!
 //! `--token-ttl` sets the access token lifetime; `--refresh-reuse-detection` makes a reused
 //! (already rotated) refresh token revoke its whole grant (RFC 9700 §4.14.2); `--dpop` requires
-//! DPoP-bound tokens and binds public clients' refresh tokens to their key (RFC 9449 §5).
+//! DPoP-bound tokens and binds public clients' refresh tokens to their key (RFC 9449 §5);
+//! `--counters` serves `GET /_demo/counters` (refreshes, reuses, revocations, grants, DPoP).
 //!
 //! Prints `listening on http://127.0.0.1:PORT/mcp` on stdout (one line, flushed) once it accepts
 //! connections, then serves until it is killed (SIGTERM / SIGINT). With `--exit-on-stdin-eof` it
@@ -23,7 +24,7 @@ use mcp_auth_demo_server::{CONFORMANCE_SCENARIOS, DemoConfig, DemoServer, EXTRA_
 
 const USAGE: &str = "usage: mcp-auth-demo-server [--port N] [--topology NAME] [--host-name HOST] \
 [--context-file PATH] [--exit-on-stdin-eof] [--list-topologies] [--token-ttl SECS] \
-[--refresh-reuse-detection] [--dpop]";
+[--refresh-reuse-detection] [--dpop] [--counters]";
 
 fn main() -> ExitCode {
     let mut port: u16 = 0;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
     let mut token_ttl: Option<u64> = None;
     let mut reuse_detection = false;
     let mut dpop = false;
+    let mut counters = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -64,6 +66,10 @@ fn main() -> ExitCode {
             }
             "--dpop" => {
                 dpop = true;
+                Ok(())
+            }
+            "--counters" => {
+                counters = true;
                 Ok(())
             }
             "--exit-on-stdin-eof" => {
@@ -102,6 +108,7 @@ fn main() -> ExitCode {
     }
     config.refresh_reuse_detection |= reuse_detection;
     config.dpop |= dpop;
+    config.counters_endpoint |= counters;
     // Nobody reads the log of a spawned server; keep its memory flat.
     config.record_requests = false;
     let server = match DemoServer::start_on(config, port) {

@@ -13,6 +13,18 @@ Which one is decided per method by its signature. Methods may be ``async`` (as i
 protocol). ``get_*`` may return this package's models, dicts, JSON text or pydantic models;
 ``set_*`` receive this package's models (which also offer pydantic's ``model_dump`` and
 ``model_dump_json``).
+
+**The refresh lease** (optional, docs/fleet.md): a storage object shared by several processes
+may add ``acquire_lease(key, owner, ttl)`` and ``release_lease(key, owner)``. The client then
+refreshes a token once per expiry across all of them: it takes the lease for the resource
+(``key``; ``owner`` is a random string unique to this acquisition; ``ttl`` in seconds), re-reads
+the stored token, adopts it if another process already refreshed, and otherwise refreshes,
+stores and releases. ``acquire_lease`` returns once the lease is held and raises when it cannot
+be taken (after waiting about ``ttl`` for another holder); the lease must end by itself (a
+deadline of ``ttl``, or the holder's death for an OS lock such as ``fcntl.flock``).
+``release_lease`` releases it only if ``owner`` still holds it. Without these methods the
+storage keeps the in-process behaviour: the threads of one client refresh once, but two
+processes whose tokens expire together may both refresh.
 """
 
 from __future__ import annotations
@@ -128,6 +140,19 @@ class _Adapted:
     def set_client_info(self, issuer: str, info: OAuthClientInformationFull) -> None:
         s = self.storage
         resolve(s.set_client_info(issuer, info) if self._keyed_set_client else s.set_client_info(info))
+
+    def acquire_lease(self, key: str, owner: str, ttl: float) -> bool:
+        """``True`` once the storage's lease is held; ``False`` when it has none."""
+        method = getattr(self.storage, "acquire_lease", None)
+        if not callable(method):
+            return False
+        resolve(method(key, owner, ttl))
+        return True
+
+    def release_lease(self, key: str, owner: str) -> None:
+        method = getattr(self.storage, "release_lease", None)
+        if callable(method):
+            resolve(method(key, owner))
 
 
 def adapt_storage(storage: Any) -> _Adapted:
