@@ -122,6 +122,81 @@ def threads(rounds):
     }
 
 
+class Redis:
+    """A throwaway redis-server on a free loopback port (no persistence), or None."""
+
+    def __init__(self):
+        import socket
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="bench-redis-")
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.p = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                   "--appendonly", "no", "--dir", self.dir],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(500):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as c:
+                    c.sendall(b"PING\r\n")
+                    if c.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                time.sleep(0.02)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def stores(rounds):
+    """Memory, file and Redis stores: authorized-request throughput, store calls, refresh
+    latency with 8 and 32 contenders on one expiry (bench/flow/src/stores.rs)."""
+    redis = Redis() if shutil.which("redis-server") else None
+    if redis is None:
+        log("  redis-server not found: Redis rows left out")
+    cmd = [BIN, "stores", "--requests", "2000" if QUICK else "8000", "--expiries", "5" if QUICK else "20"]
+    if redis:
+        cmd += ["--redis", redis.url]
+    try:
+        runs = []
+        for r in range(rounds):
+            runs.append(run_json(cmd))
+            log(f"  stores round {r + 1}/{rounds}: " + ", ".join(
+                f"{c['store']}×{c['contenders']} last {c['last_served_ms']['median']:.1f} ms" for c in runs[-1]["contention"]))
+    finally:
+        if redis:
+            redis.stop()
+    tp = {}
+    for name in runs[0]["throughput"]["stores"]:
+        vs = [x["throughput"]["stores"][name] for x in runs]
+        tp[name] = {
+            "shared_rps": med([v["shared_client"]["throughput_rps"] for v in vs]),
+            "shared_p99_ms": med([v["shared_client"]["latency_ms"]["p99"] for v in vs]),
+            "fresh_rps": med([v["fresh_client_per_request"]["throughput_rps"] for v in vs]),
+            "fresh_p50_ms": med([v["fresh_client_per_request"]["latency_ms"]["median"] for v in vs]),
+            "get_tokens_us": med([v["get_tokens_us"] for v in vs]),
+            "set_tokens_us": med([v["set_tokens_us"] for v in vs]),
+        }
+    contention = []
+    for i, c in enumerate(runs[0]["contention"]):
+        vs = [x["contention"][i] for x in runs]
+        contention.append({
+            "store": c["store"], "contenders": c["contenders"], "one_client": c["one_client"],
+            "expiries": sum(v["expiries"] for v in vs),
+            "refresh_requests_per_expiry": max(v["refresh_requests_per_expiry"] for v in vs),
+            "reuse_detections": sum(v["reuse_detections"] for v in vs),
+            "p50_ms": med([v["latency_ms"]["median"] for v in vs]),
+            "last_served_median_ms": med([v["last_served_ms"]["median"] for v in vs]),
+            "last_served_max_ms": max(v["last_served_ms"]["max"] for v in vs),
+        })
+    return {"threads": runs[0]["throughput"]["threads"], "requests": runs[0]["throughput"]["requests"],
+            "throughput": tp, "contention": contention, "rounds": rounds}
+
+
 def pure(rounds):
     rounds_out = [run_json([PY, "bench/py/pure.py"] + (["--quick"] if QUICK else [])) for _ in range(rounds)]
     out = {}
@@ -187,6 +262,14 @@ def warm_paths():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if sys.argv[1:] == ["stores"]:
+        # `make bench-stores`: the stores section alone.
+        results = {"stores": stores(ROUNDS), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        json.dump(results, open(os.path.join(OUT, "stores.json"), "w"), indent=1)
+        subprocess.run([sys.executable, os.path.join(ROOT, "bench", "tables.py"), os.path.join(OUT, "stores.json")],
+                       check=True, stdout=open(os.path.join(OUT, "stores.md"), "w"))
+        print(open(os.path.join(OUT, "stores.md")).read())
+        return
     results = {"machine": subprocess.run(["uname", "-srm"], capture_output=True, text=True).stdout.strip(),
                "nproc": os.cpu_count(), "rounds": ROUNDS, "n": N, "n_ref": NREF,
                "started": time.strftime("%Y-%m-%d %H:%M:%S")}
@@ -202,6 +285,8 @@ def main():
     results["threads"] = threads(max(2, ROUNDS // 2 + 1))
     log("warm paths ...")
     results["warm"] = warm_paths()
+    log("credential stores ...")
+    results["stores"] = stores(max(2, ROUNDS // 2 + 1))
     log("footprint ...")
     results["footprint"] = footprint()
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")

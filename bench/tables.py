@@ -5,6 +5,30 @@ import json
 import sys
 
 r = json.load(open(sys.argv[1]))
+
+
+def stores_tables(s):
+    """The credential stores (bench-flow stores)."""
+    print(f"\n### Credential stores: authorized requests ({s['threads']} threads, {s['requests']} requests, "
+          f"median of {s['rounds']} rounds)\n")
+    print("| store | one shared client | p99 | fresh client per request (loads the token) | its p50 | get_tokens | set_tokens |")
+    print("|---|---|---|---|---|---|---|")
+    for name in sorted(s["throughput"], key=["memory", "file", "redis"].index):
+        v = s["throughput"][name]
+        print(f"| {name} | {v['shared_rps']:.0f} req/s | {v['shared_p99_ms']:.2f} ms | {v['fresh_rps']:.0f} req/s "
+              f"| {v['fresh_p50_ms']:.2f} ms | {v['get_tokens_us']:.1f} µs | {v['set_tokens_us']:.1f} µs |")
+    print("\n### Refresh under contention: N waiters on one expiry\n")
+    print("| store | N | who waits | refresh requests per expiry | reuses | request p50 | last served (median of expiries) | last served (worst) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for c in s["contention"]:
+        who = "threads of one client" if c["one_client"] else "clients with own store handles (as processes)"
+        print(f"| {c['store']} | {c['contenders']} | {who} | {c['refresh_requests_per_expiry']:g} ({c['expiries']} expiries) "
+              f"| {c['reuse_detections']} | {c['p50_ms']:.2f} ms | {c['last_served_median_ms']:.2f} ms | {c['last_served_max_ms']:.2f} ms |")
+
+
+if "criterion_ns" not in r:
+    stores_tables(r["stores"])
+    sys.exit(0)
 cr, ref, bind = r["criterion_ns"], r["python_pure_ns"]["reference"], r["python_pure_ns"]["binding"]
 
 # (row, python case, criterion bench, target ns)
@@ -85,6 +109,9 @@ print(f"- Authorized request with a valid token: {ip['authorized_request_us']['m
       f"overhead **{ip['overhead_us_median']:.1f} µs** (median).")
 print(f"- 64 threads, one client, expired token: **{ip['refresh_requests']} refresh request(s)**, latency p50 "
       f"{ip['refresh_latency_ms']['median']:.2f} ms, p99 {ip['refresh_latency_ms']['p99']:.2f} ms.")
+
+if "stores" in r:
+    stores_tables(r["stores"])
 
 f = r["footprint"]
 print("\n### Footprint\n")

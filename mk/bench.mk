@@ -7,12 +7,13 @@
 #   make bench                     everything (ROUNDS=5 interleaved rounds), tables in target/bench/tables.md
 #   make bench QUICK=1             a smoke run
 #   make bench-criterion           criterion only (cargo bench -p mcp-auth)
+#   make bench-stores              memory/file/Redis stores only (tables in target/bench/stores.md)
 
 BENCH_VENV := $(CURDIR)/target/bench-venv
 BENCH_PY := $(BENCH_VENV)/bin/python
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: bench bench-criterion bench-venv bench-build
+.PHONY: bench bench-criterion bench-venv bench-build bench-stores
 
 $(BENCH_STAMP):
 	python3 -m venv $(BENCH_VENV)
@@ -30,9 +31,15 @@ bench-build: $(BENCH_STAMP)
 	cd bindings/python && $(BENCH_VENV)/bin/maturin build --release -q
 	$(BENCH_PY) -m pip install -q --force-reinstall --no-deps target/wheels/mcp_auth_client-*.whl
 
-bench: bench-build
+bench: bench-build redis-server
 	command -v taskset >/dev/null || { apt-get update -qq && apt-get install -y -qq util-linux; }
 	PY=$(BENCH_PY) QUICK=$(QUICK) python3 bench/run.py
 
 bench-criterion:
 	$(CARGO) bench -p mcp-auth
+
+## The credential stores alone: memory, file and Redis (a throwaway redis-server on a free
+## loopback port): authorized-request throughput and refresh latency under contention.
+bench-stores: redis-server
+	$(CARGO) build --release -q -p mcp-auth-bench-flow
+	QUICK=$(QUICK) python3 bench/run.py stores

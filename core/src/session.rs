@@ -378,6 +378,13 @@ impl Session {
         challenge: Option<&CapturedChallenge>,
         usable: impl Fn(&OAuthToken) -> bool,
     ) -> Result<LeasedRefresh> {
+        // Another process may have refreshed already (its waiters find out here without
+        // queueing for the lease).
+        if let Some(adopted) = self.adopt_stored_token(Some(current))? {
+            if usable(&adopted) {
+                return Ok(LeasedRefresh::Adopted);
+            }
+        }
         let owner = crate::pkce::generate_state();
         let ttl = self.config.refresh_lease_ttl;
         let leased = self

@@ -75,6 +75,21 @@ pub trait TokenStorage: Send + Sync {
     }
 }
 
+/// How long a lease waiter sleeps before its next attempt: a random pause of up to `cap` ("full
+/// jitter"), at least 1 ms. Waiters that started together would otherwise retry in lockstep, and
+/// after each release only one of them gets the lease per round of retries (with a 100 ms cap,
+/// 32 waiters took seconds to get through a lease held for a millisecond each).
+fn lease_backoff(cap: Duration) -> Duration {
+    let mut b = [0u8; 4];
+    let r = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
+    let f = if r.is_ok() {
+        f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX)
+    } else {
+        0.5
+    };
+    cap.mul_f64(f).max(Duration::from_millis(1))
+}
+
 /// The serialized content of a store.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct StoreData {

@@ -22,11 +22,16 @@
 //! bench-flow threads --url U --stats S --threads T --requests R
 //!                                         T threads share one authorized client: throughput,
 //!                                         p50/p99, new connections counted at the server
+//! bench-flow stores [--redis URL] ...     memory, file and Redis stores: authorized-request
+//!                                         throughput, store calls, refresh latency under
+//!                                         contention (see stores.rs)
 //! ```
 //!
 //! Peak RSS is the process's own high-water mark (`VmHWM` in /proc/self/status), not
 //! `getrusage`'s `ru_maxrss`, which after `fork` + `exec` also covers the parent (the Python
 //! harness) and so reported the harness's size for every mode.
+mod stores;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Barrier};
@@ -783,6 +788,7 @@ fn main() {
         Some("ffi") => ffi(),
         Some("floor") => floor(),
         Some("threads") => threads(),
+        Some("stores") => stores::stores(),
         _ => {
             eprintln!("usage: bench-flow server|flows|once|warm [options] (see the source)");
             std::process::exit(2);

@@ -69,7 +69,7 @@ impl FileLeases {
             if waited >= wait {
                 return Err(LeaseError::TimedOut(waited));
             }
-            std::thread::sleep(pause.min(wait - waited));
+            std::thread::sleep(super::lease_backoff(pause).min(wait - waited));
             pause = (pause * 2).min(Duration::from_millis(50));
         }
         self.held

@@ -195,8 +195,8 @@ impl TokenStorage for RedisStorage {
                     format!("still held by others after {} ms", waited.as_millis()),
                 ));
             }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(100));
+            std::thread::sleep(super::lease_backoff(pause));
+            pause = (pause * 2).min(Duration::from_millis(50));
         }
     }
 
