@@ -158,6 +158,18 @@ enum mcpauth_status
      */
     MCPAUTH_STATUS_UNSUPPORTED = 402,
     /**
+     * A server-supplied URL points at an address the address policy refuses (loopback,
+     * link-local, private, ... while the MCP server is not on one), or carries userinfo.
+     * Nothing was sent to it. Allow such addresses with the `allowed_addresses` option.
+     */
+    MCPAUTH_STATUS_ADDRESS_REFUSED = 403,
+    /**
+     * `mcpauth_client_send` was given a URL on another origin than the MCP server's: the
+     * token is bound to that origin. Nothing was sent. The `cross_origin` option
+     * `"without_token"` sends such requests without the token instead.
+     */
+    MCPAUTH_STATUS_FOREIGN_ORIGIN = 404,
+    /**
      * The token storage failed to load or save (including a storage callback that failed).
      */
     MCPAUTH_STATUS_STORAGE = 500,

@@ -671,7 +671,10 @@ mod tests {
         )
         .unwrap();
         let c = o.builder().unwrap().build().unwrap();
-        assert_eq!(c.config().allowed_addresses, ["10.0.0.0/8", "sso.corp.example"]);
+        assert_eq!(
+            c.config().allowed_addresses,
+            ["10.0.0.0/8", "sso.corp.example"]
+        );
         assert_eq!(c.config().cross_origin, CrossOrigin::WithoutToken);
         for bad in [
             r#"{"server_url":"http://127.0.0.1:1/mcp","cross_origin":"allow"}"#,

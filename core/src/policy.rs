@@ -173,7 +173,8 @@ fn v6_class(ip: Ipv6Addr) -> AddressClass {
         return v4_class(Ipv4Addr::from(bits as u32));
     }
     // NAT64: 64:ff9b::/96 (well-known) and 64:ff9b:1::/48 (local use) reach the IPv4 host.
-    if bits >> 32 == 0x0064_ff9b_0000_0000_0000_0000 || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
+    if bits >> 32 == 0x0064_ff9b_0000_0000_0000_0000
+        || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
     {
         return embedded(bits as u32).unwrap_or(AddressClass::Public);
     }
@@ -709,7 +710,15 @@ mod tests {
         assert!(!e.allows_host("evilcorp.example"));
         let e: AllowedAddress = "0.0.0.0/0".parse().unwrap();
         assert!(e.allows_ip("127.0.0.1".parse().unwrap()));
-        for bad in ["10.0.0.0/33", "fd00::/129", "a b", "", "*.", "x/8", "http://h"] {
+        for bad in [
+            "10.0.0.0/33",
+            "fd00::/129",
+            "a b",
+            "",
+            "*.",
+            "x/8",
+            "http://h",
+        ] {
             assert!(bad.parse::<AllowedAddress>().is_err(), "{bad}");
         }
     }
@@ -747,10 +756,17 @@ mod tests {
         pre(&public, "https://198.51.100.7/x").unwrap();
         pre(&public, "https://as.example.com/x").unwrap();
         // Host-given origins are not policed.
-        pre(&public, "https://203.0.113.10/.well-known/oauth-protected-resource").unwrap();
+        pre(
+            &public,
+            "https://203.0.113.10/.well-known/oauth-protected-resource",
+        )
+        .unwrap();
         pre(&public, "https://idp.example.com/other").unwrap();
         let e = pre(&public, "https://u:p@as.example.com/x").unwrap_err();
-        assert!(e.to_string().contains("userinfo") && !e.to_string().contains("u:p"), "{e}");
+        assert!(
+            e.to_string().contains("userinfo") && !e.to_string().contains("u:p"),
+            "{e}"
+        );
 
         let local = policy("http://127.0.0.1:8000/mcp", &[]);
         pre(&local, "http://127.0.0.1:9000/token").unwrap();

@@ -225,7 +225,12 @@ fn assert_refused(e: &Error, kind: ErrorKind, store: &Store, trace: &Trace, extr
         .collect::<Vec<_>>()
         .join("\n");
     let text = format!("{e}\n{e:?}\n{events}");
-    for s in store.secrets.iter().map(String::as_str).chain(extra.iter().copied()) {
+    for s in store
+        .secrets
+        .iter()
+        .map(String::as_str)
+        .chain(extra.iter().copied())
+    {
         assert!(!text.contains(s), "secret {s:?} leaked:\n{text}");
     }
     store.assert_untouched();
@@ -237,7 +242,9 @@ fn recorder() -> Trace {
 
 fn observed(b: ClientBuilder, trace: &Trace) -> ClientBuilder {
     let t = trace.clone();
-    b.observer(Arc::new(move |e: &TraceEvent| t.lock().unwrap().push(e.clone())))
+    b.observer(Arc::new(move |e: &TraceEvent| {
+        t.lock().unwrap().push(e.clone())
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -257,7 +264,13 @@ fn userinfo_in_a_server_supplied_url_is_refused_and_never_becomes_a_header() {
     let store = Store::seeded(&h.server.mcp_url(), Some(&h.server.issuer()));
     let client = h.builder().storage(store.storage.clone()).build().unwrap();
     let e = initialize(&client).unwrap_err();
-    assert_refused(&e, ErrorKind::AddressRefused, &store, &h.trace, &[&password, "attacker"]);
+    assert_refused(
+        &e,
+        ErrorKind::AddressRefused,
+        &store,
+        &h.trace,
+        &[&password, "attacker"],
+    );
     assert!(e.to_string().contains("userinfo"), "{e}");
     assert_eq!(victim.connections(), 0);
 }
@@ -286,9 +299,17 @@ fn send_refuses_another_origin_by_default_and_the_other_origin_sees_nothing() {
         h.server.mcp_url().replace("http://", "https://"),
         format!("http://localhost:{}/mcp", h.server.port()),
     ] {
-        let request = http::Request::post(url.as_str()).body(b"{}".to_vec()).unwrap();
+        let request = http::Request::post(url.as_str())
+            .body(b"{}".to_vec())
+            .unwrap();
         let e = client.send(request).unwrap_err();
-        assert_refused(&e, ErrorKind::ForeignOrigin, &store, &h.trace, &[token.secret(), "x=1"]);
+        assert_refused(
+            &e,
+            ErrorKind::ForeignOrigin,
+            &store,
+            &h.trace,
+            &[token.secret(), "x=1"],
+        );
         assert!(e.to_string().contains(&h.server.origin()), "{e}");
     }
     assert_eq!(other.hits(), 0);
@@ -314,12 +335,18 @@ fn send_without_token_to_another_origin_when_the_host_asks() {
     assert_eq!(other.hits(), 1);
     let head = other.heads.lock().unwrap()[0].to_ascii_lowercase();
     assert!(!head.contains("authorization"), "{head}");
-    assert!(!head.contains(&token.secret().to_ascii_lowercase()), "{head}");
+    assert!(
+        !head.contains(&token.secret().to_ascii_lowercase()),
+        "{head}"
+    );
     // The MCP server itself still gets the token.
     let before = h.server.requests_to("/mcp").len();
     initialize(&client).unwrap();
     let r = &h.server.requests_to("/mcp")[before];
-    assert!(r.header("authorization").is_some_and(|a| a.contains(token.secret())));
+    assert!(
+        r.header("authorization")
+            .is_some_and(|a| a.contains(token.secret()))
+    );
 }
 
 #[test]
@@ -341,7 +368,10 @@ fn a_host_supplied_http_client_still_gets_literals_and_userinfo_checked() {
                 .body(Vec::new())
                 .unwrap());
         }
-        Ok(http::Response::builder().status(404).body(Vec::new()).unwrap())
+        Ok(http::Response::builder()
+            .status(404)
+            .body(Vec::new())
+            .unwrap())
     };
     let trace = recorder();
     let client = observed(Client::builder("https://mcp.example.com/mcp"), &trace)
@@ -403,7 +433,11 @@ fn in_a_private_network_namespace() {
         eprintln!("SKIPPED: address-policy namespace tests: {why}");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("mcp-auth-netns-{}-{}", std::process::id(), random()));
+    let dir = std::env::temp_dir().join(format!(
+        "mcp-auth-netns-{}-{}",
+        std::process::id(),
+        random()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let hosts = dir.join("hosts");
     std::fs::write(&hosts, HOSTS).unwrap();
@@ -426,7 +460,10 @@ fn in_a_private_network_namespace() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     let expected = format!("test result: ok. {NETNS_TESTS} passed");
-    assert!(stdout.contains(&expected), "expected {expected:?}:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&expected),
+        "expected {expected:?}:\n{stdout}\n{stderr}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,7 +511,10 @@ mod netns {
                         .get(&path)
                         .cloned()
                         .unwrap_or((404, Vec::new(), String::new()));
-                    let mut out = format!("HTTP/1.1 {status} X\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n", body.len());
+                    let mut out = format!(
+                        "HTTP/1.1 {status} X\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+                        body.len()
+                    );
                     for (k, v) in headers {
                         out.push_str(&format!("{k}: {v}\r\n"));
                     }
@@ -594,7 +634,13 @@ mod netns {
         (e, store, trace, server)
     }
 
-    fn assert_address_refused(e: &Error, store: &Store, trace: &Trace, victim: &Victim, class: &str) {
+    fn assert_address_refused(
+        e: &Error,
+        store: &Store,
+        trace: &Trace,
+        victim: &Victim,
+        class: &str,
+    ) {
         assert_refused(e, ErrorKind::AddressRefused, store, trace, &[]);
         assert!(e.to_string().contains(class), "{e}");
         assert_eq!(victim.connections(), 0, "the victim was reached: {e}");
@@ -652,7 +698,13 @@ mod netns {
         let victim = Victim::bind(PRIVATE);
         let url = format!("https://internal.test:{}/prm", victim.port());
         let (e, store, trace, _) = refused(|s| s.challenge(&url), |b| b);
-        assert_address_refused(&e, &store, &trace, &victim, "internal.test resolves to 10.0.0.5");
+        assert_address_refused(
+            &e,
+            &store,
+            &trace,
+            &victim,
+            "internal.test resolves to 10.0.0.5",
+        );
     }
 
     #[test]

@@ -51,7 +51,12 @@ fn build(options: &str) -> Client {
 }
 
 /// `mcpauth_client_send`; the response handle is freed at once, its status returned.
-fn send(client: &Client, method: &str, url: Option<&str>, body: &[u8]) -> Result<u16, mcpauth_status> {
+fn send(
+    client: &Client,
+    method: &str,
+    url: Option<&str>,
+    body: &[u8],
+) -> Result<u16, mcpauth_status> {
     let method = CString::new(method).unwrap();
     let url = url.map(|u| CString::new(u).unwrap());
     let headers = CString::new(
@@ -105,8 +110,9 @@ fn responder() -> (String, Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>) {
             }
             h.fetch_add(1, Ordering::SeqCst);
             l.lock().unwrap().push(head);
-            let _ = conn
-                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = conn.write_all(
+                b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
         }
     });
     (origin, hits, heads)
@@ -117,12 +123,25 @@ fn send_to_another_origin_is_refused_or_goes_without_the_token() {
     let server = DemoServer::start(DemoConfig::default()).unwrap();
     let (other, hits, heads) = responder();
     let refusing = build(&format!(r#"{{"server_url":"{}"}}"#, server.mcp_url()));
-    assert_eq!(send(&refusing, "POST", None, INITIALIZE), Ok(200), "{}", message());
-    let e = send(&refusing, "POST", Some(&format!("{other}/steal")), INITIALIZE).unwrap_err();
+    assert_eq!(
+        send(&refusing, "POST", None, INITIALIZE),
+        Ok(200),
+        "{}",
+        message()
+    );
+    let e = send(
+        &refusing,
+        "POST",
+        Some(&format!("{other}/steal")),
+        INITIALIZE,
+    )
+    .unwrap_err();
     assert_eq!(e, mcpauth_status::ForeignOrigin);
     assert!(message().contains(&server.origin()), "{}", message());
     assert_eq!(
-        unsafe { CStr::from_ptr(mcpauth_status_name(e as i32)) }.to_str().unwrap(),
+        unsafe { CStr::from_ptr(mcpauth_status_name(e as i32)) }
+            .to_str()
+            .unwrap(),
         "FOREIGN_ORIGIN"
     );
     assert_eq!(hits.load(Ordering::SeqCst), 0);
@@ -131,8 +150,16 @@ fn send_to_another_origin_is_refused_or_goes_without_the_token() {
         r#"{{"server_url":"{}","cross_origin":"without_token"}}"#,
         server.mcp_url()
     ));
-    assert_eq!(send(&lenient, "POST", None, INITIALIZE), Ok(200), "{}", message());
-    assert_eq!(send(&lenient, "GET", Some(&format!("{other}/public")), b""), Ok(404));
+    assert_eq!(
+        send(&lenient, "POST", None, INITIALIZE),
+        Ok(200),
+        "{}",
+        message()
+    );
+    assert_eq!(
+        send(&lenient, "GET", Some(&format!("{other}/public")), b""),
+        Ok(404)
+    );
     assert_eq!(hits.load(Ordering::SeqCst), 1);
     let head = heads.lock().unwrap()[0].to_ascii_lowercase();
     assert!(!head.contains("authorization"), "{head}");

@@ -182,7 +182,11 @@ impl TlsFront {
     /// # Errors
     /// When the listener cannot be bound.
     pub fn start_with(config: Arc<ServerConfig>, upstream: SocketAddr) -> io::Result<Self> {
-        Self::start_at("127.0.0.1:0".parse().map_err(io::Error::other)?, config, upstream)
+        Self::start_at(
+            "127.0.0.1:0".parse().map_err(io::Error::other)?,
+            config,
+            upstream,
+        )
     }
 
     /// Start the front on `bind` (e.g. an address given to `lo` in a private network
