@@ -255,11 +255,13 @@ fn observed(b: ClientBuilder, trace: &Trace) -> ClientBuilder {
 fn userinfo_in_a_server_supplied_url_is_refused_and_never_becomes_a_header() {
     let victim = Victim::bind("127.0.0.1");
     let password = format!("pw-{}", random());
-    let mut config = DemoConfig::default();
-    config.resource_metadata_override = Some(format!(
-        "http://attacker:{password}@127.0.0.1:{}/prm",
-        victim.port()
-    ));
+    let config = DemoConfig {
+        resource_metadata_override: Some(format!(
+            "http://attacker:{password}@127.0.0.1:{}/prm",
+            victim.port()
+        )),
+        ..DemoConfig::default()
+    };
     let h = Harness::start(config);
     let store = Store::seeded(&h.server.mcp_url(), Some(&h.server.issuer()));
     let client = h.builder().storage(store.storage.clone()).build().unwrap();

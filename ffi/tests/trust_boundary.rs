@@ -168,11 +168,13 @@ fn send_to_another_origin_is_refused_or_goes_without_the_token() {
 #[test]
 fn a_refused_server_supplied_url_is_address_refused_and_never_reached() {
     let victim = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut config = DemoConfig::default();
-    config.resource_metadata_override = Some(format!(
-        "http://someone:pw-never-shown@{}/prm",
-        victim.local_addr().unwrap()
-    ));
+    let config = DemoConfig {
+        resource_metadata_override: Some(format!(
+            "http://someone:pw-never-shown@{}/prm",
+            victim.local_addr().unwrap()
+        )),
+        ..DemoConfig::default()
+    };
     let server = DemoServer::start(config).unwrap();
     let client = build(&format!(
         r#"{{"server_url":"{}","timeout_ms":10000}}"#,
