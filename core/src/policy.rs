@@ -21,7 +21,8 @@
 //!   host resolved to the first time the client resolved it (or its IP literal, or `localhost`),
 //!   and only when all of them are in one class: a name answering a public and a loopback
 //!   address unlocks nothing. It is fixed for the client's life, so a later DNS answer cannot
-//!   widen it;
+//!   widen it. With an [`HttpClient`] of the host's own only the URL counts (an IP literal or
+//!   `localhost`);
 //! - **or** the host allows it explicitly: [`ClientConfig::allowed_addresses`] lists host names
 //!   (`sso.corp.example`, `*.corp.example`) and addresses or CIDR blocks (`10.1.2.3`,
 //!   `10.0.0.0/8`, `fd00::/8`).
