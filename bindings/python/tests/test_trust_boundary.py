@@ -5,7 +5,10 @@ server-supplied URL the address policy refuses is ``AddressRefusedError`` with n
 from __future__ import annotations
 
 import http.server
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -109,3 +112,27 @@ def test_userinfo_in_resource_metadata_is_refused_and_never_reached() -> None:
     finally:
         mcp.close()
         victim.close()
+
+
+def test_cli_allow_address_reaches_the_options(tmp_path) -> None:
+    env = {**os.environ, "MCP_AUTH_HOME": str(tmp_path)}
+    r = subprocess.run(
+        [sys.executable, "-m", "mcp_auth", "probe", "http://127.0.0.1:9/mcp", "--allow-address", "10.0.0.0/99"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert r.returncode == 2 and "10.0.0.0/99" in r.stderr, r.stderr
+    r = subprocess.run(
+        [
+            *(sys.executable, "-m", "mcp_auth", "probe", "http://127.0.0.1:9/mcp", "--timeout", "5"),
+            *("--allow-address", "10.0.0.0/8", "--allow-address", "sso.corp.example"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    # Accepted: the probe gets as far as the (closed) port.
+    assert r.returncode == 3 and "TransportError" in r.stderr, r.stderr
