@@ -511,6 +511,10 @@ impl Policy {
         let host = bare_host(authority.host());
         let ip = if let Ok(ip) = host.parse::<IpAddr>() {
             ip
+        } else if let Some(ip) = whatwg_ip(uri) {
+            // `127.1`, `2130706433`, `0x7f.0.0.1`: what a resolver (inet_aton) and a browser
+            // read as an IPv4 address.
+            ip
         } else if is_localhost(host) {
             IpAddr::V4(Ipv4Addr::LOCALHOST)
         } else {
@@ -553,6 +557,15 @@ impl Policy {
             }
         }
         Ok(())
+    }
+}
+
+/// The IP address a WHATWG URL parser reads in `uri`'s host (numeric IPv4 spellings included).
+fn whatwg_ip(uri: &http::Uri) -> Option<IpAddr> {
+    match url::Url::parse(&uri.to_string()).ok()?.host()? {
+        url::Host::Ipv4(v4) => Some(IpAddr::V4(v4)),
+        url::Host::Ipv6(v6) => Some(IpAddr::V6(v6)),
+        url::Host::Domain(_) => None,
     }
 }
 
@@ -749,6 +762,10 @@ mod tests {
             "http://localhost:9/",
             "http://app.localhost/",
             "https://0.0.0.0/",
+            "http://127.1:9/",
+            "http://2130706433:9/",
+            "http://0x7f.0.0.1:9/",
+            "https://0251.0376.0251.0376/",
         ] {
             let e = pre(&public, url).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::AddressRefused, "{url}");

@@ -403,7 +403,7 @@ const CGNAT: &str = "100.64.0.7";
 const HOSTS: &str = "10.0.0.5 internal.test\n127.0.0.1 victim.test\n203.0.113.10 mixed.test\n127.0.0.1 mixed.test\n";
 
 /// How many tests `mod netns` holds: the launcher checks they all ran.
-const NETNS_TESTS: usize = 15;
+const NETNS_TESTS: usize = 16;
 
 fn in_namespace() -> bool {
     std::env::var("MCP_AUTH_NETNS").as_deref() == Ok("1")
@@ -692,6 +692,17 @@ mod netns {
         let url = format!("https://[::ffff:127.0.0.1]:{}/", victim.port());
         let (e, store, trace, _) = refused(|s| s.challenge(&url), |b| b);
         assert_address_refused(&e, &store, &trace, &victim, "loopback");
+    }
+
+    #[test]
+    #[ignore = "inside the namespace only (in_a_private_network_namespace)"]
+    fn numeric_ipv4_spellings_of_loopback_are_loopback() {
+        let victim = Victim::bind("127.0.0.1");
+        for host in ["127.1", "2130706433", "0x7f.0.0.1"] {
+            let url = format!("http://{host}:{}/prm", victim.port());
+            let (e, store, trace, _) = refused(|s| s.challenge(&url), |b| b);
+            assert_address_refused(&e, &store, &trace, &victim, "loopback");
+        }
     }
 
     #[test]
