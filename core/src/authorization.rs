@@ -305,13 +305,17 @@ where
     }
 }
 
-/// How [`LoopbackBrowser`] shows the authorization URL to the user.
+/// How [`LoopbackBrowser`] shows the authorization URL to the user. The library never prints
+/// it: in every mode the URL goes to the host's [`LoopbackBrowser::on_url`] handler, if any
+/// (the `mcp-auth` CLI prints it there), and to an `info` log record of target
+/// `mcp_auth::authorization` with `state` redacted.
 #[derive(Clone)]
 pub enum BrowserLaunch {
     /// Open the system browser (`$BROWSER`, `xdg-open`, LaunchServices, the Windows default
-    /// browser; never a shell), and print the URL to stderr too.
+    /// browser; never a shell).
     Open,
-    /// Only print the URL to stderr (headless machines, SSH sessions).
+    /// Do not start a browser: only hand the URL to the [`LoopbackBrowser::on_url`] handler
+    /// (headless machines, SSH sessions: the host shows it).
     PrintOnly,
     /// Hand the URL to the host (a GUI opening a web view, a test playing the browser). It
     /// must return promptly; the redirect is awaited on the loopback listener.
@@ -337,6 +341,32 @@ pub struct LoopbackBrowser {
     path: String,
     timeout: Duration,
     launch: BrowserLaunch,
+    on_url: Option<UrlHandler>,
+}
+
+/// Receives the authorization URL a [`LoopbackBrowser`] is waiting on, and whether a browser
+/// was started on it: the host shows it to the user (a terminal line, a dialog). Must return
+/// promptly; the redirect is awaited on the loopback listener.
+pub type UrlHandler = std::sync::Arc<dyn Fn(&str, bool) + Send + Sync>;
+
+/// `url` for logs: the `state` parameter replaced by `[redacted]` (the PKCE challenge, the
+/// client ID and the redirect URI are public).
+pub fn redact_state(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return public_url(url);
+    };
+    if !parsed.query_pairs().any(|(k, _)| k == "state") {
+        return url.to_owned();
+    }
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "state" { "[redacted]".into() } else { v };
+            (k.into_owned(), v.into_owned())
+        })
+        .collect();
+    parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    parsed.into()
 }
 
 impl fmt::Debug for LoopbackBrowser {
@@ -345,6 +375,7 @@ impl fmt::Debug for LoopbackBrowser {
             .field("redirect_uri", &self.redirect_uri)
             .field("timeout", &self.timeout)
             .field("launch", &self.launch)
+            .field("on_url", &self.on_url.is_some())
             .finish()
     }
 }
@@ -378,7 +409,16 @@ impl LoopbackBrowser {
             path,
             timeout,
             launch,
+            on_url: None,
         })
+    }
+
+    /// Hand the authorization URL to `handler` (with whether a browser was started on it)
+    /// in the [`BrowserLaunch::Open`] and [`BrowserLaunch::PrintOnly`] modes, so that the
+    /// host shows it to the user: the library itself never prints it.
+    pub fn on_url(mut self, handler: UrlHandler) -> Self {
+        self.on_url = Some(handler);
+        self
     }
 
     /// Open the user's default browser on `url`, never through a shell: the `webbrowser`
@@ -449,12 +489,25 @@ impl RedirectHandler for LoopbackBrowser {
         _context: &RedirectContext<'_>,
     ) -> Result<AuthorizationCodeResult> {
         let listener = self.listener.lock().unwrap_or_else(|p| p.into_inner());
+        log::info!(
+            "waiting on {} for the authorization redirect from {}",
+            self.redirect_uri,
+            redact_state(authorization_url)
+        );
         match &self.launch {
             BrowserLaunch::Custom(f) => f(authorization_url),
             launch => {
-                eprintln!("Open this URL in a browser to authorize:\n  {authorization_url}");
-                if matches!(launch, BrowserLaunch::Open) && !Self::open_browser(authorization_url) {
-                    eprintln!("(could not start a browser; open the URL by hand)");
+                let opened =
+                    matches!(launch, BrowserLaunch::Open) && Self::open_browser(authorization_url);
+                if matches!(launch, BrowserLaunch::Open) && !opened {
+                    log::warn!("could not start a browser for the authorization URL");
+                }
+                match &self.on_url {
+                    Some(show) => show(authorization_url, opened),
+                    None if !opened => log::warn!(
+                        "nothing shows the authorization URL to the user (no browser, no URL handler)"
+                    ),
+                    None => {}
                 }
             }
         }
@@ -565,6 +618,15 @@ mod tests {
         assert_eq!(r.state.as_deref(), Some("s1"));
         assert_eq!(r.iss.as_deref(), Some("https://as"));
         assert!(!format!("{r:?}").contains("c1"));
+    }
+
+    #[test]
+    fn redact_state_hides_state_only() {
+        let url = "https://as.example/authorize?response_type=code&state=s3cr3t&code_challenge=abc";
+        let r = redact_state(url);
+        assert!(!r.contains("s3cr3t"), "{r}");
+        assert!(r.contains("code_challenge=abc") && r.contains("state=%5Bredacted%5D"), "{r}");
+        assert_eq!(redact_state("https://as.example/a?x=1"), "https://as.example/a?x=1");
     }
 
     #[test]

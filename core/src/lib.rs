@@ -69,3 +69,4 @@ pub use client::{
 };
 pub use error::{Check, Error, ErrorKind, OAuthErrorResponse, Result};
 pub use options::ClientOptions;
+pub use token::revocation::Revocation;

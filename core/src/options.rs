@@ -358,6 +358,18 @@ impl ClientOptions {
     /// [`Error::InvalidArgument`] for inconsistent options (e.g. a key that does not load);
     /// [`Error::Transport`] if the loopback port cannot be bound.
     pub fn builder(&self) -> Result<ClientBuilder> {
+        self.builder_with_url_handler(None)
+    }
+
+    /// [`ClientOptions::builder`], with `on_url` receiving the authorization URL of a
+    /// `loopback` redirect (see [`LoopbackBrowser::on_url`]): how a host shows it.
+    ///
+    /// # Errors
+    /// As [`ClientOptions::builder`].
+    pub fn builder_with_url_handler(
+        &self,
+        on_url: Option<crate::authorization::UrlHandler>,
+    ) -> Result<ClientBuilder> {
         let mut b = Client::builder(&self.server_url);
         if let Some(n) = &self.client_name {
             b = b.client_name(n.clone());
@@ -514,15 +526,21 @@ impl ClientOptions {
                 port,
                 timeout_secs,
                 open_browser,
-            } => b.redirect_handler(Arc::new(LoopbackBrowser::bind(
-                *port,
-                Duration::from_secs(*timeout_secs),
-                if *open_browser {
-                    BrowserLaunch::Open
-                } else {
-                    BrowserLaunch::PrintOnly
-                },
-            )?)),
+            } => {
+                let mut browser = LoopbackBrowser::bind(
+                    *port,
+                    Duration::from_secs(*timeout_secs),
+                    if *open_browser {
+                        BrowserLaunch::Open
+                    } else {
+                        BrowserLaunch::PrintOnly
+                    },
+                )?;
+                if let Some(show) = on_url {
+                    browser = browser.on_url(show);
+                }
+                b.redirect_handler(Arc::new(browser))
+            }
             RedirectOptions::Callback { redirect_uri } => match redirect_uri {
                 Some(u) => b.redirect_handler(Arc::new(HeadlessRedirect::with_redirect_uri(u))),
                 None => b,

@@ -30,6 +30,7 @@ use crate::scope;
 use crate::secret::AccessToken;
 use crate::storage::TokenStorage;
 use crate::token::endpoint::TokenEndpoint;
+use crate::token::revocation::{self, Revocation};
 use crate::token::{ClientAuth, public_url};
 use crate::trace::{Step, Tracer};
 
@@ -295,15 +296,61 @@ impl Session {
     }
 
     /// Forget the tokens of this server, in memory and in storage.
-    pub(crate) fn logout(&self) -> Result<()> {
+    pub(crate) fn logout(&self) -> Result<Revocation> {
         let _flow = self.lock_flow();
+        // The stored pair is the newest across processes; the one in memory otherwise.
+        let held = match self.storage.get_tokens(&self.resource_key) {
+            Ok(Some(t)) => Ok(Some(Arc::new(t))),
+            Ok(None) => Ok(self.lock_state().token.clone()),
+            Err(e) => Err(e),
+        };
+        let revocation = match held {
+            Ok(None) => Ok(Revocation::NoTokens),
+            Ok(Some(t)) => self.revoke(&t),
+            Err(e) => revocation::failed(e),
+        };
+        // Forgotten whatever the revocation did (a failure or a cancel must not keep them).
         {
             let mut s = self.lock_state();
             s.token = None;
             s.loaded = true;
             s.generation += 1;
         }
-        self.storage.remove_tokens(&self.resource_key)
+        self.storage.remove_tokens(&self.resource_key)?;
+        revocation
+    }
+
+    /// RFC 7009 for `t` at the authorization server of this resource.
+    fn revoke(&self, t: &OAuthToken) -> Result<Revocation> {
+        let cached = self.lock_state().discovery.clone();
+        let d = match cached {
+            Some(d) => d,
+            None => match self.rediscover(None) {
+                Ok(d) => d,
+                Err(e) => return revocation::failed(e),
+            },
+        };
+        revocation::revoke_token(
+            &self.token_endpoint(),
+            &self.identity(),
+            &self.tracer,
+            &d,
+            t,
+        )
+    }
+
+    /// Forget the client registration for this resource's authorization server, in memory
+    /// and in storage; returns the issuer. Tokens are kept (see [`Self::logout`]).
+    pub(crate) fn forget_client(&self) -> Result<String> {
+        let _flow = self.lock_flow();
+        let cached = self.lock_state().discovery.clone();
+        let d = match cached {
+            Some(d) => d,
+            None => self.rediscover(None)?,
+        };
+        self.known_client.forget();
+        self.storage.remove_client_info(&d.issuer)?;
+        Ok(d.issuer.clone())
     }
 
     /// Probe, then discover with the probe's challenge; the result is kept for later flows.

@@ -263,10 +263,29 @@ impl Client {
         self.session.granted_scope()
     }
 
-    /// Forget the tokens of this server, in memory and in storage. Client registrations are
-    /// kept.
-    pub fn logout(&self) -> Result<()> {
+    /// Log out of this server: revoke the refresh and access tokens at the authorization
+    /// server's `revocation_endpoint` (RFC 7009, `token_type_hint`, authenticated with the
+    /// client credentials the tokens were issued to), then forget them in memory and in
+    /// storage **whatever the revocation's outcome**. The result says whether the server
+    /// confirmed. Client registrations are kept (see [`Client::forget_client`]).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the tokens cannot be removed from storage;
+    /// [`Error::Cancelled`] when cancelled (the tokens are forgotten all the same).
+    pub fn logout(&self) -> Result<crate::token::revocation::Revocation> {
         let _call = self.session.cancel.enter();
         self.session.logout()
+    }
+
+    /// Forget the client registration (dynamic registration) for this server's authorization
+    /// server, in memory and in storage: the next authorization registers anew. Returns that
+    /// server's issuer. Tokens are kept; call [`Client::logout`] first to end the session.
+    /// Discovers the authorization server when not known yet.
+    ///
+    /// # Errors
+    /// A discovery error; [`Error::Storage`] when the storage cannot forget it.
+    pub fn forget_client(&self) -> Result<String> {
+        let _call = self.session.cancel.enter();
+        self.session.forget_client()
     }
 }

@@ -39,6 +39,11 @@ impl KnownClient {
         }
     }
 
+    /// Forget the registration in use (a host's explicit `forget_client`).
+    pub(crate) fn forget(&self) {
+        *self.lock() = None;
+    }
+
     fn remember(&self, issuer: &str, auth: &ClientAuth) {
         *self.lock() = Some((issuer.to_owned(), auth.clone()));
     }

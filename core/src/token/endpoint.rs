@@ -1,7 +1,7 @@
 //! The one path to a token endpoint. Every grant goes through [`TokenEndpoint::post`]: the
 //! authorization code exchange (RFC 6749 §4.1.3), refresh (§6), client credentials (§4.4),
 //! the JWT bearer grant (RFC 7523 §2.1), and the SEP-990 token exchange at the identity
-//! provider (RFC 8693). One place applies client authentication, adds the DPoP proof and
+//! provider (RFC 8693), and token revocation (RFC 7009) at the revocation endpoint. One place applies client authentication, adds the DPoP proof and
 //! retries once with the nonce the server demands (RFC 9449 §5, §8), redacts request secrets
 //! that a server echoes into its error, and reports the step.
 
@@ -19,6 +19,7 @@ use crate::trace::{Step, Tracer};
 
 /// Form fields of token requests that carry secrets.
 const SECRET_FORM_FIELDS: &[&str] = &[
+    "token",
     "code",
     "code_verifier",
     "refresh_token",
@@ -146,6 +147,29 @@ impl TokenEndpoint<'_> {
             false,
             super::handle_token_exchange_response,
             |_| format!("ID-JAG issued for {}", d.issuer),
+        )
+    }
+
+    /// RFC 7009 §2.1: revoke `token` (a `refresh_token` or `access_token`, per `hint`) at
+    /// `d`'s revocation endpoint, authenticated as `client` exactly as at the token
+    /// endpoint. `Ok(())` when the server confirmed (200, §2.2).
+    pub(crate) fn revoke(
+        &self,
+        endpoint: &str,
+        d: &Discovery,
+        client: &ClientAuth,
+        token: &str,
+        hint: &str,
+    ) -> Result<()> {
+        let request = TokenRequest::revocation(endpoint, token, hint);
+        self.post(
+            Step::Revocation,
+            request,
+            client,
+            &d.issuer,
+            false,
+            super::revocation::handle_revocation_response,
+            |_| format!("{hint} revoked"),
         )
     }
 

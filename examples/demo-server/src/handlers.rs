@@ -192,6 +192,12 @@ fn route(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Respo
                     _ => method_not_allowed("POST"),
                 };
             }
+            "/revoke" if cfg.revocation_enabled => {
+                return match method {
+                    "POST" => revoke(shared, cfg, urls, req),
+                    _ => method_not_allowed("POST"),
+                };
+            }
             "/register" if cfg.registration_enabled => {
                 return match method {
                     "POST" => register(shared, cfg, req),
@@ -516,6 +522,9 @@ fn as_metadata(cfg: &DemoConfig, urls: &Urls) -> Response {
     });
     if cfg.registration_enabled {
         doc["registration_endpoint"] = json!(urls.endpoint(cfg, "register"));
+    }
+    if cfg.revocation_enabled {
+        doc["revocation_endpoint"] = json!(urls.endpoint(cfg, "revoke"));
     }
     if !cfg.grant_types_supported.is_empty() {
         doc["grant_types_supported"] = json!(cfg.grant_types_supported);
@@ -1074,6 +1083,54 @@ fn token(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Respo
         Ok(doc) => Response::json(200, &patched(doc, cfg.faults.token_response_patch.as_ref()))
             .header("cache-control", "no-store")
             .header("pragma", "no-cache"),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// RFC 7009 §2: authenticate the client like the token endpoint, then revoke `token` if it
+/// is one of this client's. A refresh token takes its whole grant with it (§2.1: the access
+/// tokens of the grant SHOULD be invalidated too). An unknown token is a success (§2.2).
+fn revoke(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Response {
+    let result = (|| {
+        let params = token_params(req)?;
+        let client = authenticate(shared, cfg, urls, req, &params)?;
+        let token = param(&params, "token")
+            .ok_or_else(|| oauth_error("invalid_request", "token is required"))?;
+        let hint = param(&params, "token_type_hint");
+        if hint.is_some_and(|h| h != "access_token" && h != "refresh_token") {
+            return Err(oauth_error(
+                "unsupported_token_type",
+                "token_type_hint must be access_token or refresh_token",
+            ));
+        }
+        let mut st = lock_state(shared);
+        st.refresh_stats.revocation_requests += 1;
+        if let Some(grant) = st.refresh.get(token).map(|r| (r.client_id.clone(), r.grant)) {
+            if grant.0 != client.client_id {
+                return Err(oauth_error(
+                    "invalid_request",
+                    "the token was not issued to this client",
+                ));
+            }
+            let before = st.access.len();
+            st.revoke_grant(grant.1);
+            let dropped = before - st.access.len();
+            st.refresh_stats.refresh_tokens_revoked += 1;
+            st.refresh_stats.access_tokens_revoked += dropped;
+        } else if let Some(owner) = st.access.get(token).map(|a| a.client_id.clone()) {
+            if owner != client.client_id {
+                return Err(oauth_error(
+                    "invalid_request",
+                    "the token was not issued to this client",
+                ));
+            }
+            st.access.remove(token);
+            st.refresh_stats.access_tokens_revoked += 1;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Response::new(200).header("cache-control", "no-store"),
         Err(e) => e.into_response(),
     }
 }
