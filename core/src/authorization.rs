@@ -625,8 +625,14 @@ mod tests {
         let url = "https://as.example/authorize?response_type=code&state=s3cr3t&code_challenge=abc";
         let r = redact_state(url);
         assert!(!r.contains("s3cr3t"), "{r}");
-        assert!(r.contains("code_challenge=abc") && r.contains("state=%5Bredacted%5D"), "{r}");
-        assert_eq!(redact_state("https://as.example/a?x=1"), "https://as.example/a?x=1");
+        assert!(
+            r.contains("code_challenge=abc") && r.contains("state=%5Bredacted%5D"),
+            "{r}"
+        );
+        assert_eq!(
+            redact_state("https://as.example/a?x=1"),
+            "https://as.example/a?x=1"
+        );
     }
 
     #[test]

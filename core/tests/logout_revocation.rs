@@ -25,15 +25,21 @@ fn logged_in(h: &Harness) -> (mcp_auth::Client, Arc<MemoryStorage>, OAuthToken) 
 /// client (as the registration says). Returns the status and the OAuth error code.
 fn refresh_answer(h: &Harness, storage: &MemoryStorage, refresh_token: &str) -> (u16, String) {
     use base64::Engine as _;
-    let client = storage.get_client_info(&h.server.issuer()).unwrap().unwrap();
+    let client = storage
+        .get_client_info(&h.server.issuer())
+        .unwrap()
+        .unwrap();
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .new_agent();
     let mut req = agent.post(&h.server.token_endpoint());
     if let Some(secret) = &client.client_secret {
-        let basic = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", client.client_id, secret.secret()));
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            client.client_id,
+            secret.secret()
+        ));
         req = req.header("Authorization", &format!("Basic {basic}"));
     }
     let mut r = req
@@ -45,7 +51,10 @@ fn refresh_answer(h: &Harness, storage: &MemoryStorage, refresh_token: &str) -> 
         .unwrap();
     let body: serde_json::Value =
         serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
-    (r.status().as_u16(), body["error"].as_str().unwrap_or("").to_owned())
+    (
+        r.status().as_u16(),
+        body["error"].as_str().unwrap_or("").to_owned(),
+    )
 }
 
 #[test]
@@ -68,7 +77,10 @@ fn rfc7009_logout_revokes_both_tokens_and_the_refresh_token_stops_working() {
     let counters = h.server.revocation_counters();
     assert_eq!(counters.requests, 2);
     assert_eq!(counters.refresh_tokens, 1);
-    assert_eq!(counters.access_tokens, 1, "the grant's access token went too");
+    assert_eq!(
+        counters.access_tokens, 1,
+        "the grant's access token went too"
+    );
     assert!(storage.get_tokens(c.resource_key()).unwrap().is_none());
     // The revoked refresh token is refused by the AS.
     let rt = token.refresh_token.as_ref().unwrap().secret().to_owned();
@@ -79,7 +91,11 @@ fn rfc7009_logout_revokes_both_tokens_and_the_refresh_token_stops_working() {
     // The registration is kept: the next login does not register again.
     h.server.reset_counters();
     initialize(&c).unwrap();
-    assert_eq!(h.requests_to("/register").len(), 1, "only the first login registered");
+    assert_eq!(
+        h.requests_to("/register").len(),
+        1,
+        "only the first login registered"
+    );
 }
 
 #[test]

@@ -757,6 +757,8 @@ unsafe extern "C" fn reply_cases_get(
     1
 }
 
+unsafe extern "C" fn noop_url(_: *mut c_void, _: *const c_char, _: bool) {}
+
 // ---------------------------------------------------------------------------------------------
 // The test
 // ---------------------------------------------------------------------------------------------
@@ -1031,6 +1033,12 @@ fn client_api(r: &Runner, server: &DemoServer) {
         UserData::new(),
     );
     case!(mcpauth_client_config_set_trace(c, t, u); mcpauth_client_config_set_trace(c.get(), t.get(), u.get()));
+    let (c, t, u) = (
+        Handle::new(config),
+        Callback::new(noop_url as unsafe extern "C" fn(_, _, _)),
+        UserData::new(),
+    );
+    case!(mcpauth_client_config_set_url_handler(c, t, u); mcpauth_client_config_set_url_handler(c.get(), t.get(), u.get()));
     let (c, o) = (Handle::new(config), OutHandle::new(mcpauth_client_free));
     case!(mcpauth_client_new(c, o); mcpauth_client_new(c.cget(), o.get()));
     // SAFETY: created above, not used afterwards.
@@ -1126,6 +1134,10 @@ fn client_api(r: &Runner, server: &DemoServer) {
     case!(mcpauth_client_cancel(c); mcpauth_client_cancel(c.cget()));
     let c = Handle::new(client);
     case!(mcpauth_client_logout(c); mcpauth_client_logout(c.cget()));
+    let (c, o) = (Handle::new(client), OutStr::new());
+    case!(mcpauth_client_logout_report(c, o); mcpauth_client_logout_report(c.cget(), o.get()));
+    let (c, o) = (Handle::new(client), OutStr::new());
+    case!(mcpauth_client_forget_client(c, o); mcpauth_client_forget_client(c.cget(), o.get()));
     // SAFETY: created above, not used afterwards.
     unsafe { mcpauth_client_free(client) };
 

@@ -16,8 +16,8 @@ use crate::metadata::OAuthToken;
 use crate::secret::{AuthorizationCode, PkceCodeVerifier, RefreshToken};
 
 mod auth;
-pub mod revocation;
 pub(crate) mod endpoint;
+pub mod revocation;
 
 pub(crate) use auth::random_token;
 pub use auth::{

@@ -157,11 +157,8 @@ mod tests {
     #[test]
     fn rfc7009_2_2_ok_and_error_responses() {
         assert!(handle_revocation_response(&response(200, "")).is_ok());
-        let e = handle_revocation_response(&response(
-            400,
-            r#"{"error":"unsupported_token_type"}"#,
-        ))
-        .unwrap_err();
+        let e = handle_revocation_response(&response(400, r#"{"error":"unsupported_token_type"}"#))
+            .unwrap_err();
         assert_eq!(e.oauth_error().unwrap().error, "unsupported_token_type");
         assert!(handle_revocation_response(&response(503, "down")).is_err());
     }

@@ -1105,7 +1105,11 @@ fn revoke(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Resp
         }
         let mut st = lock_state(shared);
         st.refresh_stats.revocation_requests += 1;
-        if let Some(grant) = st.refresh.get(token).map(|r| (r.client_id.clone(), r.grant)) {
+        if let Some(grant) = st
+            .refresh
+            .get(token)
+            .map(|r| (r.client_id.clone(), r.grant))
+        {
             if grant.0 != client.client_id {
                 return Err(oauth_error(
                     "invalid_request",

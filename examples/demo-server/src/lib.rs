@@ -290,7 +290,8 @@ impl DemoServer {
     /// The revocation endpoint URL, if revocation is on.
     pub fn revocation_endpoint(&self) -> Option<String> {
         let (urls, cfg) = self.urls();
-        cfg.revocation_enabled.then(|| urls.endpoint(&cfg, "revoke"))
+        cfg.revocation_enabled
+            .then(|| urls.endpoint(&cfg, "revoke"))
     }
 
     /// Resets [`count`](Self::count), [`grant_count`](Self::grant_count) and
