@@ -255,14 +255,29 @@ impl Session {
             if let Some(t) = token {
                 return Ok(t.access_token.clone());
             }
-            let probe = self.probe()?;
-            let captured = probe.challenge.unwrap_or_else(|| CapturedChallenge {
-                status: probe.status,
+            // No MCP request to find the challenge: discovery starts from the RFC 9728
+            // well-known locations of the server URL (scope from the PRM's
+            // `scopes_supported`). Only when that finds nothing (a server naming its metadata
+            // in the challenge alone) does the unauthenticated probe run (see `probe`).
+            let none = CapturedChallenge {
+                status: 401,
                 www_authenticate: Vec::new(),
                 challenges: Vec::new(),
                 bearer: None,
-            });
-            self.acquire(generation, None, &captured)?;
+            };
+            match self.acquire(generation, None, &none) {
+                Err(e) if e.kind() == crate::ErrorKind::Discovery => {
+                    let probe = self.probe()?;
+                    let captured = probe.challenge.unwrap_or(CapturedChallenge {
+                        status: probe.status,
+                        ..none
+                    });
+                    self.acquire(generation, None, &captured)?;
+                }
+                other => {
+                    other?;
+                }
+            }
         }
         Err(Error::Internal {
             message: "no token after authorization".to_owned(),
@@ -511,13 +526,56 @@ impl Session {
         Ok(())
     }
 
+    /// The headers that authorize `method url` with `token` as `send` would: the DPoP scheme
+    /// and a fresh proof when `token` is the DPoP-bound token this client holds, else Bearer.
+    pub(crate) fn authorization_headers(
+        &self,
+        method: &str,
+        url: &str,
+        token: &AccessToken,
+    ) -> Result<Vec<(String, String)>> {
+        let held = self
+            .lock_state()
+            .token
+            .clone()
+            .filter(|t| t.access_token == *token);
+        let t = match held {
+            Some(t) => t,
+            None => Arc::new(OAuthToken::new(token.secret())),
+        };
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(url)
+            .body(Vec::new())
+            .map_err(|e| Error::invalid_argument("request", e.to_string()))?;
+        self.authorize_request(&mut request, &t)?;
+        Ok(request
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect())
+    }
+
     /// One unauthenticated `initialize` POST: the status and the challenge.
     pub(crate) fn probe(&self) -> Result<ProbeResult> {
-        let body = br#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"mcp-auth-probe","version":"0"}}}"#;
+        // The configured protocol version (`ClientConfig::protocol_version`), as the header
+        // on metadata requests.
+        let body = serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": self.config.protocol_version,
+                "capabilities": {},
+                "clientInfo": {"name": "mcp-auth-probe", "version": "0"},
+            },
+        })
+        .to_string()
+        .into_bytes();
         let request = http::Request::post(self.config.server_url.as_str())
             .header(http::header::CONTENT_TYPE, "application/json")
             .header(http::header::ACCEPT, MCP_ACCEPT)
-            .body(body.to_vec())
+            .body(body)
             .map_err(|e| Error::invalid_argument("server URL", e.to_string()))?;
         let mut step = self
             .tracer

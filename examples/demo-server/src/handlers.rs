@@ -294,10 +294,35 @@ fn unauthorized(cfg: &DemoConfig, urls: &Urls, description: &str) -> Response {
 fn bearer_token(req: &Request) -> Option<&str> {
     let value = req.header("authorization")?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("dpop"))
         .then(|| token.trim())
         .filter(|t| !t.is_empty())
+}
+
+/// RFC 9449 §7: a DPoP-bound token needs the `DPoP` scheme and a valid proof from its key.
+fn check_dpop(
+    shared: &Shared,
+    urls: &Urls,
+    cfg: &DemoConfig,
+    req: &Request,
+    token: &str,
+) -> Result<(), String> {
+    let Some(jkt) = lock_state(shared).dpop_bound.get(token).cloned() else {
+        return Ok(());
+    };
+    let scheme_ok = req
+        .header("authorization")
+        .is_some_and(|v| v.len() > 5 && v[..5].eq_ignore_ascii_case("dpop "));
+    if !scheme_ok {
+        return Err("The DPoP-bound token must be sent with the DPoP scheme".to_owned());
+    }
+    let proof = req.header("dpop").ok_or("No DPoP proof")?;
+    let verified = crate::dpop::verify(proof, "POST", &urls.mcp_url(cfg), Some(token))?;
+    if verified.jkt != jkt {
+        return Err("The DPoP proof is signed by another key".to_owned());
+    }
+    lock_state(shared).refresh_stats.dpop_requests += 1;
+    Ok(())
 }
 
 fn mcp(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Response {
@@ -324,6 +349,9 @@ fn mcp(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Respons
         let Some(info) = info else {
             return unauthorized(cfg, urls, "The access token is not one this server issued");
         };
+        if let Err(why) = check_dpop(shared, urls, cfg, req, token) {
+            return unauthorized(cfg, urls, &why);
+        }
         if Instant::now() >= info.expires_at {
             return unauthorized(cfg, urls, "The access token has expired");
         }
@@ -1324,9 +1352,23 @@ fn token_inner(
         with_refresh,
         grant_id,
     );
+    // RFC 9449 §5: a valid proof on the token request binds the token to its key.
+    let bound = match req.header("dpop") {
+        Some(proof) => Some(
+            crate::dpop::verify(proof, "POST", &urls.endpoint(cfg, "token"), None)
+                .map_err(|e| oauth_error("invalid_dpop_proof", e))?
+                .jkt,
+        ),
+        None => None,
+    };
+    if let Some(jkt) = &bound {
+        lock_state(shared)
+            .dpop_bound
+            .insert(access.clone(), jkt.clone());
+    }
     let mut doc = json!({
         "access_token": access,
-        "token_type": "Bearer",
+        "token_type": if bound.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": ttl,
     });
     if let Some(rt) = refresh {

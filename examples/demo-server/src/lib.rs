@@ -30,6 +30,7 @@
 //! that a client probed a URL it should not have.
 
 mod config;
+mod dpop;
 mod handlers;
 mod http;
 mod jwt;
@@ -275,6 +276,12 @@ impl DemoServer {
             reuse_detections: s.reuse_detections,
             revocations: s.revocations,
         }
+    }
+
+    /// MCP requests authorized with a DPoP-bound token and a valid proof (RFC 9449) since the
+    /// start.
+    pub fn dpop_requests(&self) -> usize {
+        self.state().refresh_stats.dpop_requests
     }
 
     /// What the revocation endpoint (`/revoke`, RFC 7009) did since the start.

@@ -59,6 +59,8 @@ pub(crate) struct RefreshGrant {
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct RefreshStats {
     pub refreshes: usize,
+    /// MCP requests authorized with a DPoP-bound token and a valid proof.
+    pub dpop_requests: usize,
     /// RFC 7009 revocation requests that authenticated.
     pub revocation_requests: usize,
     /// Refresh tokens revoked through the revocation endpoint.
@@ -79,6 +81,8 @@ pub(crate) struct State {
     pub refresh: HashMap<String, RefreshGrant>,
     /// Consumed (rotated) refresh tokens and the grant each belonged to.
     pub rotated: HashMap<String, u64>,
+    /// DPoP-bound access tokens (RFC 9449) → the JWK thumbprint they are bound to.
+    pub dpop_bound: HashMap<String, String>,
     /// Grants revoked by reuse detection.
     pub revoked_grants: HashSet<u64>,
     pub next_grant: u64,

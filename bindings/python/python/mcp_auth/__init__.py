@@ -16,6 +16,7 @@ challenge on to a (browser) client, with CORS.
 
 from __future__ import annotations
 
+from ._async import AsyncClient
 from ._client import Client, RedirectHandler
 from ._errors import (
     AuthorizationError,
@@ -41,6 +42,7 @@ from ._errors import (
 )
 from ._native import (
     BearerChallenge,
+    CancelToken,
     CapturedChallenge,
     Challenge,
     Discovery,
@@ -53,6 +55,7 @@ from ._native import (
     ProbeResult,
     ProtectedResourceMetadata,
     Response,
+    Revocation,
     TraceEvent,
     __version__,
     bearer_challenge,
@@ -88,9 +91,11 @@ from ._native import (
 from ._storage import KeyedTokenStorage, MemoryStorage, TokenStorage
 
 __all__ = [
+    "AsyncClient",
     "AuthorizationError",
     "BearerChallenge",
     "CallbackError",
+    "CancelToken",
     "CancelledError",
     "CapturedChallenge",
     "Challenge",
@@ -119,6 +124,7 @@ __all__ = [
     "RequestTimeoutError",
     "Response",
     "ResponseTooLargeError",
+    "Revocation",
     "CertificateError",
     "SecurityCheckError",
     "StorageError",

@@ -68,6 +68,9 @@ class MemoryStorage:
     def set_client_info(self, issuer: str, info: OAuthClientInformationFull) -> None:
         self.clients[issuer] = info
 
+    def remove_client_info(self, issuer: str) -> None:
+        self.clients.pop(issuer, None)
+
 
 def _positional_arity(method: Any) -> int:
     """How many positional arguments a bound method takes (a large number for ``*args``)."""
@@ -128,6 +131,18 @@ class _Adapted:
     def set_client_info(self, issuer: str, info: OAuthClientInformationFull) -> None:
         s = self.storage
         resolve(s.set_client_info(issuer, info) if self._keyed_set_client else s.set_client_info(info))
+
+    def remove_client_info(self, issuer: str) -> None:
+        s = self.storage
+        for name in ("remove_client_info", "delete_client_info", "clear_client_info"):
+            method = getattr(s, name, None)
+            if callable(method):
+                resolve(method(issuer) if _positional_arity(method) >= 1 else method())
+                return
+        raise TypeError(
+            f"storage object {type(s).__name__} cannot forget a client registration: add "
+            "remove_client_info()"
+        )
 
 
 def adapt_storage(storage: Any) -> _Adapted:

@@ -4,7 +4,7 @@
   mcp-auth login URL     authorize in a browser; tokens go to the credential file
   mcp-auth status URL    what is stored for URL: token, expiry, scope, client
   mcp-auth token URL     print a valid access token (refreshed if needed)
-  mcp-auth logout URL    forget the tokens of URL (--forget-client: the registration too)
+  mcp-auth logout URL    revoke and forget the tokens of URL (--forget-client: the registration too)
 
 Full documentation: docs/cli.md.
 """
@@ -351,6 +351,18 @@ def _remember_client(args: argparse.Namespace, client: Client) -> str:
     return issuer
 
 
+def _show_authorization_url(url: str, browser_opened: bool) -> None:
+    """The library never prints: the CLI shows the authorization URL itself."""
+    if browser_opened:
+        print(f"If the browser did not open, open this URL to authorize:\n  {url}", file=sys.stderr, flush=True)
+    else:
+        print(
+            f"Could not start a browser; open this URL to authorize:\n  {url}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def cmd_login(args: argparse.Namespace) -> int:
     paste: PasteBack | None = None
     if args.no_browser:
@@ -366,7 +378,7 @@ def cmd_login(args: argparse.Namespace) -> int:
             "open_browser": True,
             "timeout_secs": args.wait,
         }
-        client = _client(args, redirect=redirect)
+        client = _client(args, redirect=redirect, on_authorization_url=_show_authorization_url)
         print(
             f"Opening a browser to authorize; waiting for the browser… (Ctrl-C to cancel; "
             f"gives up after {args.wait} s)",
@@ -486,11 +498,20 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_logout(args: argparse.Namespace) -> int:
     client = _client(args)
-    _run(client.logout)
+    revocation = _run(client.logout)
     print(f"Logged out of {args.url}.")
+    if revocation.status == "revoked":
+        print("The authorization server revoked the tokens.")
+    elif revocation.status == "unsupported":
+        print("The authorization server offers no revocation: the tokens stay valid there until they expire.")
+    elif revocation.status == "failed":
+        print(
+            f"The authorization server did not confirm the revocation ({revocation.reason}); "
+            "the tokens are forgotten here and stay valid there until they expire.",
+            file=sys.stderr,
+        )
     if args.forget_client:
-        issuer = _run(client.discover).issuer
-        FileStorage(_store_path(args)).remove_client_info(issuer)
+        issuer = _run(client.forget_client)
         print(f"Forgot the client registration for {issuer}.")
     return EXIT_OK
 
@@ -600,7 +621,7 @@ def parser() -> argparse.ArgumentParser:
     token.set_defaults(func=cmd_token)
     logout = command(
         "logout",
-        "forget the tokens of a server",
+        "revoke the tokens of a server (RFC 7009) and forget them",
         "  mcp-auth logout https://mcp.example.com/mcp\n"
         "  mcp-auth logout --forget-client https://mcp.example.com/mcp   # register anew next time\n",
     )
