@@ -171,11 +171,20 @@ export interface ClientOptions {
 }
 
 /** Options of every asynchronous call. */
+/** What `logout` did at the authorization server (RFC 7009); the tokens are forgotten anyway. */
+export interface Revocation {
+  status: 'revoked' | 'no_tokens' | 'unsupported' | 'failed';
+  /** Why, for `failed` (no secrets). */
+  reason?: string;
+}
+
 export interface CallOptions {
   /**
-   * Aborting before the native call starts (also while it waits for a free worker thread)
-   * rejects with the signal's reason. A native call that has started runs to completion:
-   * libmcpauth has no cancel call yet.
+   * Aborting rejects with the signal's reason at once. A call still queued (waiting for a
+   * free worker thread) is dropped; a native call in progress is cancelled through its own
+   * cancel token and ends at its next checkpoint (within about 25 ms in the browser wait; an
+   * HTTP request already on the wire finishes first), freeing the client's flow for the next
+   * call. Other calls are not affected.
    */
   signal?: AbortSignal;
 }
@@ -249,7 +258,10 @@ export declare class McpAuthClient implements AsyncDisposable {
   currentToken(options?: CallOptions): Promise<string | null>;
   authorizeAfter(refusal: Refusal, options?: CallOptions): Promise<string | null>;
   grantedScope(options?: CallOptions): Promise<string | null>;
-  logout(options?: CallOptions): Promise<void>;
+  /** Revoke (RFC 7009), then forget the tokens whatever the outcome. */
+  logout(options?: CallOptions): Promise<Revocation>;
+  /** Forget the client registration; resolves to the authorization server's issuer. */
+  forgetClient(options?: CallOptions): Promise<string>;
   redirectUri(options?: CallOptions): Promise<string>;
   resourceKey(options?: CallOptions): Promise<string>;
   /** Worker threads running now. */

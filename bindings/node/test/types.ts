@@ -15,6 +15,7 @@ import {
   type McpAuthResponse,
   type TraceEvent,
   type TokenStorage,
+  type Revocation,
 } from 'mcp-auth-client';
 
 export class MapStore implements TokenStorage {
@@ -68,7 +69,11 @@ export async function usage(serverUrl: string): Promise<string | null> {
     const current: string | null = await client.currentToken();
     const retry: string | null = await client.authorizeAfter({ status: 401, wwwAuthenticate: ['Bearer'], rejectedToken: current });
     void [token, retry];
-    await client.logout();
+    const revocation: Revocation = await client.logout();
+    const outcome: 'revoked' | 'no_tokens' | 'unsupported' | 'failed' = revocation.status;
+    const forgotten: string = await client.forgetClient();
+    void outcome;
+    void forgotten;
     return await client.grantedScope();
   } catch (e) {
     if (e instanceof McpAuthError) {
