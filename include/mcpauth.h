@@ -185,6 +185,16 @@ typedef int32_t mcpauth_status;
 #endif // __cplusplus
 
 /**
+ * A cancel token for single calls (`mcp_auth::CancelToken` used as a per-call scope): bind it
+ * to the calling thread with `mcpauth_cancel_token_bind`, make the call, and cancel it from
+ * any other thread with `mcpauth_cancel_token_cancel`: that call alone returns
+ * `MCPAUTH_STATUS_CANCELLED` (other calls on the same client go on). One-shot: once
+ * cancelled, every call made under it is cancelled, including calls started afterwards.
+ * Free it with `mcpauth_cancel_token_free` once no call uses it.
+ */
+typedef struct mcpauth_cancel_token mcpauth_cancel_token;
+
+/**
  * An MCP authorization client for one MCP server: sends requests with a bearer token and runs
  * the MCP authorization flow (discovery, registration, PKCE authorization, token exchange,
  * refresh, step-up) whenever the server asks for it.
@@ -885,6 +895,61 @@ mcpauth_status mcpauth_client_resource_key(const mcpauth_client *client, char **
  * `client` is NULL or a valid client.
  */
 mcpauth_status mcpauth_client_cancel(const mcpauth_client *client);
+
+/**
+ * Create a per-call cancel token.
+ *
+ * - `out`: on success, a new token (free with `mcpauth_cancel_token_free`).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * `out` is NULL or valid for a write.
+ */
+mcpauth_status mcpauth_cancel_token_new(mcpauth_cancel_token **out);
+
+/**
+ * Cancel the calls made under `token` (see `mcpauth_cancel_token`), from any thread; returns
+ * at once. The same promptness as `mcpauth_client_cancel`.
+ *
+ * - `token`: the token.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * `token` is NULL or a live token.
+ */
+mcpauth_status mcpauth_cancel_token_cancel(const mcpauth_cancel_token *token);
+
+/**
+ * Make the calls this thread makes from now on run under `token` (NULL: under none), until
+ * the next bind on this thread. The library keeps its own reference: `token` may be freed
+ * while bound.
+ *
+ * - `token`: the token, or NULL to unbind.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`.
+ *
+ * Thread-safe (it affects the calling thread only).
+ *
+ * # Safety
+ * `token` is NULL or a live token.
+ */
+mcpauth_status mcpauth_cancel_token_bind(const mcpauth_cancel_token *token);
+
+/**
+ * Free a token (NULL is ignored). Calls bound to it keep their own reference.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * `token` is NULL or a token not used (nor freed) afterwards.
+ */
+void mcpauth_cancel_token_free(mcpauth_cancel_token *token);
 
 /**
  * Set (or, with `callback` NULL or `max_level` 0, remove) the process-wide log callback: every

@@ -1187,6 +1187,31 @@ fn plain_functions(r: &Runner) {
         unsafe { mcpauth_set_log_callback(None, ptr::null_mut(), 0) },
         mcpauth_status::Ok
     );
+    macro_rules! case {
+        ($f:ident ( $($a:ident),* ) ; $call:expr) => {
+            r.case(stringify!($f), &[$(&$a),*], &|| unsafe { $call })
+        };
+    }
+    let o = OutHandle::new(mcpauth_cancel_token_free);
+    case!(mcpauth_cancel_token_new(o); mcpauth_cancel_token_new(o.get()));
+    let mut token = ptr::null_mut();
+    // SAFETY: valid arguments.
+    assert_eq!(
+        unsafe { mcpauth_cancel_token_new(&mut token) },
+        mcpauth_status::Ok
+    );
+    let t = Handle::new(token);
+    case!(mcpauth_cancel_token_cancel(t); mcpauth_cancel_token_cancel(t.cget()));
+    // NULL is valid for bind (it unbinds): no NULL case.
+    r.plain("mcpauth_cancel_token_bind", 1, &|| unsafe {
+        assert_eq!(mcpauth_cancel_token_bind(token), mcpauth_status::Ok);
+        assert_eq!(mcpauth_cancel_token_bind(ptr::null()), mcpauth_status::Ok);
+    });
+    // SAFETY: created above, not used afterwards; NULL is a no-op.
+    r.plain("mcpauth_cancel_token_free", 1, &|| unsafe {
+        mcpauth_cancel_token_free(token);
+        mcpauth_cancel_token_free(ptr::null_mut());
+    });
     r.plain("mcpauth_version", 0, &|| {
         assert!(!mcpauth_version().is_null());
     });
