@@ -726,7 +726,9 @@ impl PyClient {
         py: Python<'_>,
         cancel: Option<PyRef<'_, PyCancelToken>>,
     ) -> PyResult<String> {
-        self.call(py, cancel, |c| c.access_token().map(|t| t.secret().to_owned()))
+        self.call(py, cancel, |c| {
+            c.access_token().map(|t| t.secret().to_owned())
+        })
     }
 
     /// The token to attach to a request the host sends itself (loaded from storage, refreshed
@@ -738,8 +740,7 @@ impl PyClient {
         cancel: Option<PyRef<'_, PyCancelToken>>,
     ) -> PyResult<Option<String>> {
         self.call(py, cancel, |c| {
-            c.current_token()
-                .map(|t| t.map(|t| t.secret().to_owned()))
+            c.current_token().map(|t| t.map(|t| t.secret().to_owned()))
         })
     }
 

@@ -1,6 +1,6 @@
 //! Token revocation at logout (RFC 7009): what [`crate::Client::logout`] reports, and the
 //! response parsing. The request goes through the one token-endpoint path
-//! ([`super::endpoint`]): the same client authentication, redaction, transport limits and
+//! (`token::endpoint`): the same client authentication, redaction, transport limits and
 //! trace.
 
 use serde::Serialize;

@@ -30,7 +30,8 @@ pub(crate) fn verify(
     access_token: Option<&str>,
 ) -> Result<Proof, String> {
     let mut parts = proof.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err("DPoP proof is not a compact JWS".to_owned());
     };
@@ -64,9 +65,7 @@ pub(crate) fn verify(
             return Err("DPoP proof ath does not match the access token".to_owned());
         }
     }
-    let canonical = format!(
-        r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
-    );
+    let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
     Ok(Proof {
         jkt: URL_SAFE_NO_PAD.encode(digest(&SHA256, canonical.as_bytes())),
     })
