@@ -13,6 +13,7 @@ __all__ = [
     "ALLOWED_REQUEST_HEADERS",
     "BearerChallenge",
     "BridgeOptions",
+    "CancelToken",
     "CapturedChallenge",
     "Challenge",
     "Client",
@@ -31,6 +32,7 @@ __all__ = [
     "ProtectedResourceMetadata",
     "RelayedChallenge",
     "Response",
+    "Revocation",
     "TraceEvent",
     "__version__",
     "bearer_challenge",
@@ -549,7 +551,6 @@ class FileStorage:
     def remove_client_info(self, issuer: str) -> None: ...
 
 @final
-@final
 class CancelToken:
     """Cancels the calls it is given (``cancel=``), from any thread. One-shot."""
 
@@ -570,6 +571,7 @@ class Revocation:
     def confirmed(self) -> bool: ...
     def __bool__(self) -> bool: ...
 
+@final
 class Client:
     """The native client (use ``mcp_auth.Client``)."""
 
