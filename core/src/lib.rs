@@ -25,6 +25,7 @@
 //! | `session` (private) | the state machine: token state, single-flight refresh, step-up, the retry bound | MCP authorization |
 //! | [`client`] | the public façade: builder, options, `send`, `probe`, `discover`, responses | MCP authorization |
 //! | [`trace`] | step events for observers | |
+//! | [`overrides`], [`providers`] | per-server overrides and provider profiles for deviating authorization servers | RFC 8707, OIDC Core §11, RFC 8414 §3.3 |
 //! | [`options`] | client options as JSON (for the C ABI and Python) | |
 //! | [`secret`] | redacting, zeroizing secret newtypes | |
 //! | [`error`] | [`Error`] and [`ErrorKind`] | |
@@ -50,7 +51,9 @@ pub mod error;
 pub mod http;
 pub mod metadata;
 pub mod options;
+pub mod overrides;
 pub mod pkce;
+pub mod providers;
 pub mod registration;
 pub mod scope;
 pub mod secret;

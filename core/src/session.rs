@@ -553,7 +553,8 @@ impl Session {
                 }
             }
         }
-        self.authorize(challenge, rejected)?;
+        self.authorize(challenge, rejected)
+            .map_err(crate::overrides::with_hint)?;
         Ok(Acquired::Obtained)
     }
 
@@ -636,13 +637,17 @@ impl Session {
             d.metadata.as_ref(),
             Some(&self.config.client_metadata.grant_types),
         );
+        // A per-server scope override replaces the selection (docs/providers.md).
+        let overridden = d.overrides.scope.clone();
         let scope = if challenge.is_step_up() {
             let granted = previous.and_then(|t| t.scope.clone());
-            let base = scope::union_scopes(self.config.scope.as_deref(), granted.as_deref());
+            let configured = overridden.or_else(|| self.config.scope.clone());
+            let base = scope::union_scopes(configured.as_deref(), granted.as_deref());
             scope::union_scopes(base.as_deref(), selected.as_deref())
         } else {
-            selected.or_else(|| self.config.scope.clone())
+            overridden.or(selected).or_else(|| self.config.scope.clone())
         };
+        let scope = d.overrides.scope(scope);
         let scope = scope.filter(|s| !s.trim().is_empty());
         step.ok(match &scope {
             Some(s) => format!("scope \"{s}\""),

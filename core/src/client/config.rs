@@ -220,6 +220,10 @@ pub struct ClientConfig {
     /// Default `false`: with it, a metadata change (an authorization server migration, new
     /// endpoints) is seen only when the cached lifetime ends.
     pub cache_metadata: bool,
+    /// Per-server overrides for authorization servers that deviate (docs/providers.md).
+    pub overrides: crate::overrides::ServerOverrides,
+    /// The provider profile: detected from the authorization server's host by default.
+    pub provider: crate::providers::ProviderChoice,
 }
 
 /// Builds a [`Client`].
@@ -259,6 +263,8 @@ impl ClientBuilder {
                 http: HttpConfig::default(),
                 concurrent_discovery: false,
                 cache_metadata: false,
+                overrides: crate::overrides::ServerOverrides::default(),
+                provider: crate::providers::ProviderChoice::Detect,
             },
             http: None,
             metadata_cache: None,
@@ -308,6 +314,19 @@ impl ClientBuilder {
     /// A scope to request when the server names none.
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
         self.config.scope = Some(scope.into());
+        self
+    }
+
+    /// Per-server overrides ([`crate::overrides`]); they win over the provider profile's.
+    pub fn overrides(mut self, overrides: crate::overrides::ServerOverrides) -> Self {
+        self.config.overrides = overrides;
+        self
+    }
+
+    /// The provider profile ([`crate::providers`]; default: detected from the authorization
+    /// server's host).
+    pub fn provider(mut self, choice: crate::providers::ProviderChoice) -> Self {
+        self.config.provider = choice;
         self
     }
 

@@ -197,6 +197,14 @@ impl Identity<'_> {
         let cimd = self.config.client_metadata_url.as_deref();
         match self.storage.get_client_info(&d.issuer)? {
             Some(info) if self.known.rejected().contains(&info.client_id) => Ok(None),
+            Some(info) if !super::hygiene::redirect_uri_registered(self.config, &info) => {
+                // Registration hygiene: an authorization server that compares redirect URIs
+                // exactly would refuse this registration with the redirect URI in use.
+                self.tracer
+                    .step(Step::ClientIdentity)
+                    .fallback(super::hygiene::stale_redirect_note(self.config, &info));
+                Ok(None)
+            }
             Some(info) if super::credentials_match_issuer(&info, &d.issuer, cimd) => {
                 let auth = ClientAuth::from_client_info(&info)?;
                 self.known.remember(&d.issuer, &auth);

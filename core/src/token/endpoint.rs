@@ -153,13 +153,16 @@ impl TokenEndpoint<'_> {
     fn grant(
         &self,
         step: Step,
-        request: TokenRequest,
+        mut request: TokenRequest,
         client: &ClientAuth,
         d: &Discovery,
         scope: Option<&str>,
         dpop: bool,
     ) -> Result<OAuthToken> {
-        self.post(
+        // The per-server extra parameters (docs/providers.md).
+        d.overrides
+            .apply_token_params(&mut request, d.resource.as_deref());
+        let token = self.post(
             step,
             request,
             client,
@@ -176,7 +179,9 @@ impl TokenEndpoint<'_> {
                     t.scope.as_deref().unwrap_or("(none)")
                 )
             },
-        )
+        )?;
+        crate::overrides::check_token_tenant(d, step == Step::Refresh, &token, self.tracer)?;
+        Ok(token)
     }
 
     /// POST `request` authenticated as `client` (`audience` is the `aud` of a JWT client
