@@ -186,6 +186,19 @@ pub trait RedirectHandler: Send + Sync {
         authorization_url: &str,
         context: &RedirectContext<'_>,
     ) -> Result<AuthorizationCodeResult>;
+
+    /// Show the user the code of an RFC 8628 device authorization
+    /// ([`crate::device`]); by default on stderr (the trace carries it too).
+    ///
+    /// # Errors
+    /// Whatever the handler's display fails with.
+    fn show_device_code(&self, info: &crate::device::DeviceAuthorization) -> Result<()> {
+        eprintln!(
+            "To authorize, open {} and enter the code {}",
+            info.verification_uri, info.user_code
+        );
+        Ok(())
+    }
 }
 
 /// GET the authorization URL without following redirects and read `code`/`state`/`iss` from

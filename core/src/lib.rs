@@ -26,6 +26,7 @@
 //! | [`client`] | the public façade: builder, options, `send`, `probe`, `discover`, responses | MCP authorization |
 //! | [`trace`] | step events for observers | |
 //! | [`overrides`], [`providers`] | per-server overrides and provider profiles for deviating authorization servers | RFC 8707, OIDC Core §11, RFC 8414 §3.3 |
+//! | [`headless`], [`device`] | paste-back of the redirect; the device authorization grant | RFC 8628 |
 //! | [`options`] | client options as JSON (for the C ABI and Python) | |
 //! | [`secret`] | redacting, zeroizing secret newtypes | |
 //! | [`error`] | [`Error`] and [`ErrorKind`] | |
@@ -45,9 +46,11 @@ pub mod cancel;
 pub mod challenge;
 pub mod checks;
 pub mod client;
+pub mod device;
 pub mod discovery;
 pub mod dpop;
 pub mod error;
+pub mod headless;
 pub mod http;
 pub mod metadata;
 pub mod options;

@@ -16,7 +16,9 @@
 //!           "client_cert_file": "/etc/corp/me.pem", "client_key_file": "/etc/corp/me-key.pem"},
 //!   "proxy": "http://proxy.corp.example:3128",
 //!   "storage": {"type": "file", "path": "/home/me/.config/mcp-auth/credentials.json"},
-//!   "redirect": {"type": "loopback", "port": 0, "timeout_secs": 300, "open_browser": true}
+//!   "redirect": {"type": "loopback", "port": 0, "timeout_secs": 300, "open_browser": true},
+//!   "provider": "auto",
+//!   "overrides": {"resource": false, "authorization_params": {"audience": "{resource}"}}
 //! }
 //! ```
 //!
@@ -95,6 +97,33 @@ pub enum RedirectOptions {
         timeout_secs: u64,
         /// Open the system browser (else only print the URL).
         #[serde(default = "default_true")]
+        open_browser: bool,
+        /// The redirect URI's host: `127.0.0.1` (default) or `localhost` (docs/providers.md).
+        #[serde(default)]
+        host: Option<String>,
+        /// The redirect URI's path (default `/callback`).
+        #[serde(default)]
+        path: Option<String>,
+    },
+    /// [`PasteBack`](crate::headless::PasteBack): print the URL, read the redirected URL
+    /// from stdin (SSH sessions, containers).
+    Paste {
+        /// The redirect URI registered and sent (default
+        /// `http://127.0.0.1:{port}/callback`).
+        #[serde(default)]
+        redirect_uri: Option<String>,
+        /// The port of the default redirect URI (default 8976).
+        #[serde(default)]
+        port: Option<u16>,
+        /// How long to wait for the paste.
+        #[serde(default = "default_loopback_timeout")]
+        timeout_secs: u64,
+    },
+    /// The RFC 8628 device authorization grant ([`crate::device`]): the code is printed to
+    /// stderr (and in the trace); implies `"grant": "device_code"`.
+    Device {
+        /// Also open the system browser on the verification URI.
+        #[serde(default)]
         open_browser: bool,
     },
     /// The host supplies the handler itself (a callback); the options only reserve the slot.
@@ -319,6 +348,13 @@ pub struct ClientOptions {
     /// Redirect handling.
     #[serde(default)]
     pub redirect: RedirectOptions,
+    /// The provider profile: `auto` (default: detected from the authorization server's
+    /// host), `none`, or a name (`entra`, `auth0`, `google`, `github`, `slack`, `cognito`).
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Per-server overrides ([`crate::overrides::ServerOverrides`]).
+    #[serde(default)]
+    pub overrides: Option<crate::overrides::ServerOverrides>,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -376,15 +412,36 @@ impl ClientOptions {
             Some("client_credentials") => Grant::ClientCredentials,
             Some("jwt_bearer") => Grant::JwtBearer,
             Some("enterprise_managed") => Grant::EnterpriseManaged,
+            Some("device_code") => Grant::DeviceCode,
             Some(other) => {
                 return Err(Error::invalid_argument(
                     "grant",
                     format!(
-                        "'{other}' (expected authorization_code, client_credentials, jwt_bearer or enterprise_managed)"
+                        "'{other}' (expected authorization_code, client_credentials, jwt_bearer, enterprise_managed or device_code)"
                     ),
                 ));
             }
         };
+        let grant = match (&self.redirect, self.grant.as_deref()) {
+            (RedirectOptions::Device { .. }, None) => Grant::DeviceCode,
+            _ => grant,
+        };
+        let provider = crate::providers::ProviderChoice::parse(
+            self.provider.as_deref().unwrap_or("auto"),
+        )
+        .ok_or_else(|| {
+            Error::invalid_argument(
+                "provider",
+                format!(
+                    "'{}' (expected auto, none, entra, auth0, google, github, slack or cognito)",
+                    self.provider.as_deref().unwrap_or_default()
+                ),
+            )
+        })?;
+        b = b.provider(provider);
+        if let Some(o) = &self.overrides {
+            b = b.overrides(o.clone());
+        }
         b = b.grant(grant);
         let dpop = match self.dpop.as_deref() {
             None | Some("auto") => DpopMode::Auto,
@@ -514,15 +571,39 @@ impl ClientOptions {
                 port,
                 timeout_secs,
                 open_browser,
-            } => b.redirect_handler(Arc::new(LoopbackBrowser::bind(
-                *port,
+                host,
+                path,
+            } => {
+                // An explicitly chosen profile may insist on a redirect host.
+                let profile_host = match provider {
+                    crate::providers::ProviderChoice::Named(p) => p.redirect_host(),
+                    _ => None,
+                };
+                b.redirect_handler(Arc::new(LoopbackBrowser::bind_at(
+                    host.as_deref().or(profile_host).unwrap_or("127.0.0.1"),
+                    *port,
+                    path.as_deref().unwrap_or("/callback"),
+                    Duration::from_secs(*timeout_secs),
+                    if *open_browser {
+                        BrowserLaunch::Open
+                    } else {
+                        BrowserLaunch::PrintOnly
+                    },
+                )?))
+            }
+            RedirectOptions::Paste {
+                redirect_uri,
+                port,
+                timeout_secs,
+            } => b.redirect_handler(Arc::new(crate::headless::PasteBack::terminal(
+                redirect_uri.clone().unwrap_or_else(|| {
+                    format!("http://127.0.0.1:{}/callback", port.unwrap_or(8976))
+                }),
                 Duration::from_secs(*timeout_secs),
-                if *open_browser {
-                    BrowserLaunch::Open
-                } else {
-                    BrowserLaunch::PrintOnly
-                },
-            )?)),
+            ))),
+            RedirectOptions::Device { open_browser } => b.redirect_handler(Arc::new(
+                crate::device::DeviceDisplay::terminal(*open_browser),
+            )),
             RedirectOptions::Callback { redirect_uri } => match redirect_uri {
                 Some(u) => b.redirect_handler(Arc::new(HeadlessRedirect::with_redirect_uri(u))),
                 None => b,

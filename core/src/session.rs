@@ -604,6 +604,15 @@ impl Session {
                     scope,
                 )?
             }
+            Grant::DeviceCode => crate::device::authorize(
+                &*self.http,
+                &self.tracer,
+                &tokens,
+                &*self.redirect,
+                &d,
+                &client,
+                scope,
+            )?,
             Grant::ClientCredentials => tokens.client_credentials(&d, &client, scope)?,
             Grant::JwtBearer => {
                 let assertion = self.config.assertion.as_ref().ok_or_else(|| {

@@ -42,6 +42,8 @@ pub enum Step {
     JwtBearer,
     /// A token exchange at the identity provider (RFC 8693, SEP-990).
     TokenExchangeAtIdp,
+    /// The device authorization request (RFC 8628 §3.1).
+    DeviceAuthorization,
 }
 
 impl Step {
@@ -61,6 +63,7 @@ impl Step {
             Step::ClientCredentials => "client_credentials",
             Step::JwtBearer => "jwt_bearer",
             Step::TokenExchangeAtIdp => "token_exchange_at_idp",
+            Step::DeviceAuthorization => "device_authorization",
         }
     }
 }

@@ -38,11 +38,15 @@ pub enum Grant {
     /// bearer grant (RFC 7523). Needs [`ClientConfig::enterprise`] and pre-registered
     /// credentials at the authorization server.
     EnterpriseManaged,
+    /// The device authorization grant (RFC 8628, [`crate::device`]): a headless login where
+    /// the user authorizes on another device; needs the authorization server's
+    /// `device_authorization_endpoint`.
+    DeviceCode,
 }
 
 impl Grant {
     pub(crate) fn needs_pre_registration(self) -> bool {
-        !matches!(self, Grant::AuthorizationCode)
+        !matches!(self, Grant::AuthorizationCode | Grant::DeviceCode)
     }
 }
 
@@ -466,6 +470,13 @@ impl ClientBuilder {
             }
             Grant::JwtBearer | Grant::EnterpriseManaged => {
                 config.client_metadata.grant_types = vec![token::JWT_BEARER_GRANT_TYPE.to_owned()];
+            }
+            Grant::DeviceCode => {
+                config.client_metadata.grant_types = vec![
+                    crate::device::DEVICE_CODE_GRANT_TYPE.to_owned(),
+                    "refresh_token".to_owned(),
+                ];
+                config.client_metadata.response_types = Vec::new();
             }
             Grant::AuthorizationCode => {}
         }

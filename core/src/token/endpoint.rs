@@ -26,6 +26,7 @@ const SECRET_FORM_FIELDS: &[&str] = &[
     "client_assertion",
     "assertion",
     "subject_token",
+    "device_code",
 ];
 
 /// The token endpoint step of one client: what it needs, borrowed from the session.
@@ -85,6 +86,27 @@ impl TokenEndpoint<'_> {
             dpop,
         )?;
         Ok(super::carry_over_refresh(new, current))
+    }
+
+    /// RFC 8628 §3.4: one poll of the device access token request.
+    pub(crate) fn device_code(
+        &self,
+        d: &Discovery,
+        client: &ClientAuth,
+        device_code: &crate::secret::DeviceCode,
+        scope: Option<&str>,
+    ) -> Result<OAuthToken> {
+        let mut request = TokenRequest {
+            url: d.token_endpoint.clone(),
+            form: Vec::new(),
+            headers: Vec::new(),
+        };
+        request.set("grant_type", crate::device::DEVICE_CODE_GRANT_TYPE);
+        request.set("device_code", device_code.secret());
+        if let Some(r) = &d.resource {
+            request.set("resource", r);
+        }
+        self.grant(Step::TokenExchange, request, client, d, scope, d.dpop)
     }
 
     /// RFC 6749 §4.4.
