@@ -554,9 +554,9 @@ pub(crate) fn authorize_code(
         scope: scope.map(str::to_owned),
     };
     // The per-server extras (`audience`, `access_type`) and the `prompt` policy.
-    let url = d
-        .overrides
-        .decorate_authorization_url(&request.url()?, scope, d.resource.as_deref())?;
+    let url =
+        d.overrides
+            .decorate_authorization_url(&request.url()?, scope, d.resource.as_deref())?;
     let step = tracer
         .step(crate::trace::Step::Authorization)
         .http("GET", &d.authorization_endpoint);
@@ -641,9 +641,7 @@ mod tests {
                 "https://as.example/authorize?tenant=a&response_type=code&client_id=c&"
             )
         );
-        assert!(url.contains(
-            "&resource=https%3A%2F%2Frs.example%2Fmcp&scope=read+offline_access"
-        ));
+        assert!(url.contains("&resource=https%3A%2F%2Frs.example%2Fmcp&scope=read+offline_access"));
         assert!(!url.contains("prompt"), "{url}");
     }
 }

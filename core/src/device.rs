@@ -93,7 +93,10 @@ pub(crate) fn authorize(
     if let Some(r) = &d.resource {
         request.set("resource", r);
     }
-    for (k, v) in d.overrides.extra_authorization_params(d.resource.as_deref()) {
+    for (k, v) in d
+        .overrides
+        .extra_authorization_params(d.resource.as_deref())
+    {
         request.set(&k, &v);
     }
     client.apply(&mut request, &d.issuer)?;
@@ -116,7 +119,15 @@ pub(crate) fn authorize(
         info.verification_uri, info.user_code, info.expires_in
     ));
     handler.show_device_code(&info)?;
-    poll(tokens, d, client, scope, &device_code, interval, info.expires_in)
+    poll(
+        tokens,
+        d,
+        client,
+        scope,
+        &device_code,
+        interval,
+        info.expires_in,
+    )
 }
 
 fn parse(r: &http::Response<Vec<u8>>) -> Result<(DeviceCode, u64, DeviceAuthorization)> {
@@ -126,10 +137,7 @@ fn parse(r: &http::Response<Vec<u8>>) -> Result<(DeviceCode, u64, DeviceAuthoriz
         return Err(Error::Authorization {
             message: format!(
                 "Device authorization request failed ({status}){}",
-                oauth
-                    .as_ref()
-                    .map(|o| format!(": {o}"))
-                    .unwrap_or_default()
+                oauth.as_ref().map(|o| format!(": {o}")).unwrap_or_default()
             ),
             oauth: oauth.map(Box::new),
         });
@@ -182,7 +190,9 @@ fn wait(d: Duration, deadline: Instant) -> Result<()> {
         let now = Instant::now();
         if now >= deadline {
             return Err(Error::Authorization {
-                message: "The device code expired before the user authorized (RFC 8628 expired_token)".to_owned(),
+                message:
+                    "The device code expired before the user authorized (RFC 8628 expired_token)"
+                        .to_owned(),
                 oauth: None,
             });
         }

@@ -55,7 +55,12 @@ impl PasteBack {
     }
 
     /// Paste-back with the host's own input and display (a GUI, a test).
-    pub fn new(redirect_uri: impl Into<String>, timeout: Duration, input: Input, show: Show) -> Self {
+    pub fn new(
+        redirect_uri: impl Into<String>,
+        timeout: Duration,
+        input: Input,
+        show: Show,
+    ) -> Self {
         PasteBack {
             redirect_uri: redirect_uri.into(),
             timeout,
@@ -120,10 +125,7 @@ impl RedirectHandler for PasteBack {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(Error::Authorization {
-                    message: format!(
-                        "No redirect URL was pasted within {:?}",
-                        self.timeout
-                    ),
+                    message: format!("No redirect URL was pasted within {:?}", self.timeout),
                     oauth: None,
                 });
             }

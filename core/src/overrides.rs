@@ -122,7 +122,8 @@ impl PromptPolicy {
             PromptPolicy::Omit => None,
             PromptPolicy::Value(v) => Some(v.clone()),
             PromptPolicy::Auto => {
-                let has = |t: &str| scope.is_some_and(|s| s.split_ascii_whitespace().any(|x| x == t));
+                let has =
+                    |t: &str| scope.is_some_and(|s| s.split_ascii_whitespace().any(|x| x == t));
                 (has("openid") && has(crate::scope::OFFLINE_ACCESS)).then(|| "consent".to_owned())
             }
         }
@@ -198,7 +199,8 @@ impl ServerOverrides {
         if self.resource != ResourceParam::Auto {
             out.resource = self.resource.clone();
         }
-        out.authorization_params.extend(self.authorization_params.clone());
+        out.authorization_params
+            .extend(self.authorization_params.clone());
         out.token_params.extend(self.token_params.clone());
         if self.prompt != PromptPolicy::Auto {
             out.prompt = self.prompt.clone();
@@ -214,7 +216,8 @@ impl ServerOverrides {
         if self.authorization_server.is_some() {
             out.authorization_server = self.authorization_server.clone();
         }
-        out.trusted_issuers.extend(self.trusted_issuers.iter().cloned());
+        out.trusted_issuers
+            .extend(self.trusted_issuers.iter().cloned());
         out.tenant_issuer |= self.tenant_issuer;
         out
     }
@@ -318,7 +321,7 @@ impl ServerOverrides {
                 t.metadata_url
             )));
         }
-        if self.tenant_issuer && got.contains(TENANT_PLACEHOLDER) {
+        if self.tenant_issuer && is_template(got) {
             return match tenant_of(got, expected) {
                 Some(tenant) if is_multi_tenant_alias(&tenant) => Ok(Some(format!(
                     "tenant issuer template {got} for {expected}: checked against the tid of the token issued"
@@ -329,8 +332,9 @@ impl ServerOverrides {
                 None => Err(e),
             };
         }
-        let hint = if got.contains(TENANT_PLACEHOLDER) {
-            " (a {tenantid} issuer template: use provider \"entra\" or overrides.tenant_issuer)".to_owned()
+        let hint = if is_template(got) {
+            " (a {tenantid} issuer template: use provider \"entra\" or overrides.tenant_issuer)"
+                .to_owned()
         } else {
             format!(
                 " (to accept exactly this mismatch, add {{\"issuer\": \"{got}\", \"metadata_url\": \"{metadata_url}\"}} to overrides.trusted_issuers)"
@@ -343,7 +347,7 @@ impl ServerOverrides {
     /// tenant in it is accepted (the tenant is then checked on the token).
     pub(crate) fn iss_matches_template(&self, iss: &str, issuer: &str) -> bool {
         self.tenant_issuer
-            && issuer.contains(TENANT_PLACEHOLDER)
+            && is_template(issuer)
             && tenant_of(issuer, iss).is_some_and(|t| !is_multi_tenant_alias(&t))
     }
 
@@ -380,7 +384,10 @@ impl ServerOverrides {
         if tid.is_empty() || !tid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return fail(format!("the token's tenant {tid:?} is not a tenant id"));
         }
-        let concrete = issuer_template.replace(TENANT_PLACEHOLDER, tid);
+        let Some((head, tail)) = split_template(issuer_template) else {
+            return fail("not a tenant issuer template".to_owned());
+        };
+        let concrete = format!("{head}{tid}{tail}");
         let v1 = format!("https://sts.windows.net/{tid}/");
         match claims.get("iss").and_then(|v| v.as_str()) {
             Some(iss) if iss == concrete || iss == v1 => Ok(concrete),
@@ -407,7 +414,7 @@ pub(crate) fn check_token_tenant(
         .metadata
         .as_ref()
         .map(|m| m.issuer.as_str())
-        .filter(|i| i.contains(TENANT_PLACEHOLDER))
+        .filter(|i| is_template(i))
     else {
         return Ok(());
     };
@@ -416,7 +423,7 @@ pub(crate) fn check_token_tenant(
     }
     let step = tracer.step(crate::trace::Step::TokenExchange);
     let checked = ServerOverrides::check_tenant_token(template, token).and_then(|concrete| {
-        if d.issuer.contains(TENANT_PLACEHOLDER) || d.issuer == concrete {
+        if is_template(&d.issuer) || d.issuer == concrete {
             Ok(concrete)
         } else {
             Err(Error::security(
@@ -445,9 +452,25 @@ fn substitute(value: &str, resource: Option<&str>) -> Option<String> {
 
 /// The tenant segment of `concrete` where `template` has `{tenantid}`, when the rest is equal.
 fn tenant_of(template: &str, concrete: &str) -> Option<String> {
-    let (head, tail) = template.split_once(TENANT_PLACEHOLDER)?;
+    let (head, tail) = split_template(template)?;
     let middle = concrete.strip_prefix(head)?.strip_suffix(tail)?;
     (!middle.is_empty() && !middle.contains(['/', '?', '#'])).then(|| middle.to_owned())
+}
+
+/// The text around the `{tenantid}` placeholder of an issuer template, written as is or
+/// percent-encoded (`%7Btenantid%7D`, as URL normalisation leaves it).
+fn split_template(issuer: &str) -> Option<(&str, &str)> {
+    if let Some(parts) = issuer.split_once(TENANT_PLACEHOLDER) {
+        return Some(parts);
+    }
+    let lower = issuer.to_ascii_lowercase();
+    let i = lower.find("%7btenantid%7d")?;
+    Some((&issuer[..i], &issuer[i + "%7btenantid%7d".len()..]))
+}
+
+/// Whether `issuer` is a `{tenantid}` template.
+pub fn is_template(issuer: &str) -> bool {
+    split_template(issuer).is_some()
 }
 
 /// Entra's multi-tenant path aliases: the tenant is known only from the token.
@@ -553,8 +576,7 @@ pub fn hint_for(e: &Error) -> Option<&'static str> {
             " (the authorization server refuses offline_access: add it to overrides.drop_scopes, or use provider \"google\")",
         );
     }
-    if code == "consent_required" || text.contains("aadsts90095") || text.contains("aadsts65001")
-    {
+    if code == "consent_required" || text.contains("aadsts90095") || text.contains("aadsts65001") {
         return Some(
             " (consent is refused: set overrides.prompt to \"omit\" so that no prompt=consent is sent, and ask an administrator to grant consent)",
         );
@@ -579,7 +601,10 @@ mod tests {
             p.value_for(Some("openid offline_access")).as_deref(),
             Some("consent")
         );
-        assert_eq!(PromptPolicy::Omit.value_for(Some("openid offline_access")), None);
+        assert_eq!(
+            PromptPolicy::Omit.value_for(Some("openid offline_access")),
+            None
+        );
     }
 
     #[test]
@@ -590,7 +615,10 @@ mod tests {
             Some("common")
         );
         assert_eq!(tenant_of(t, "https://evil.example/common/v2.0"), None);
-        assert_eq!(tenant_of(t, "https://login.microsoftonline.com/a/b/v2.0"), None);
+        assert_eq!(
+            tenant_of(t, "https://login.microsoftonline.com/a/b/v2.0"),
+            None
+        );
     }
 
     #[test]

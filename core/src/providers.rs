@@ -95,7 +95,10 @@ impl Provider {
 
     /// The profile of an authorization server, from its URL's host.
     pub fn detect(as_url: &str) -> Option<Provider> {
-        let host = url::Url::parse(as_url).ok()?.host_str()?.to_ascii_lowercase();
+        let host = url::Url::parse(as_url)
+            .ok()?
+            .host_str()?
+            .to_ascii_lowercase();
         let is = |h: &str| host == h || host.ends_with(&format!(".{h}"));
         if is("login.microsoftonline.com") || is("login.microsoft.com") {
             Some(Provider::Entra)

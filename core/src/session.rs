@@ -654,7 +654,9 @@ impl Session {
             let base = scope::union_scopes(configured.as_deref(), granted.as_deref());
             scope::union_scopes(base.as_deref(), selected.as_deref())
         } else {
-            overridden.or(selected).or_else(|| self.config.scope.clone())
+            overridden
+                .or(selected)
+                .or_else(|| self.config.scope.clone())
         };
         let scope = d.overrides.scope(scope);
         let scope = scope.filter(|s| !s.trim().is_empty());

@@ -44,10 +44,7 @@ pub(crate) fn stale_redirect_note(
     format!(
         "stored registration {} lists redirect URIs {} but not {}, which is in use: registering again",
         info.client_id,
-        info.redirect_uris
-            .as_deref()
-            .unwrap_or_default()
-            .join(" "),
+        info.redirect_uris.as_deref().unwrap_or_default().join(" "),
         in_use(config).unwrap_or_default()
     )
 }
