@@ -36,7 +36,7 @@ def user(url: str) -> None:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     response = opener.open(url, timeout=30)
-    for _ in range(4):
+    for _ in range(6):  # device flow: code, confirm, login, consent
         page = response.read().decode("utf-8", "replace")
         note({"page": response.geturl(), "status": response.status})
         form = FORM.search(page)

@@ -64,6 +64,20 @@ pub fn endpoint(d: &Discovery) -> Option<&str> {
         .as_str()
 }
 
+/// The device authorization endpoint, or the error that says what to use instead (checked
+/// before registering a client for the grant).
+///
+/// # Errors
+/// [`Error::Unsupported`] when `d` advertises none.
+pub(crate) fn require_endpoint(d: &Discovery) -> Result<&str> {
+    endpoint(d).ok_or_else(|| Error::Unsupported {
+        message: format!(
+            "Authorization server {} offers no device authorization endpoint (RFC 8628); log in with a browser, or paste the redirect back (redirect type \"paste\", `mcp-auth login --no-browser`)",
+            d.issuer
+        ),
+    })
+}
+
 /// The whole grant: request, show, poll. Returns the token.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn authorize(
@@ -75,12 +89,7 @@ pub(crate) fn authorize(
     client: &ClientAuth,
     scope: Option<&str>,
 ) -> Result<OAuthToken> {
-    let url = endpoint(d).ok_or_else(|| Error::Unsupported {
-        message: format!(
-            "Authorization server {} offers no device authorization endpoint (RFC 8628); log in with a browser, or paste the redirect back (redirect type \"paste\", `mcp-auth login --no-browser`)",
-            d.issuer
-        ),
-    })?;
+    let url = require_endpoint(d)?;
     crate::checks::require_secure_url("device authorization endpoint", url)?;
     let mut request = TokenRequest {
         url: url.to_owned(),

@@ -577,6 +577,9 @@ impl Session {
         checkpoint()?;
         let scope = self.select_scope(&d, challenge, previous);
         let scope = scope.as_deref();
+        if self.config.grant == Grant::DeviceCode {
+            crate::device::require_endpoint(&d)?;
+        }
         let client = self.identity().for_grant(&d, scope)?;
         checkpoint()?;
         let tokens = self.token_endpoint();

@@ -439,6 +439,7 @@ fn the_device_grant_needs_the_endpoint_and_says_what_to_use_instead() {
     assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
     assert!(e.to_string().contains("paste"), "{e}");
     assert!(h.requests_to("/token").is_empty());
+    assert!(h.requests_to("/register").is_empty());
 }
 
 #[test]
