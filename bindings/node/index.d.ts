@@ -111,7 +111,11 @@ export type StorageOptions =
 
 export type RedirectOptions =
   | { type: 'headless' }
-  | { type: 'loopback'; port?: number; timeoutSecs?: number; openBrowser?: boolean }
+  | { type: 'loopback'; port?: number; timeoutSecs?: number; openBrowser?: boolean; host?: '127.0.0.1' | 'localhost'; path?: string }
+  /** Paste-back: print the URL, read the redirected URL from stdin (docs/providers.md). */
+  | { type: 'paste'; redirectUri?: string; port?: number; timeoutSecs?: number }
+  /** The RFC 8628 device authorization grant: the code is printed (and in the trace). */
+  | { type: 'device'; openBrowser?: boolean }
   | {
       type: 'callback';
       /** The redirect URI registered and sent (default: the first of `redirectUris`, else `http://localhost:3000/callback`). */
@@ -123,6 +127,24 @@ export type RedirectOptions =
        */
       handler: (authorizationUrl: string) => string | URL | Promise<string | URL>;
     };
+
+/**
+ * Per-server overrides (docs/providers.md). Parameter names inside `authorizationParams` and
+ * `tokenParams` are sent as written (`access_type`, `audience`).
+ */
+export interface ServerOverrides {
+  /** `false`: never send the RFC 8707 `resource`; a string: send it instead. */
+  resource?: boolean | string;
+  authorizationParams?: Record<string, string>;
+  tokenParams?: Record<string, string>;
+  /** `auto` (default: `consent` only for OpenID Connect offline requests), `omit`, or the value. */
+  prompt?: string;
+  scope?: string;
+  dropScopes?: string[];
+  authorizationServer?: string;
+  trustedIssuers?: { issuer: string; metadataUrl: string }[];
+  tenantIssuer?: boolean;
+}
 
 /** Client options: `ClientOptions` of the core (core/src/options.rs), in camelCase. */
 export interface ClientOptions {
@@ -141,7 +163,7 @@ export interface ClientOptions {
   privateKeyPem?: string;
   signingAlgorithm?: 'ES256' | 'RS256';
   clientIssuer?: string;
-  grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'enterprise_managed' | (string & {});
+  grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'enterprise_managed' | 'device_code' | (string & {});
   assertion?: string;
   idpTokenEndpoint?: string;
   idpClientId?: string;
@@ -160,6 +182,9 @@ export interface ClientOptions {
   allowInsecureServerUrl?: boolean;
   storage?: StorageOptions;
   redirect?: RedirectOptions;
+  /** Provider profile: `auto` (default), `none`, `entra`, `auth0`, `google`, `github`, `slack`, `cognito`. */
+  provider?: string;
+  overrides?: ServerOverrides;
 
   // --- Node only ---
   /** The libmcpauth file (after `$MCPAUTH_LIB`, before the system loader). */

@@ -90,8 +90,13 @@ class Client:
             ``idp_client_secret``, ``id_token``, ``dpop``, ``timeout`` (seconds) or
             ``timeout_ms``, ``max_body_bytes``, ``user_agent``, ``protocol_version``,
             ``require_pkce_s256``, ``refresh_skew_secs``, ``max_authorizations``,
-            ``preferred_issuer``, ``allow_insecure_server_url``, and ``redirect`` (the core's
-            dict form, instead of ``redirect_handler``). An unknown option raises
+            ``preferred_issuer``, ``allow_insecure_server_url``, ``provider`` (a provider
+            profile: ``auto``, ``none``, ``entra``, ``auth0``, ``google``, ``github``, ``slack``,
+            ``cognito``), ``overrides`` (per-server overrides: ``resource``,
+            ``authorization_params``, ``token_params``, ``prompt``, ``scope``, ``drop_scopes``,
+            ``authorization_server``, ``trusted_issuers``, ``tenant_issuer``; docs/providers.md),
+            and ``redirect`` (the core's dict form, instead of ``redirect_handler``: also
+            ``{"type": "paste"}`` and ``{"type": "device"}``). An unknown option raises
             ``InvalidArgumentError``.
     """
 
