@@ -479,3 +479,38 @@ fn profiles_are_detected_only_from_the_authorization_server_host() {
             .unwrap();
     assert!(e.to_string().contains("entra"), "{e}");
 }
+
+#[test]
+fn a_refresh_uses_the_stored_registration_whatever_the_redirect_uri() {
+    // `mcp-auth login` registers with its loopback URI; `mcp-auth token` (another redirect URI)
+    // refreshes with that registration: no redirect is involved in a refresh.
+    let h = Harness::start(DemoConfig::default());
+    let storage = Arc::new(MemoryStorage::new());
+    let login = h
+        .builder()
+        .storage(storage.clone())
+        .redirect_handler(Arc::new(
+            mcp_auth::authorization::HeadlessRedirect::with_redirect_uri(
+                "http://127.0.0.1:8976/callback",
+            ),
+        ))
+        .build()
+        .unwrap();
+    initialize(&login).unwrap();
+    assert_eq!(h.requests_to("/register").len(), 1);
+    let later = mcp_auth::token::now_unix() + 7200;
+    let token = h
+        .builder()
+        .storage(storage.clone())
+        .clock(move || later)
+        .build()
+        .unwrap();
+    initialize(&token).unwrap_or_else(|e| panic!("{e}\n{:?}", h.lines()));
+    assert_eq!(h.requests_to("/register").len(), 1, "{:?}", h.lines());
+    let grants: Vec<_> = h
+        .requests_to("/token")
+        .iter()
+        .map(|r| r.form_value("grant_type").unwrap_or_default())
+        .collect();
+    assert_eq!(grants, ["authorization_code", "refresh_token"]);
+}

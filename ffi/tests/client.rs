@@ -995,7 +995,10 @@ fn provider_overrides_reach_the_wire_from_the_options_json() {
     assert_eq!(token.form_value("foo").as_deref(), Some("bar"));
     assert_eq!(token.form_value("resource"), None);
 
-    let bad = format!(r#"{{"server_url":"{}","provider":"okta"}}"#, server.mcp_url());
+    let bad = format!(
+        r#"{{"server_url":"{}","provider":"okta"}}"#,
+        server.mcp_url()
+    );
     let (status, m) = build(&bad, None, (false, false, false)).err().unwrap();
     assert_eq!(status, mcpauth_status::InvalidArgument);
     assert!(m.contains("entra"), "{m}");
