@@ -14,17 +14,26 @@
 //   --fixed-redirect URI   Slack, Cognito, GitHub: a pre-registered public client
 //                          `interop-fixed` whose only redirect URI is URI, compared exactly
 //   --device               RFC 8628 device authorization grant offered
+//   --tenant TID           Entra ID multi-tenant: the issuer is http://127.0.0.1:PORT/TID/v2.0,
+//                          and /common/v2.0/.well-known/openid-configuration serves its metadata
+//                          with the issuer template http://127.0.0.1:PORT/{tenantid}/v2.0;
+//                          access tokens carry `tid`
 //
 // Every provider event goes to EVENTS_JSONL (one JSON line), plus `quirk.refused` lines for the
 // requests a quirk refused: the suite judges the flows from these, not from the client.
 import { appendFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const [port, resource, eventsFile, ...args] = process.argv.slice(2);
 const flag = (name) => args.includes(name);
 const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const issuer = `http://127.0.0.1:${port}`;
+const tenant = option('--tenant');
+const origin = `http://127.0.0.1:${port}`;
+const prefix = tenant ? `/${tenant}/v2.0` : '';
+const issuer = `${origin}${prefix}`;
+const COMMON_METADATA = '/common/v2.0/.well-known/openid-configuration';
 const TOKEN_TTL = 3;
 const fixedRedirect = option('--fixed-redirect');
 const offlineClients = new Set(); // Google: clients that asked for access_type=offline
@@ -86,6 +95,7 @@ const provider = new Provider(issuer, {
     },
   },
   pkce: { required: () => true },
+  extraTokenClaims: async () => (tenant ? { tid: tenant } : undefined),
   rotateRefreshToken: true,
   issueRefreshToken: async (ctx, client) => {
     if (!client.grantTypeAllowed('refresh_token')) return false;
@@ -120,6 +130,12 @@ async function refuseAuthorization(ctx, error, description) {
 }
 
 provider.use(async (ctx, next) => {
+  if (ctx.req.commonAlias) {
+    // Entra's /common metadata: this tenant's document, naming the issuer template.
+    await next();
+    if (ctx.body && typeof ctx.body === 'object') ctx.body = { ...ctx.body, issuer: `${origin}/{tenantid}/v2.0` };
+    return undefined;
+  }
   if (ctx.path === '/auth' && ctx.method === 'GET') {
     const q = { ...ctx.query };
     const scope = String(q.scope || '').split(' ');
@@ -168,7 +184,20 @@ for (const event of [
   });
 }
 
-provider.listen(Number(port), '127.0.0.1', () => {
+// Mounted under the issuer's path (a tenant's /TID/v2.0); the /common alias of the metadata.
+const callback = provider.callback();
+const server = createServer((req, res) => {
+  if (tenant && req.url === COMMON_METADATA) {
+    req.commonAlias = true;
+    req.originalUrl = `${prefix}/.well-known/openid-configuration`;
+    req.url = '/.well-known/openid-configuration';
+  } else if (tenant && req.url.startsWith(prefix)) {
+    req.originalUrl = req.url;
+    req.url = req.url.slice(prefix.length) || '/';
+  }
+  callback(req, res);
+});
+server.listen(Number(port), '127.0.0.1', () => {
   log('listening', { issuer, quirks: args });
   console.log(`oidc-provider (quirks ${args.join(' ')}) listening on ${issuer}`);
 });

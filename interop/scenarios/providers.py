@@ -18,12 +18,18 @@ def quirks(d: Path, s: Scenario) -> tuple[Cell, list[Server]]:
     """oidc/quirks.mjs (the scenario's flags; `{redirect_port}` is a port kept free for the
     client's loopback listener) + the Python SDK resource server."""
     as_port, rs_port, redirect_port = free_port(), free_port(), free_port()
-    cell = Cell(d, f"http://127.0.0.1:{rs_port}/mcp", f"http://127.0.0.1:{as_port}")
+    origin = f"http://127.0.0.1:{as_port}"
+    cell = Cell(d, f"http://127.0.0.1:{rs_port}/mcp", origin)
     cell.extra["redirect_port"] = redirect_port
     flags = [f.replace("{redirect_port}", str(redirect_port)) for f in s.as_flags]
+    rs_env: dict[str, str] = {}
+    if "--tenant" in flags:
+        # Entra multi-tenant: the PRM names the /common alias; tokens come from the tenant.
+        cell.issuer = f"{origin}/common/v2.0"
+        rs_env["INTEROP_TOKEN_ISSUER"] = f"{origin}/{flags[flags.index('--tenant') + 1]}/v2.0"
     return cell, [
         Server("oidc-provider (quirks)", ["node", "oidc/quirks.mjs", str(as_port), cell.resource, str(d / "as.jsonl"), *flags], as_port, d / "as.out"),
-        Server("mcp (Python SDK) resource server", [str(VENV_PY), "rs/server.py", str(rs_port), cell.issuer, str(d / "rs.jsonl"), *s.rs_args], rs_port, d / "rs.out"),
+        Server("mcp (Python SDK) resource server", [str(VENV_PY), "rs/server.py", str(rs_port), cell.issuer, str(d / "rs.jsonl"), *s.rs_args], rs_port, d / "rs.out", env=rs_env),
     ]
 
 
@@ -71,6 +77,27 @@ scenario(Scenario(
     "the same without the override: refused, and the error names `overrides.resource` and the `entra` profile",
     ["--reject-resource"], 1, interactive, refused_with("invalid_target"),
     servers="quirks", expect_failure="overrides.resource",
+))
+
+# --- Entra ID multi-tenant: the /common metadata names the `{tenantid}` issuer template.
+def check_no_authorization(c: Cell) -> list[str]:
+    p: list[str] = []
+    expect(p, "authorization requests (the metadata was refused first)", len(c.events("interaction.started")), 0)
+    expect(p, "tokens issued", len(c.events("grant.success")), 0)
+    return p
+
+
+scenario(Scenario(
+    "entra-tenant",
+    "Entra-like `/common` metadata naming `{tenantid}/v2.0` (and `resource` refused): profile `entra` checks the template against the token's `tid`",
+    ["--tenant", "0b5d2c1e-7e4f-4e59-9d2a-1f6a3c0d9e11", "--reject-resource"], 2, options(provider="entra"), flow_passed,
+    servers="quirks", cli_args=["--provider", "entra"],
+))
+scenario(Scenario(
+    "entra-tenant-unfixed",
+    "the same without the profile: the RFC 8414 issuer mismatch stops the flow before any authorization, naming `entra`",
+    ["--tenant", "0b5d2c1e-7e4f-4e59-9d2a-1f6a3c0d9e11", "--reject-resource"], 1, interactive, check_no_authorization,
+    servers="quirks", expect_failure="provider \"entra\"",
 ))
 
 # --- Auth0: `audience`, not `resource`.
