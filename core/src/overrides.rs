@@ -222,6 +222,22 @@ impl ServerOverrides {
         out
     }
 
+    /// `{resource}` in the extra parameter values replaced by `resource`: the server's RFC 8707
+    /// resource (the protected resource metadata's `resource`, or the canonical server URL),
+    /// whether or not the `resource` parameter itself is sent.
+    pub fn with_resource(mut self, resource: &str) -> Self {
+        for v in self
+            .authorization_params
+            .values_mut()
+            .chain(self.token_params.values_mut())
+        {
+            if v.contains("{resource}") {
+                *v = v.replace("{resource}", resource);
+            }
+        }
+        self
+    }
+
     /// The `resource` to send, given the one the specifications call for.
     pub fn resource(&self, specified: Option<String>) -> Option<String> {
         match &self.resource {

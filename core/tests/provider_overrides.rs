@@ -47,10 +47,16 @@ fn resource_is_sent_by_default_and_omitted_or_replaced_on_request() {
     let h = Harness::start(DemoConfig::default());
     let o = ServerOverrides {
         resource: ResourceParam::Omit,
+        authorization_params: [("audience".to_owned(), "{resource}".to_owned())].into(),
         ..Default::default()
     };
     initialize(&with(o)(h.builder()).build().unwrap()).unwrap();
     assert_eq!(h.only("/authorize").query_value("resource"), None);
+    // `{resource}` still names the server's resource when `resource` is not sent.
+    assert_eq!(
+        h.only("/authorize").query_value("audience"),
+        Some(h.server.mcp_url())
+    );
     for t in h.requests_to("/token") {
         assert_eq!(t.form_value("resource"), None);
     }

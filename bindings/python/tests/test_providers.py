@@ -77,3 +77,30 @@ def test_an_unknown_profile_is_refused_naming_the_known_ones(demo) -> None:  # t
 def test_the_cli_names_a_flag_for_every_override_the_core_suggests() -> None:
     for name in ("overrides.resource", "overrides.drop_scopes", "overrides.trusted_issuers", "overrides.prompt"):
         assert name in OVERRIDE_FLAGS
+
+
+def test_cli_flags_reach_the_core(demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import os
+    import subprocess
+    import sys
+
+    argv = [
+        sys.executable, "-m", "mcp_auth", "probe", "--json", "--provider", "entra", "--no-resource",
+        "--auth-param", "audience={resource}", "--drop-scope", "offline_access",
+        "--trust-issuer", "https://a.example=https://b.example/.well-known/openid-configuration", demo.url,
+    ]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=60, env={**os.environ, "MCP_AUTH_HOME": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)["discovery"]
+    assert d["provider"] == "entra"
+    assert d["resource"] is None
+    o = d["overrides"]
+    assert o["resource"] is False
+    assert o["authorization_params"] == {"audience": demo.url}  # {resource} resolved
+    assert o["drop_scopes"] == ["offline_access"]
+    assert o["tenant_issuer"] is True
+    assert o["trusted_issuers"] == [{"issuer": "https://a.example", "metadata_url": "https://b.example/.well-known/openid-configuration"}]
+    bad = subprocess.run([*argv[:4], "--auth-param", "novalue", demo.url], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert "NAME=VALUE" in bad.stderr

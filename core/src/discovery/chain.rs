@@ -166,6 +166,8 @@ impl Discoverer<'_> {
             }
             None => None,
         };
+        // `{resource}` in the extra parameters names the server's resource, sent or not.
+        let overrides = overrides.with_resource(resource.as_deref().unwrap_or(self.resource_key));
         let resource = overrides.resource(resource);
         let dpop = match self.config.dpop {
             DpopMode::Always => true,
