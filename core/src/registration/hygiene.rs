@@ -80,12 +80,27 @@ mod tests {
 
     #[test]
     fn rfc8252_7_3_loopback_ip_ports_vary_other_redirects_compare_exactly() {
-        assert!(same("http://127.0.0.1:1/callback", "http://127.0.0.1:2/callback"));
+        assert!(same(
+            "http://127.0.0.1:1/callback",
+            "http://127.0.0.1:2/callback"
+        ));
         assert!(same("http://[::1]:1/cb", "http://[::1]/cb"));
-        assert!(!same("http://127.0.0.1:1/callback", "http://127.0.0.1:1/cb"));
-        assert!(!same("http://localhost:1/callback", "http://localhost:2/callback"));
-        assert!(!same("http://127.0.0.1:1/callback", "http://localhost:1/callback"));
-        assert!(!same("https://app.example/cb", "https://app.example:8443/cb"));
+        assert!(!same(
+            "http://127.0.0.1:1/callback",
+            "http://127.0.0.1:1/cb"
+        ));
+        assert!(!same(
+            "http://localhost:1/callback",
+            "http://localhost:2/callback"
+        ));
+        assert!(!same(
+            "http://127.0.0.1:1/callback",
+            "http://localhost:1/callback"
+        ));
+        assert!(!same(
+            "https://app.example/cb",
+            "https://app.example:8443/cb"
+        ));
         assert!(same("myapp://cb", "myapp://cb"));
     }
 }
