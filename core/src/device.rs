@@ -212,12 +212,15 @@ fn wait(d: Duration, deadline: Instant) -> Result<()> {
     }
 }
 
+/// Shows a device code to the user (a host's own display).
+pub type ShowCode = Arc<dyn Fn(&DeviceAuthorization) + Send + Sync>;
+
 /// The redirect handler of a device-grant client: it shows the code (stderr, and the browser
 /// when asked) and cannot complete an authorization-code redirect.
 #[derive(Clone)]
 pub struct DeviceDisplay {
     open_browser: bool,
-    show: Option<Arc<dyn Fn(&DeviceAuthorization) + Send + Sync>>,
+    show: Option<ShowCode>,
 }
 
 impl fmt::Debug for DeviceDisplay {
@@ -239,7 +242,7 @@ impl DeviceDisplay {
     }
 
     /// Hand the code to the host.
-    pub fn custom(show: Arc<dyn Fn(&DeviceAuthorization) + Send + Sync>) -> Self {
+    pub fn custom(show: ShowCode) -> Self {
         DeviceDisplay {
             open_browser: false,
             show: Some(show),
