@@ -56,6 +56,7 @@ test('a flow with overrides completes; an unknown profile is refused naming the 
 });
 
 test('an AS refusing `resource` (invalid_target): the error names overrides.resource and the entra profile', async () => {
+  await server.cmd('reset');
   await server.cmd('authorize_error invalid_target');
   const client = track(await McpAuthClient.create({ serverUrl: server.url }));
   await assert.rejects(client.postJson(initialize), (e) => {
