@@ -21,6 +21,8 @@ export type ErrorKind =
   | 'security_check'
   | 'insecure_url'
   | 'unsupported'
+  | 'address_refused'
+  | 'foreign_origin'
   | 'storage'
   | 'internal'
   | 'panic'
@@ -180,6 +182,10 @@ export interface ClientOptions {
   maxAuthorizations?: number;
   preferredIssuer?: string;
   allowInsecureServerUrl?: boolean;
+  /** Addresses server-supplied URLs may reach although the address policy refuses their class: host names, `*.domain`, addresses, CIDR blocks (`10.0.0.0/8`). */
+  allowedAddresses?: string[];
+  /** `send` to another origin than the MCP server's: `refuse` (default, rejects with `foreign_origin`) or `without_token`. */
+  crossOrigin?: 'refuse' | 'without_token';
   storage?: StorageOptions;
   redirect?: RedirectOptions;
   /** Provider profile: `auto` (default), `none`, `entra`, `auth0`, `google`, `github`, `slack`, `cognito`. */

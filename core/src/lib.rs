@@ -13,6 +13,7 @@
 //! | [`metadata`] | the metadata, client and token models | RFC 9728 §2, RFC 8414 §2, RFC 7591, RFC 6749 §5.1 |
 //! | [`scope`] | scope selection and step-up union | SEP-835, SEP-2207, SEP-2350 |
 //! | [`checks`] | issuer, `iss` and resource checks | RFC 8414 §3.3, RFC 9207, RFC 8707, RFC 9728 §3.3 |
+//! | [`policy`] | which addresses a server may make the client reach; which origin gets the token | RFC 9700 §4.1, MCP security best practices |
 //! | [`registration`] | DCR, CIMD, issuer binding; the one choice of client credentials | RFC 7591, CIMD, SEP-2352 |
 //! | [`pkce`] | PKCE S256 and `state` | RFC 7636, RFC 6749 §10.12 |
 //! | [`mod@http`] | the HTTP seam and the ureq client: trust, pool, resolver, streamed bodies | RFC 9110 |
@@ -56,6 +57,7 @@ pub mod metadata;
 pub mod options;
 pub mod overrides;
 pub mod pkce;
+pub mod policy;
 pub mod providers;
 pub mod registration;
 pub mod scope;
@@ -75,3 +77,4 @@ pub use client::{
 };
 pub use error::{Check, Error, ErrorKind, OAuthErrorResponse, Result};
 pub use options::ClientOptions;
+pub use policy::CrossOrigin;

@@ -17,6 +17,8 @@
 //!   "proxy": "http://proxy.corp.example:3128",
 //!   "storage": {"type": "file", "path": "/home/me/.config/mcp-auth/credentials.json"},
 //!   "redirect": {"type": "loopback", "port": 0, "timeout_secs": 300, "open_browser": true},
+//!   "allowed_addresses": ["10.0.0.0/8", "sso.corp.example"],
+//!   "cross_origin": "refuse",
 //!   "provider": "auto",
 //!   "overrides": {"resource": false, "authorization_params": {"audience": "{resource}"}}
 //! }
@@ -37,6 +39,7 @@ use crate::authorization::{BrowserLaunch, HeadlessRedirect, LoopbackBrowser};
 use crate::client::{ClientBuilder, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient};
 use crate::error::{Error, Result};
 use crate::http::{ClientCertificate, PemSource, TlsSettings};
+use crate::policy::CrossOrigin;
 use crate::secret::{Assertion, ClientSecret};
 use crate::storage::{FileStorage, MemoryStorage};
 use crate::token::{JwtAlgorithm, SigningKey, TokenEndpointAuthMethod};
@@ -342,6 +345,13 @@ pub struct ClientOptions {
     /// Allow an http, non-loopback MCP server URL.
     #[serde(default)]
     pub allow_insecure_server_url: Option<bool>,
+    /// Addresses server-supplied URLs may reach although the address policy refuses their
+    /// class: host names, `*.domain`, addresses, CIDR blocks ([`crate::policy`]).
+    #[serde(default)]
+    pub allowed_addresses: Option<Vec<String>>,
+    /// `send` to another origin than the MCP server's: `refuse` (default) or `without_token`.
+    #[serde(default)]
+    pub cross_origin: Option<String>,
     /// Storage.
     #[serde(default)]
     pub storage: StorageOptions,
@@ -477,6 +487,10 @@ impl ClientOptions {
             Some(t) => Some(t.settings()?),
             None => None,
         };
+        let cross_origin = match self.cross_origin.as_deref() {
+            Some(c) => CrossOrigin::parse(c)?,
+            None => CrossOrigin::Refuse,
+        };
         let assertion = self.assertion.clone().map(Assertion::new);
         let redirect_uris = self.redirect_uris.clone();
         let opts = self.clone();
@@ -535,6 +549,10 @@ impl ClientOptions {
             if let Some(a) = opts.allow_insecure_server_url {
                 c.allow_insecure_server_url = a;
             }
+            if let Some(a) = opts.allowed_addresses {
+                c.allowed_addresses = a;
+            }
+            c.cross_origin = cross_origin;
             c.dpop = dpop;
             c.enterprise = enterprise;
             c.assertion = assertion;
@@ -724,6 +742,31 @@ mod tests {
         http.max_idle_connections = 9;
         http.max_idle_connections_per_host = 8;
         assert_eq!(c.config().http, http);
+    }
+
+    #[test]
+    fn address_policy_options_reach_the_config() {
+        let o = ClientOptions::from_json(
+            r#"{"server_url":"http://127.0.0.1:1/mcp","allowed_addresses":["10.0.0.0/8","sso.corp.example"],
+                "cross_origin":"without_token"}"#,
+        )
+        .unwrap();
+        let c = o.builder().unwrap().build().unwrap();
+        assert_eq!(
+            c.config().allowed_addresses,
+            ["10.0.0.0/8", "sso.corp.example"]
+        );
+        assert_eq!(c.config().cross_origin, CrossOrigin::WithoutToken);
+        for bad in [
+            r#"{"server_url":"http://127.0.0.1:1/mcp","cross_origin":"allow"}"#,
+            r#"{"server_url":"http://127.0.0.1:1/mcp","allowed_addresses":["10.0.0.0/99"]}"#,
+        ] {
+            let e = match ClientOptions::from_json(bad).unwrap().builder() {
+                Err(e) => e,
+                Ok(b) => b.build().unwrap_err(),
+            };
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument, "{e}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::checks;
 use crate::error::{Error, Result};
 use crate::http::{HttpClient, HttpConfig, UreqHttpClient};
 use crate::metadata::OAuthClientMetadata;
+use crate::policy::{CrossOrigin, Policy, PolicyFilter};
 use crate::registration;
 use crate::secret::{Assertion, ClientSecret};
 use crate::session::{Clock, Session};
@@ -228,6 +229,14 @@ pub struct ClientConfig {
     pub overrides: crate::overrides::ServerOverrides,
     /// The provider profile: detected from the authorization server's host by default.
     pub provider: crate::providers::ProviderChoice,
+    /// Addresses server-supplied URLs may reach although the address policy refuses their
+    /// class ([`crate::policy`]): host names (`sso.corp.example`, `*.corp.example`), addresses
+    /// and CIDR blocks (`10.1.2.3`, `10.0.0.0/8`, `fd00::/8`). Default: none (only public
+    /// addresses, and the MCP server's own class).
+    pub allowed_addresses: Vec<String>,
+    /// What [`Client::send`] does with a request for another origin than the protected
+    /// resource's: refuse it (default) or send it without the token.
+    pub cross_origin: CrossOrigin,
 }
 
 /// Builds a [`Client`].
@@ -269,6 +278,8 @@ impl ClientBuilder {
                 cache_metadata: false,
                 overrides: crate::overrides::ServerOverrides::default(),
                 provider: crate::providers::ProviderChoice::Detect,
+                allowed_addresses: Vec::new(),
+                cross_origin: CrossOrigin::Refuse,
             },
             http: None,
             metadata_cache: None,
@@ -380,6 +391,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Let server-supplied URLs reach `entry` (a host name, `*.domain`, an address or a CIDR
+    /// block) although the address policy refuses its class (see
+    /// [`ClientConfig::allowed_addresses`]).
+    pub fn allow_address(mut self, entry: impl Into<String>) -> Self {
+        self.config.allowed_addresses.push(entry.into());
+        self
+    }
+
+    /// What [`Client::send`] does with a request for another origin (see
+    /// [`ClientConfig::cross_origin`]).
+    pub fn cross_origin(mut self, mode: CrossOrigin) -> Self {
+        self.config.cross_origin = mode;
+        self
+    }
+
     /// Receive a [`TraceEvent`](crate::trace::TraceEvent) per step.
     pub fn observer(mut self, observer: Arc<dyn TraceObserver>) -> Self {
         self.observer = Some(observer);
@@ -482,9 +508,24 @@ impl ClientBuilder {
         }
         config.client_metadata.validate()?;
         let resource_key = checks::resource_url_from_server_url(&config.server_url)?;
+        // The identity provider's endpoint is the host's choice, like the server URL.
+        let host_given: Vec<&str> = config
+            .enterprise
+            .iter()
+            .map(|e| e.idp_token_endpoint.as_str())
+            .collect();
+        let policy = Arc::new(Policy::new(
+            &config.server_url,
+            &host_given,
+            &config.allowed_addresses,
+            self.http.is_none(),
+        )?);
         let http: Arc<dyn HttpClient> = match self.http {
             Some(h) => h,
-            None => Arc::new(UreqHttpClient::try_new(config.http.clone())?),
+            None => Arc::new(UreqHttpClient::with_address_filter(
+                config.http.clone(),
+                Arc::new(PolicyFilter(policy.clone())),
+            )?),
         };
         let metadata_cache = if config.cache_metadata {
             Some(self.metadata_cache.unwrap_or_else(MetadataCache::shared))
@@ -502,6 +543,7 @@ impl ClientBuilder {
             Tracer::new(self.observer),
             metadata_cache,
             self.clock.unwrap_or_else(|| Arc::new(token::now_unix)),
+            policy,
         )))
     }
 }

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from ._client import Client, RedirectHandler
 from ._errors import (
+    AddressRefusedError,
     AuthorizationError,
     CallbackError,
     CancelledError,
     DiscoveryError,
+    ForeignOriginError,
     InsecureUrlError,
     InternalError,
     InvalidArgumentError,
@@ -88,6 +90,7 @@ from ._native import (
 from ._storage import KeyedTokenStorage, MemoryStorage, TokenStorage
 
 __all__ = [
+    "AddressRefusedError",
     "AuthorizationError",
     "BearerChallenge",
     "CallbackError",
@@ -98,6 +101,7 @@ __all__ = [
     "Discovery",
     "DiscoveryError",
     "FileStorage",
+    "ForeignOriginError",
     "InsecureUrlError",
     "InternalError",
     "InvalidArgumentError",

@@ -48,7 +48,7 @@ exit codes:
   3    network (cannot connect, timeout, response too large)
   4    the server's metadata or responses are invalid
   5    authorization failed (denied, timed out, token or registration refused)
-  6    a security check failed (issuer, iss, resource, state, insecure URL)
+  6    a security check failed (issuer, iss, resource, state, insecure URL, refused address)
   7    not logged in (token, status)
   8    the credential file failed (permissions, locked, corrupt)
   130  interrupted (Ctrl-C)
@@ -67,7 +67,9 @@ def exit_code(e: BaseException) -> int:
     """The exit code for an error (see EXIT_CODES_HELP)."""
     if isinstance(e, (E.TransportError,)):
         return EXIT_NETWORK
-    if isinstance(e, (E.SecurityCheckError, E.InsecureUrlError)):
+    if isinstance(
+        e, (E.SecurityCheckError, E.InsecureUrlError, E.AddressRefusedError, E.ForeignOriginError)
+    ):
         return EXIT_SECURITY
     if isinstance(e, (E.DiscoveryError, E.InvalidResponseError)):
         return EXIT_SERVER
@@ -148,6 +150,8 @@ def _client(args: argparse.Namespace, **kw: Any) -> Client:
         opts["timeout"] = args.timeout
     if args.allow_http:
         opts["allow_insecure_server_url"] = True
+    if getattr(args, "allow_address", None):
+        opts["allowed_addresses"] = list(args.allow_address)
     if getattr(args, "ca_file", None):
         opts["tls"] = {"ca_file": args.ca_file}
     if getattr(args, "proxy", None):
@@ -590,6 +594,15 @@ def parser() -> argparse.ArgumentParser:
         "--allow-http",
         action="store_true",
         help="allow an http:// MCP server URL that is not loopback (OAuth endpoints stay https)",
+    )
+    common.add_argument(
+        "--allow-address",
+        action="append",
+        metavar="HOST_OR_CIDR",
+        help=(
+            "let server-supplied URLs (metadata, OAuth endpoints) reach this host name, *.domain, "
+            "address or CIDR block although it is loopback, link-local or private (repeatable)"
+        ),
     )
     common.add_argument(
         "--ca-file",
