@@ -158,6 +158,18 @@ enum mcpauth_status
      */
     MCPAUTH_STATUS_UNSUPPORTED = 402,
     /**
+     * A server-supplied URL points at an address the address policy refuses (loopback,
+     * link-local, private, ... while the MCP server is not on one), or carries userinfo.
+     * Nothing was sent to it. Allow such addresses with the `allowed_addresses` option.
+     */
+    MCPAUTH_STATUS_ADDRESS_REFUSED = 403,
+    /**
+     * `mcpauth_client_send` was given a URL on another origin than the MCP server's: the
+     * token is bound to that origin. Nothing was sent. The `cross_origin` option
+     * `"without_token"` sends such requests without the token instead.
+     */
+    MCPAUTH_STATUS_FOREIGN_ORIGIN = 404,
+    /**
      * The token storage failed to load or save (including a storage callback that failed).
      */
     MCPAUTH_STATUS_STORAGE = 500,
@@ -584,7 +596,10 @@ void mcpauth_client_free(mcpauth_client *client);
  * `MCPAUTH_STATUS_REGISTRATION`, `MCPAUTH_STATUS_AUTHORIZATION`, `MCPAUTH_STATUS_TOKEN`,
  * `MCPAUTH_STATUS_UNAUTHORIZED`, `MCPAUTH_STATUS_SECURITY_CHECK`,
  * `MCPAUTH_STATUS_INSECURE_URL`, `MCPAUTH_STATUS_UNSUPPORTED`, `MCPAUTH_STATUS_STORAGE`,
- * `MCPAUTH_STATUS_INTERNAL`.
+ * `MCPAUTH_STATUS_INTERNAL`; `MCPAUTH_STATUS_ADDRESS_REFUSED` when a URL the server supplied
+ * is refused by the address policy, and `MCPAUTH_STATUS_FOREIGN_ORIGIN` when `url` is on
+ * another origin than the MCP server's (the token is bound to that origin; nothing is sent;
+ * the `cross_origin` option `"without_token"` sends such a request without the token).
  *
  * Thread-safe.
  *

@@ -21,6 +21,8 @@ export type ErrorKind =
   | 'security_check'
   | 'insecure_url'
   | 'unsupported'
+  | 'address_refused'
+  | 'foreign_origin'
   | 'storage'
   | 'internal'
   | 'panic'
@@ -111,7 +113,11 @@ export type StorageOptions =
 
 export type RedirectOptions =
   | { type: 'headless' }
-  | { type: 'loopback'; port?: number; timeoutSecs?: number; openBrowser?: boolean }
+  | { type: 'loopback'; port?: number; timeoutSecs?: number; openBrowser?: boolean; host?: '127.0.0.1' | 'localhost'; path?: string }
+  /** Paste-back: print the URL, read the redirected URL from stdin (docs/providers.md). */
+  | { type: 'paste'; redirectUri?: string; port?: number; timeoutSecs?: number }
+  /** The RFC 8628 device authorization grant: the code is printed (and in the trace). */
+  | { type: 'device'; openBrowser?: boolean }
   | {
       type: 'callback';
       /** The redirect URI registered and sent (default: the first of `redirectUris`, else `http://localhost:3000/callback`). */
@@ -123,6 +129,24 @@ export type RedirectOptions =
        */
       handler: (authorizationUrl: string) => string | URL | Promise<string | URL>;
     };
+
+/**
+ * Per-server overrides (docs/providers.md). Parameter names inside `authorizationParams` and
+ * `tokenParams` are sent as written (`access_type`, `audience`).
+ */
+export interface ServerOverrides {
+  /** `false`: never send the RFC 8707 `resource`; a string: send it instead. */
+  resource?: boolean | string;
+  authorizationParams?: Record<string, string>;
+  tokenParams?: Record<string, string>;
+  /** `auto` (default: `consent` only for OpenID Connect offline requests), `omit`, or the value. */
+  prompt?: string;
+  scope?: string;
+  dropScopes?: string[];
+  authorizationServer?: string;
+  trustedIssuers?: { issuer: string; metadataUrl: string }[];
+  tenantIssuer?: boolean;
+}
 
 /** Client options: `ClientOptions` of the core (core/src/options.rs), in camelCase. */
 export interface ClientOptions {
@@ -141,7 +165,7 @@ export interface ClientOptions {
   privateKeyPem?: string;
   signingAlgorithm?: 'ES256' | 'RS256';
   clientIssuer?: string;
-  grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'enterprise_managed' | (string & {});
+  grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'enterprise_managed' | 'device_code' | (string & {});
   assertion?: string;
   idpTokenEndpoint?: string;
   idpClientId?: string;
@@ -158,8 +182,15 @@ export interface ClientOptions {
   maxAuthorizations?: number;
   preferredIssuer?: string;
   allowInsecureServerUrl?: boolean;
+  /** Addresses server-supplied URLs may reach although the address policy refuses their class: host names, `*.domain`, addresses, CIDR blocks (`10.0.0.0/8`). */
+  allowedAddresses?: string[];
+  /** `send` to another origin than the MCP server's: `refuse` (default, rejects with `foreign_origin`) or `without_token`. */
+  crossOrigin?: 'refuse' | 'without_token';
   storage?: StorageOptions;
   redirect?: RedirectOptions;
+  /** Provider profile: `auto` (default), `none`, `entra`, `auth0`, `google`, `github`, `slack`, `cognito`. */
+  provider?: string;
+  overrides?: ServerOverrides;
 
   // --- Node only ---
   /** The libmcpauth file (after `$MCPAUTH_LIB`, before the system loader). */

@@ -128,6 +128,10 @@ export function optionsJson(options) {
   if (typeof options.serverUrl !== 'string') throw new TypeError('options.serverUrl must be a string');
   const rest = Object.fromEntries(Object.entries(options).filter(([k]) => !JS_ONLY.has(k)));
   const json = toSnake(rest);
+  // Parameter names of the per-server overrides are sent as written (docs/providers.md).
+  for (const [camel, key] of [['authorizationParams', 'authorization_params'], ['tokenParams', 'token_params']]) {
+    if (options.overrides?.[camel] !== undefined) json.overrides[key] = { ...options.overrides[camel] };
+  }
   let redirectHandler = null;
   if (options.redirect !== undefined) {
     const { handler, ...redirect } = options.redirect;

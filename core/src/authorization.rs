@@ -49,8 +49,9 @@ impl AuthorizationRequest {
     /// Parameters are appended to any query the endpoint already has (the reference builds
     /// `endpoint + "?" + params`, which yields a second `?`). The order matches the reference:
     /// `response_type, client_id, redirect_uri, state, code_challenge, code_challenge_method,
-    /// resource, scope`, then `prompt=consent` when `offline_access` is requested (OIDC Core
-    /// §11: offline access requires consent).
+    /// resource, scope`. Unlike the reference, no `prompt=consent` is appended for
+    /// `offline_access`: the flow adds `prompt` by [`crate::overrides::PromptPolicy`] (OIDC
+    /// Core §11 applies to OpenID Connect requests; docs/providers.md).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if the endpoint is not an absolute URL.
@@ -70,9 +71,6 @@ impl AuthorizationRequest {
             }
             if let Some(s) = &self.scope {
                 q.append_pair("scope", s);
-                if s.split_ascii_whitespace().any(|t| t == "offline_access") {
-                    q.append_pair("prompt", "consent");
-                }
             }
         }
         Ok(url.into())
@@ -188,6 +186,19 @@ pub trait RedirectHandler: Send + Sync {
         authorization_url: &str,
         context: &RedirectContext<'_>,
     ) -> Result<AuthorizationCodeResult>;
+
+    /// Show the user the code of an RFC 8628 device authorization
+    /// ([`crate::device`]); by default on stderr (the trace carries it too).
+    ///
+    /// # Errors
+    /// Whatever the handler's display fails with.
+    fn show_device_code(&self, info: &crate::device::DeviceAuthorization) -> Result<()> {
+        eprintln!(
+            "To authorize, open {} and enter the code {}",
+            info.verification_uri, info.user_code
+        );
+        Ok(())
+    }
 }
 
 /// GET the authorization URL without following redirects and read `code`/`state`/`iss` from
@@ -386,6 +397,36 @@ impl LoopbackBrowser {
     /// # Errors
     /// [`Error::Transport`] if the port cannot be bound.
     pub fn bind(port: u16, timeout: Duration, launch: BrowserLaunch) -> Result<Self> {
+        Self::bind_at("127.0.0.1", port, "/callback", timeout, launch)
+    }
+
+    /// Listen on `127.0.0.1:port` with the redirect URI `http://{host}:{port}{path}`: `host`
+    /// is `127.0.0.1` or `localhost` (for authorization servers that compare redirect URIs
+    /// exactly and have `localhost` registered; browsers reach it on 127.0.0.1), `path` the
+    /// registered path.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for another host or a path not starting with `/`;
+    /// [`Error::Transport`] if the port cannot be bound.
+    pub fn bind_at(
+        host: &str,
+        port: u16,
+        path: &str,
+        timeout: Duration,
+        launch: BrowserLaunch,
+    ) -> Result<Self> {
+        if !matches!(host, "127.0.0.1" | "localhost") {
+            return Err(Error::invalid_argument(
+                "redirect host",
+                format!("{host:?} (expected 127.0.0.1 or localhost)"),
+            ));
+        }
+        if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
+            return Err(Error::invalid_argument(
+                "redirect path",
+                format!("{path:?} (expected an absolute path such as /callback)"),
+            ));
+        }
         let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| Error::Transport {
             url: format!("http://127.0.0.1:{port}"),
             reason: format!("cannot listen for the authorization redirect: {e}"),
@@ -402,10 +443,10 @@ impl LoopbackBrowser {
             .map_err(|e| Error::Internal {
                 message: e.to_string(),
             })?;
-        let path = "/callback".to_owned();
+        let path = path.to_owned();
         Ok(LoopbackBrowser {
             listener: Mutex::new(listener),
-            redirect_uri: format!("http://127.0.0.1:{port}{path}"),
+            redirect_uri: format!("http://{host}:{port}{path}"),
             path,
             timeout,
             launch,
@@ -524,7 +565,7 @@ impl RedirectHandler for LoopbackBrowser {
                     if Instant::now() >= deadline {
                         return Err(Error::Authorization {
                             message: format!(
-                                "No authorization redirect arrived on {} within {:?}",
+                                "No authorization redirect arrived on {} within {:?} (if the authorization server showed an error page about the redirect URI, it compares redirect URIs exactly: set the redirect host, port and path to the ones the client is registered with)",
                                 self.redirect_uri, self.timeout
                             ),
                             oauth: None,
@@ -565,16 +606,25 @@ pub(crate) fn authorize_code(
         resource: d.resource.clone(),
         scope: scope.map(str::to_owned),
     };
-    let url = request.url()?;
+    // The per-server extras (`audience`, `access_type`) and the `prompt` policy.
+    let url =
+        d.overrides
+            .decorate_authorization_url(&request.url()?, scope, d.resource.as_deref())?;
     let step = tracer
         .step(crate::trace::Step::Authorization)
         .http("GET", &d.authorization_endpoint);
     let checked = handler.authorize(&url, context).and_then(|result| {
         crate::pkce::verify_state(&request.state, result.state.as_deref())?;
-        crate::checks::validate_authorization_response_iss(
-            result.iss.as_deref(),
-            d.metadata.as_ref(),
-        )?;
+        let template_iss = match (&result.iss, &d.metadata) {
+            (Some(iss), Some(m)) => d.overrides.iss_matches_template(iss, &m.issuer),
+            _ => false,
+        };
+        if !template_iss {
+            crate::checks::validate_authorization_response_iss(
+                result.iss.as_deref(),
+                d.metadata.as_ref(),
+            )?;
+        }
         Ok(result)
     });
     step.finish(&checked, |result| {
@@ -659,8 +709,7 @@ mod tests {
                 "https://as.example/authorize?tenant=a&response_type=code&client_id=c&"
             )
         );
-        assert!(url.contains(
-            "&resource=https%3A%2F%2Frs.example%2Fmcp&scope=read+offline_access&prompt=consent"
-        ));
+        assert!(url.contains("&resource=https%3A%2F%2Frs.example%2Fmcp&scope=read+offline_access"));
+        assert!(!url.contains("prompt"), "{url}");
     }
 }

@@ -58,6 +58,13 @@ pub enum ErrorKind {
     /// The authorization server lacks a capability the client requires (e.g. PKCE S256), or a
     /// method the client does not implement was requested.
     Unsupported = 402,
+    /// A server-supplied URL points at an address the address policy refuses (loopback,
+    /// link-local, private, ... while the MCP server is not on one, see [`crate::policy`]), or
+    /// carries userinfo. Nothing was sent to it.
+    AddressRefused = 403,
+    /// [`crate::Client::send`] was given a request for another origin than the protected
+    /// resource's: the token is bound to that origin (see [`crate::policy`]). Nothing was sent.
+    ForeignOrigin = 404,
     /// The token/client store failed to load or save.
     Storage = 500,
     /// The call was cancelled through the client's cancel handle
@@ -84,6 +91,8 @@ impl ErrorKind {
         ErrorKind::SecurityCheck,
         ErrorKind::InsecureUrl,
         ErrorKind::Unsupported,
+        ErrorKind::AddressRefused,
+        ErrorKind::ForeignOrigin,
         ErrorKind::Storage,
         ErrorKind::Cancelled,
         ErrorKind::Internal,
@@ -111,6 +120,8 @@ impl ErrorKind {
             ErrorKind::SecurityCheck => "security_check",
             ErrorKind::InsecureUrl => "insecure_url",
             ErrorKind::Unsupported => "unsupported",
+            ErrorKind::AddressRefused => "address_refused",
+            ErrorKind::ForeignOrigin => "foreign_origin",
             ErrorKind::Storage => "storage",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::Internal => "internal",
@@ -357,6 +368,26 @@ pub enum Error {
         url: String,
     },
 
+    /// A server-supplied URL the address policy refuses ([`crate::policy`]).
+    #[error("refusing {url}: {reason}")]
+    AddressRefused {
+        /// The URL (query and userinfo removed).
+        url: String,
+        /// The rule: which address class, or userinfo.
+        reason: String,
+    },
+
+    /// A request for another origin than the protected resource's ([`crate::policy`]).
+    #[error(
+        "refusing to send the access token to {url}: it is not on the protected resource's origin {origin} (set cross_origin to without_token to send such requests without it)"
+    )]
+    ForeignOrigin {
+        /// The URL requested (query and userinfo removed).
+        url: String,
+        /// The protected resource's origin.
+        origin: String,
+    },
+
     /// A capability is missing on the server or not implemented by the client.
     #[error("{message}")]
     Unsupported {
@@ -401,6 +432,8 @@ impl Error {
             Error::SecurityCheck { .. } => ErrorKind::SecurityCheck,
             Error::InsecureUrl { .. } => ErrorKind::InsecureUrl,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::AddressRefused { .. } => ErrorKind::AddressRefused,
+            Error::ForeignOrigin { .. } => ErrorKind::ForeignOrigin,
             Error::Storage { .. } => ErrorKind::Storage,
             Error::Cancelled => ErrorKind::Cancelled,
             Error::Internal { .. } => ErrorKind::Internal,

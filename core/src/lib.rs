@@ -13,6 +13,7 @@
 //! | [`metadata`] | the metadata, client and token models | RFC 9728 §2, RFC 8414 §2, RFC 7591, RFC 6749 §5.1 |
 //! | [`scope`] | scope selection and step-up union | SEP-835, SEP-2207, SEP-2350 |
 //! | [`checks`] | issuer, `iss` and resource checks | RFC 8414 §3.3, RFC 9207, RFC 8707, RFC 9728 §3.3 |
+//! | [`policy`] | which addresses a server may make the client reach; which origin gets the token | RFC 9700 §4.1, MCP security best practices |
 //! | [`registration`] | DCR, CIMD, issuer binding; the one choice of client credentials | RFC 7591, CIMD, SEP-2352 |
 //! | [`pkce`] | PKCE S256 and `state` | RFC 7636, RFC 6749 §10.12 |
 //! | [`mod@http`] | the HTTP seam and the ureq client: trust, pool, resolver, streamed bodies | RFC 9110 |
@@ -25,6 +26,8 @@
 //! | `session` (private) | the state machine: token state, single-flight refresh, step-up, the retry bound | MCP authorization |
 //! | [`client`] | the public façade: builder, options, `send`, `probe`, `discover`, responses | MCP authorization |
 //! | [`trace`] | step events for observers | |
+//! | [`overrides`], [`providers`] | per-server overrides and provider profiles for deviating authorization servers | RFC 8707, OIDC Core §11, RFC 8414 §3.3 |
+//! | [`headless`], [`device`] | paste-back of the redirect; the device authorization grant | RFC 8628 |
 //! | [`options`] | client options as JSON (for the C ABI and Python) | |
 //! | [`secret`] | redacting, zeroizing secret newtypes | |
 //! | [`error`] | [`Error`] and [`ErrorKind`] | |
@@ -44,13 +47,18 @@ pub mod cancel;
 pub mod challenge;
 pub mod checks;
 pub mod client;
+pub mod device;
 pub mod discovery;
 pub mod dpop;
 pub mod error;
+pub mod headless;
 pub mod http;
 pub mod metadata;
 pub mod options;
+pub mod overrides;
 pub mod pkce;
+pub mod policy;
+pub mod providers;
 pub mod registration;
 pub mod scope;
 pub mod secret;
@@ -69,4 +77,5 @@ pub use client::{
 };
 pub use error::{Check, Error, ErrorKind, OAuthErrorResponse, Result};
 pub use options::ClientOptions;
+pub use policy::CrossOrigin;
 pub use token::revocation::Revocation;

@@ -16,7 +16,11 @@
 //!           "client_cert_file": "/etc/corp/me.pem", "client_key_file": "/etc/corp/me-key.pem"},
 //!   "proxy": "http://proxy.corp.example:3128",
 //!   "storage": {"type": "file", "path": "/home/me/.config/mcp-auth/credentials.json"},
-//!   "redirect": {"type": "loopback", "port": 0, "timeout_secs": 300, "open_browser": true}
+//!   "redirect": {"type": "loopback", "port": 0, "timeout_secs": 300, "open_browser": true},
+//!   "allowed_addresses": ["10.0.0.0/8", "sso.corp.example"],
+//!   "cross_origin": "refuse",
+//!   "provider": "auto",
+//!   "overrides": {"resource": false, "authorization_params": {"audience": "{resource}"}}
 //! }
 //! ```
 //!
@@ -35,6 +39,7 @@ use crate::authorization::{BrowserLaunch, HeadlessRedirect, LoopbackBrowser};
 use crate::client::{ClientBuilder, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient};
 use crate::error::{Error, Result};
 use crate::http::{ClientCertificate, PemSource, TlsSettings};
+use crate::policy::CrossOrigin;
 use crate::secret::{Assertion, ClientSecret};
 use crate::storage::{FileStorage, MemoryStorage};
 use crate::token::{JwtAlgorithm, SigningKey, TokenEndpointAuthMethod};
@@ -95,6 +100,33 @@ pub enum RedirectOptions {
         timeout_secs: u64,
         /// Open the system browser (else only print the URL).
         #[serde(default = "default_true")]
+        open_browser: bool,
+        /// The redirect URI's host: `127.0.0.1` (default) or `localhost` (docs/providers.md).
+        #[serde(default)]
+        host: Option<String>,
+        /// The redirect URI's path (default `/callback`).
+        #[serde(default)]
+        path: Option<String>,
+    },
+    /// [`PasteBack`](crate::headless::PasteBack): print the URL, read the redirected URL
+    /// from stdin (SSH sessions, containers).
+    Paste {
+        /// The redirect URI registered and sent (default
+        /// `http://127.0.0.1:{port}/callback`).
+        #[serde(default)]
+        redirect_uri: Option<String>,
+        /// The port of the default redirect URI (default 8976).
+        #[serde(default)]
+        port: Option<u16>,
+        /// How long to wait for the paste.
+        #[serde(default = "default_loopback_timeout")]
+        timeout_secs: u64,
+    },
+    /// The RFC 8628 device authorization grant ([`crate::device`]): the code is printed to
+    /// stderr (and in the trace); implies `"grant": "device_code"`.
+    Device {
+        /// Also open the system browser on the verification URI.
+        #[serde(default)]
         open_browser: bool,
     },
     /// The host supplies the handler itself (a callback); the options only reserve the slot.
@@ -313,12 +345,26 @@ pub struct ClientOptions {
     /// Allow an http, non-loopback MCP server URL.
     #[serde(default)]
     pub allow_insecure_server_url: Option<bool>,
+    /// Addresses server-supplied URLs may reach although the address policy refuses their
+    /// class: host names, `*.domain`, addresses, CIDR blocks ([`crate::policy`]).
+    #[serde(default)]
+    pub allowed_addresses: Option<Vec<String>>,
+    /// `send` to another origin than the MCP server's: `refuse` (default) or `without_token`.
+    #[serde(default)]
+    pub cross_origin: Option<String>,
     /// Storage.
     #[serde(default)]
     pub storage: StorageOptions,
     /// Redirect handling.
     #[serde(default)]
     pub redirect: RedirectOptions,
+    /// The provider profile: `auto` (default: detected from the authorization server's
+    /// host), `none`, or a name (`entra`, `auth0`, `google`, `github`, `slack`, `cognito`).
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Per-server overrides ([`crate::overrides::ServerOverrides`]).
+    #[serde(default)]
+    pub overrides: Option<crate::overrides::ServerOverrides>,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -388,15 +434,36 @@ impl ClientOptions {
             Some("client_credentials") => Grant::ClientCredentials,
             Some("jwt_bearer") => Grant::JwtBearer,
             Some("enterprise_managed") => Grant::EnterpriseManaged,
+            Some("device_code") => Grant::DeviceCode,
             Some(other) => {
                 return Err(Error::invalid_argument(
                     "grant",
                     format!(
-                        "'{other}' (expected authorization_code, client_credentials, jwt_bearer or enterprise_managed)"
+                        "'{other}' (expected authorization_code, client_credentials, jwt_bearer, enterprise_managed or device_code)"
                     ),
                 ));
             }
         };
+        let grant = match (&self.redirect, self.grant.as_deref()) {
+            (RedirectOptions::Device { .. }, None) => Grant::DeviceCode,
+            _ => grant,
+        };
+        let provider = crate::providers::ProviderChoice::parse(
+            self.provider.as_deref().unwrap_or("auto"),
+        )
+        .ok_or_else(|| {
+            Error::invalid_argument(
+                "provider",
+                format!(
+                    "'{}' (expected auto, none, entra, auth0, google, github, slack or cognito)",
+                    self.provider.as_deref().unwrap_or_default()
+                ),
+            )
+        })?;
+        b = b.provider(provider);
+        if let Some(o) = &self.overrides {
+            b = b.overrides(o.clone());
+        }
         b = b.grant(grant);
         let dpop = match self.dpop.as_deref() {
             None | Some("auto") => DpopMode::Auto,
@@ -431,6 +498,10 @@ impl ClientOptions {
         let tls = match &self.tls {
             Some(t) => Some(t.settings()?),
             None => None,
+        };
+        let cross_origin = match self.cross_origin.as_deref() {
+            Some(c) => CrossOrigin::parse(c)?,
+            None => CrossOrigin::Refuse,
         };
         let assertion = self.assertion.clone().map(Assertion::new);
         let redirect_uris = self.redirect_uris.clone();
@@ -490,6 +561,10 @@ impl ClientOptions {
             if let Some(a) = opts.allow_insecure_server_url {
                 c.allow_insecure_server_url = a;
             }
+            if let Some(a) = opts.allowed_addresses {
+                c.allowed_addresses = a;
+            }
+            c.cross_origin = cross_origin;
             c.dpop = dpop;
             c.enterprise = enterprise;
             c.assertion = assertion;
@@ -526,9 +601,18 @@ impl ClientOptions {
                 port,
                 timeout_secs,
                 open_browser,
+                host,
+                path,
             } => {
-                let mut browser = LoopbackBrowser::bind(
+                // An explicitly chosen profile may insist on a redirect host.
+                let profile_host = match provider {
+                    crate::providers::ProviderChoice::Named(p) => p.redirect_host(),
+                    _ => None,
+                };
+                let mut browser = LoopbackBrowser::bind_at(
+                    host.as_deref().or(profile_host).unwrap_or("127.0.0.1"),
                     *port,
+                    path.as_deref().unwrap_or("/callback"),
                     Duration::from_secs(*timeout_secs),
                     if *open_browser {
                         BrowserLaunch::Open
@@ -541,6 +625,19 @@ impl ClientOptions {
                 }
                 b.redirect_handler(Arc::new(browser))
             }
+            RedirectOptions::Paste {
+                redirect_uri,
+                port,
+                timeout_secs,
+            } => b.redirect_handler(Arc::new(crate::headless::PasteBack::terminal(
+                redirect_uri.clone().unwrap_or_else(|| {
+                    format!("http://127.0.0.1:{}/callback", port.unwrap_or(8976))
+                }),
+                Duration::from_secs(*timeout_secs),
+            ))),
+            RedirectOptions::Device { open_browser } => b.redirect_handler(Arc::new(
+                crate::device::DeviceDisplay::terminal(*open_browser),
+            )),
             RedirectOptions::Callback { redirect_uri } => match redirect_uri {
                 Some(u) => b.redirect_handler(Arc::new(HeadlessRedirect::with_redirect_uri(u))),
                 None => b,
@@ -661,6 +758,31 @@ mod tests {
         http.max_idle_connections = 9;
         http.max_idle_connections_per_host = 8;
         assert_eq!(c.config().http, http);
+    }
+
+    #[test]
+    fn address_policy_options_reach_the_config() {
+        let o = ClientOptions::from_json(
+            r#"{"server_url":"http://127.0.0.1:1/mcp","allowed_addresses":["10.0.0.0/8","sso.corp.example"],
+                "cross_origin":"without_token"}"#,
+        )
+        .unwrap();
+        let c = o.builder().unwrap().build().unwrap();
+        assert_eq!(
+            c.config().allowed_addresses,
+            ["10.0.0.0/8", "sso.corp.example"]
+        );
+        assert_eq!(c.config().cross_origin, CrossOrigin::WithoutToken);
+        for bad in [
+            r#"{"server_url":"http://127.0.0.1:1/mcp","cross_origin":"allow"}"#,
+            r#"{"server_url":"http://127.0.0.1:1/mcp","allowed_addresses":["10.0.0.0/99"]}"#,
+        ] {
+            let e = match ClientOptions::from_json(bad).unwrap().builder() {
+                Err(e) => e,
+                Ok(b) => b.build().unwrap_err(),
+            };
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument, "{e}");
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ use crate::dpop::{self, DpopState};
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::metadata::OAuthToken;
+use crate::policy::{CrossOrigin, PolicedHttp, Policy};
 use crate::registration::{Identity, KnownClient};
 use crate::scope;
 use crate::secret::AccessToken;
@@ -81,7 +82,12 @@ pub(crate) struct Session {
     pub(crate) config: ClientConfig,
     pub(crate) redirect_uri: String,
     pub(crate) resource_key: String,
+    /// For the flow: every request for an origin the host did not give is vetted by the
+    /// address policy ([`crate::policy`]).
     http: Arc<dyn HttpClient>,
+    /// For requests the host makes itself (`send` to another origin, without the token).
+    direct: Arc<dyn HttpClient>,
+    policy: Arc<Policy>,
     storage: Arc<dyn TokenStorage>,
     redirect: Arc<dyn RedirectHandler>,
     tracer: Tracer,
@@ -109,13 +115,19 @@ impl Session {
         tracer: Tracer,
         metadata_cache: Option<Arc<MetadataCache>>,
         clock: Clock,
+        policy: Arc<Policy>,
     ) -> Self {
         Session {
             config,
             redirect_uri,
             resource_key,
             // Every request of a flow is a cancellation checkpoint.
-            http: Arc::new(CheckedHttp(http)),
+            http: Arc::new(CheckedHttp(Arc::new(PolicedHttp {
+                inner: http.clone(),
+                policy: policy.clone(),
+            }))),
+            direct: Arc::new(CheckedHttp(http)),
+            policy,
             storage,
             redirect,
             tracer,
@@ -169,6 +181,9 @@ impl Session {
     /// Send `request` with the token, acquiring one on 401 and on a step-up 403, then retrying
     /// (see [`crate::Client::send`]).
     pub(crate) fn send(&self, request: http::Request<Vec<u8>>) -> Result<Response> {
+        if !self.policy.is_resource_origin(request.uri()) {
+            return self.send_elsewhere(request);
+        }
         let (parts, body) = request.into_parts();
         let mut authorizations = 0u32;
         let mut last_challenge: Option<CapturedChallenge> = None;
@@ -246,6 +261,26 @@ impl Session {
                 .map(|c| c.www_authenticate)
                 .unwrap_or_default(),
         })
+    }
+
+    /// The origin binding ([`crate::policy`]): a request for another origin than the protected
+    /// resource's never carries the token; it is refused, or sent once as it is.
+    pub(crate) fn send_elsewhere(&self, request: http::Request<Vec<u8>>) -> Result<Response> {
+        let url = public_url(&request.uri().to_string());
+        if self.config.cross_origin == CrossOrigin::Refuse {
+            return Err(Error::ForeignOrigin {
+                url,
+                origin: self.policy.resource_origin(),
+            });
+        }
+        let mut step = self
+            .tracer
+            .step(Step::McpRequest)
+            .http(request.method().as_str(), &url);
+        let response = self.direct.execute(request)?;
+        step.status(response.status().as_u16());
+        step.ok("another origin: sent without the token");
+        Ok(Response::new(response, None, 0))
     }
 
     /// A valid access token, refreshing or authorizing if needed.
@@ -658,7 +693,8 @@ impl Session {
                 }
             }
         }
-        self.authorize(challenge, rejected)?;
+        self.authorize(challenge, rejected)
+            .map_err(crate::overrides::with_hint)?;
         Ok(Acquired::Obtained)
     }
 
@@ -681,11 +717,20 @@ impl Session {
         checkpoint()?;
         let scope = self.select_scope(&d, challenge, previous);
         let scope = scope.as_deref();
+        if self.config.grant == Grant::DeviceCode {
+            crate::device::require_endpoint(&d)?;
+        }
         let client = self.identity().for_grant(&d, scope)?;
         checkpoint()?;
         let tokens = self.token_endpoint();
         let token = match self.config.grant {
             Grant::AuthorizationCode => {
+                // Vetted before any redirect handler (a browser) sees it.
+                self.policy.vet_url(
+                    "authorization endpoint",
+                    &d.authorization_endpoint,
+                    self.policy.resolves_names(),
+                )?;
                 let context = RedirectContext {
                     http: &*self.http,
                     redirect_uri: &self.redirect_uri,
@@ -708,6 +753,15 @@ impl Session {
                     scope,
                 )?
             }
+            Grant::DeviceCode => crate::device::authorize(
+                &*self.http,
+                &self.tracer,
+                &tokens,
+                &*self.redirect,
+                &d,
+                &client,
+                scope,
+            )?,
             Grant::ClientCredentials => tokens.client_credentials(&d, &client, scope)?,
             Grant::JwtBearer => {
                 let assertion = self.config.assertion.as_ref().ok_or_else(|| {
@@ -741,13 +795,19 @@ impl Session {
             d.metadata.as_ref(),
             Some(&self.config.client_metadata.grant_types),
         );
+        // A per-server scope override replaces the selection (docs/providers.md).
+        let overridden = d.overrides.scope.clone();
         let scope = if challenge.is_step_up() {
             let granted = previous.and_then(|t| t.scope.clone());
-            let base = scope::union_scopes(self.config.scope.as_deref(), granted.as_deref());
+            let configured = overridden.or_else(|| self.config.scope.clone());
+            let base = scope::union_scopes(configured.as_deref(), granted.as_deref());
             scope::union_scopes(base.as_deref(), selected.as_deref())
         } else {
-            selected.or_else(|| self.config.scope.clone())
+            overridden
+                .or(selected)
+                .or_else(|| self.config.scope.clone())
         };
+        let scope = d.overrides.scope(scope);
         let scope = scope.filter(|s| !s.trim().is_empty());
         step.ok(match &scope {
             Some(s) => format!("scope \"{s}\""),

@@ -44,6 +44,8 @@ pub enum Step {
     TokenExchangeAtIdp,
     /// A token revocation at logout (RFC 7009).
     Revocation,
+    /// The device authorization request (RFC 8628 §3.1).
+    DeviceAuthorization,
 }
 
 impl Step {
@@ -64,6 +66,7 @@ impl Step {
             Step::JwtBearer => "jwt_bearer",
             Step::TokenExchangeAtIdp => "token_exchange_at_idp",
             Step::Revocation => "revocation",
+            Step::DeviceAuthorization => "device_authorization",
         }
     }
 }

@@ -151,7 +151,10 @@ fn parse_headers(json: &str) -> FfiResult<Vec<(http::HeaderName, http::HeaderVal
 /// `MCPAUTH_STATUS_REGISTRATION`, `MCPAUTH_STATUS_AUTHORIZATION`, `MCPAUTH_STATUS_TOKEN`,
 /// `MCPAUTH_STATUS_UNAUTHORIZED`, `MCPAUTH_STATUS_SECURITY_CHECK`,
 /// `MCPAUTH_STATUS_INSECURE_URL`, `MCPAUTH_STATUS_UNSUPPORTED`, `MCPAUTH_STATUS_STORAGE`,
-/// `MCPAUTH_STATUS_INTERNAL`.
+/// `MCPAUTH_STATUS_INTERNAL`; `MCPAUTH_STATUS_ADDRESS_REFUSED` when a URL the server supplied
+/// is refused by the address policy, and `MCPAUTH_STATUS_FOREIGN_ORIGIN` when `url` is on
+/// another origin than the MCP server's (the token is bound to that origin; nothing is sent;
+/// the `cross_origin` option `"without_token"` sends such a request without the token).
 ///
 /// Thread-safe.
 ///

@@ -78,6 +78,14 @@ pub enum mcpauth_status {
     InsecureUrl = 401,
     /// The authorization server lacks a capability the client requires (e.g. PKCE S256).
     Unsupported = 402,
+    /// A server-supplied URL points at an address the address policy refuses (loopback,
+    /// link-local, private, ... while the MCP server is not on one), or carries userinfo.
+    /// Nothing was sent to it. Allow such addresses with the `allowed_addresses` option.
+    AddressRefused = 403,
+    /// `mcpauth_client_send` was given a URL on another origin than the MCP server's: the
+    /// token is bound to that origin. Nothing was sent. The `cross_origin` option
+    /// `"without_token"` sends such requests without the token instead.
+    ForeignOrigin = 404,
     /// The token storage failed to load or save (including a storage callback that failed).
     Storage = 500,
     /// The call was cancelled by `mcpauth_client_cancel` (from another thread) before it
@@ -110,6 +118,8 @@ impl mcpauth_status {
         mcpauth_status::SecurityCheck,
         mcpauth_status::InsecureUrl,
         mcpauth_status::Unsupported,
+        mcpauth_status::AddressRefused,
+        mcpauth_status::ForeignOrigin,
         mcpauth_status::Storage,
         mcpauth_status::Cancelled,
         mcpauth_status::Internal,
@@ -151,6 +161,8 @@ impl mcpauth_status {
             mcpauth_status::SecurityCheck => "SECURITY_CHECK",
             mcpauth_status::InsecureUrl => "INSECURE_URL",
             mcpauth_status::Unsupported => "UNSUPPORTED",
+            mcpauth_status::AddressRefused => "ADDRESS_REFUSED",
+            mcpauth_status::ForeignOrigin => "FOREIGN_ORIGIN",
             mcpauth_status::Storage => "STORAGE",
             mcpauth_status::Cancelled => "CANCELLED",
             mcpauth_status::Internal => "INTERNAL",
@@ -178,6 +190,8 @@ impl mcpauth_status {
             mcpauth_status::SecurityCheck => c"security check failed",
             mcpauth_status::InsecureUrl => c"insecure (non-HTTPS, non-loopback) URL",
             mcpauth_status::Unsupported => c"unsupported by the authorization server",
+            mcpauth_status::AddressRefused => c"server-supplied URL refused by the address policy",
+            mcpauth_status::ForeignOrigin => c"request for another origin than the MCP server's",
             mcpauth_status::Storage => c"token storage failed",
             mcpauth_status::Cancelled => c"cancelled",
             mcpauth_status::Internal => c"internal error",
@@ -236,6 +250,8 @@ fn status_name_cstr(s: mcpauth_status) -> &'static std::ffi::CStr {
         mcpauth_status::SecurityCheck => c"SECURITY_CHECK",
         mcpauth_status::InsecureUrl => c"INSECURE_URL",
         mcpauth_status::Unsupported => c"UNSUPPORTED",
+        mcpauth_status::AddressRefused => c"ADDRESS_REFUSED",
+        mcpauth_status::ForeignOrigin => c"FOREIGN_ORIGIN",
         mcpauth_status::Storage => c"STORAGE",
         mcpauth_status::Cancelled => c"CANCELLED",
         mcpauth_status::Internal => c"INTERNAL",

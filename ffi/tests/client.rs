@@ -1088,3 +1088,34 @@ fn a_loopback_redirect_hands_the_authorization_url_to_the_host() {
         "{url}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Provider overrides (docs/providers.md): the options JSON is the C surface
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn provider_overrides_reach_the_wire_from_the_options_json() {
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let options = format!(
+        r#"{{"server_url":"{}","timeout_ms":10000,"provider":"none",
+            "overrides":{{"resource":false,"authorization_params":{{"audience":"{{resource}}"}},
+                          "token_params":{{"foo":"bar"}}}}}}"#,
+        server.mcp_url()
+    );
+    let client = build(&options, None, (false, false, false)).unwrap();
+    assert_eq!(call(&client, "tools/call", ECHO).unwrap().status(), 200);
+    let auth = server.requests_to("/authorize").remove(0);
+    assert_eq!(auth.query_value("resource"), None);
+    assert_eq!(auth.query_value("audience"), Some(server.mcp_url()));
+    let token = server.requests_to("/token").remove(0);
+    assert_eq!(token.form_value("foo").as_deref(), Some("bar"));
+    assert_eq!(token.form_value("resource"), None);
+
+    let bad = format!(
+        r#"{{"server_url":"{}","provider":"okta"}}"#,
+        server.mcp_url()
+    );
+    let (status, m) = build(&bad, None, (false, false, false)).err().unwrap();
+    assert_eq!(status, mcpauth_status::InvalidArgument);
+    assert!(m.contains("entra"), "{m}");
+}

@@ -258,3 +258,28 @@ test('a failing store: storage, naming the operation', async () => {
   assert.match(e.message, /disk unreadable/);
   await assert.rejects(McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store: {} } }), TypeError);
 });
+
+test('send to another origin: foreign_origin, nothing sent; crossOrigin without_token sends without the token', async () => {
+  await server.cmd('reset');
+  const http = await import('node:http');
+  const seen = [];
+  const other = http.createServer((req, res) => {
+    seen.push(req.headers.authorization ?? null);
+    res.writeHead(404, { 'content-length': '0' }).end();
+  });
+  await new Promise((r) => other.listen(0, '127.0.0.1', r));
+  const otherUrl = `http://127.0.0.1:${other.address().port}/x`;
+  try {
+    const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+    assert.equal((await client.postJson(initialize)).status, 200);
+    const e = await rejectsWith(client.send({ url: otherUrl, body: '{}' }), 'foreign_origin');
+    assert.equal(e.status, 404);
+    assert.deepEqual(seen, []);
+    const lenient = track(await McpAuthClient.create({ serverUrl: server.url, crossOrigin: 'without_token' }));
+    assert.equal((await lenient.postJson(initialize)).status, 200);
+    assert.equal((await lenient.send({ method: 'GET', url: otherUrl })).status, 404);
+    assert.deepEqual(seen, [null]);
+  } finally {
+    await new Promise((r) => other.close(r));
+  }
+});

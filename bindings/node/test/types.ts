@@ -95,6 +95,21 @@ export function pure(): string | null {
   return parseWwwAuthenticate('Bearer scope="a"').bearer?.scope ?? null;
 }
 
+export const providers: ClientOptions = {
+  serverUrl: 'https://h/mcp',
+  provider: 'entra',
+  overrides: {
+    resource: false,
+    authorizationParams: { audience: '{resource}' },
+    prompt: 'omit',
+    trustedIssuers: [{ issuer: 'https://a', metadataUrl: 'https://b/.well-known/openid-configuration' }],
+  },
+  redirect: { type: 'loopback', host: 'localhost', port: 3118, path: '/callback' },
+};
+export const device: ClientOptions = { serverUrl: 'https://h/mcp', grant: 'device_code', redirect: { type: 'device' } };
+// @ts-expect-error a redirect host is 127.0.0.1 or localhost
+export const badHost: ClientOptions = { serverUrl: 'https://h/mcp', redirect: { type: 'loopback', host: '0.0.0.0' } };
+
 // @ts-expect-error serverUrl is required
 export const missing: ClientOptions = { clientName: 'x' };
 // @ts-expect-error a callback redirect needs its handler

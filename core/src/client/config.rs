@@ -13,6 +13,7 @@ use crate::checks;
 use crate::error::{Error, Result};
 use crate::http::{HttpClient, HttpConfig, UreqHttpClient};
 use crate::metadata::OAuthClientMetadata;
+use crate::policy::{CrossOrigin, Policy, PolicyFilter};
 use crate::registration;
 use crate::secret::{Assertion, ClientSecret};
 use crate::session::{Clock, Session};
@@ -38,11 +39,15 @@ pub enum Grant {
     /// bearer grant (RFC 7523). Needs [`ClientConfig::enterprise`] and pre-registered
     /// credentials at the authorization server.
     EnterpriseManaged,
+    /// The device authorization grant (RFC 8628, [`crate::device`]): a headless login where
+    /// the user authorizes on another device; needs the authorization server's
+    /// `device_authorization_endpoint`.
+    DeviceCode,
 }
 
 impl Grant {
     pub(crate) fn needs_pre_registration(self) -> bool {
-        !matches!(self, Grant::AuthorizationCode)
+        !matches!(self, Grant::AuthorizationCode | Grant::DeviceCode)
     }
 }
 
@@ -220,6 +225,18 @@ pub struct ClientConfig {
     /// Default `false`: with it, a metadata change (an authorization server migration, new
     /// endpoints) is seen only when the cached lifetime ends.
     pub cache_metadata: bool,
+    /// Per-server overrides for authorization servers that deviate (docs/providers.md).
+    pub overrides: crate::overrides::ServerOverrides,
+    /// The provider profile: detected from the authorization server's host by default.
+    pub provider: crate::providers::ProviderChoice,
+    /// Addresses server-supplied URLs may reach although the address policy refuses their
+    /// class ([`crate::policy`]): host names (`sso.corp.example`, `*.corp.example`), addresses
+    /// and CIDR blocks (`10.1.2.3`, `10.0.0.0/8`, `fd00::/8`). Default: none (only public
+    /// addresses, and the MCP server's own class).
+    pub allowed_addresses: Vec<String>,
+    /// What [`Client::send`] does with a request for another origin than the protected
+    /// resource's: refuse it (default) or send it without the token.
+    pub cross_origin: CrossOrigin,
 }
 
 /// Builds a [`Client`].
@@ -259,6 +276,10 @@ impl ClientBuilder {
                 http: HttpConfig::default(),
                 concurrent_discovery: false,
                 cache_metadata: false,
+                overrides: crate::overrides::ServerOverrides::default(),
+                provider: crate::providers::ProviderChoice::Detect,
+                allowed_addresses: Vec::new(),
+                cross_origin: CrossOrigin::Refuse,
             },
             http: None,
             metadata_cache: None,
@@ -311,6 +332,19 @@ impl ClientBuilder {
         self
     }
 
+    /// Per-server overrides ([`crate::overrides`]); they win over the provider profile's.
+    pub fn overrides(mut self, overrides: crate::overrides::ServerOverrides) -> Self {
+        self.config.overrides = overrides;
+        self
+    }
+
+    /// The provider profile ([`crate::providers`]; default: detected from the authorization
+    /// server's host).
+    pub fn provider(mut self, choice: crate::providers::ProviderChoice) -> Self {
+        self.config.provider = choice;
+        self
+    }
+
     /// The HTTP timeout of the default client.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.config.http.timeout = timeout;
@@ -354,6 +388,21 @@ impl ClientBuilder {
     pub fn metadata_cache(mut self, cache: Arc<MetadataCache>) -> Self {
         self.config.cache_metadata = true;
         self.metadata_cache = Some(cache);
+        self
+    }
+
+    /// Let server-supplied URLs reach `entry` (a host name, `*.domain`, an address or a CIDR
+    /// block) although the address policy refuses its class (see
+    /// [`ClientConfig::allowed_addresses`]).
+    pub fn allow_address(mut self, entry: impl Into<String>) -> Self {
+        self.config.allowed_addresses.push(entry.into());
+        self
+    }
+
+    /// What [`Client::send`] does with a request for another origin (see
+    /// [`ClientConfig::cross_origin`]).
+    pub fn cross_origin(mut self, mode: CrossOrigin) -> Self {
+        self.config.cross_origin = mode;
         self
     }
 
@@ -448,13 +497,35 @@ impl ClientBuilder {
             Grant::JwtBearer | Grant::EnterpriseManaged => {
                 config.client_metadata.grant_types = vec![token::JWT_BEARER_GRANT_TYPE.to_owned()];
             }
+            Grant::DeviceCode => {
+                config.client_metadata.grant_types = vec![
+                    crate::device::DEVICE_CODE_GRANT_TYPE.to_owned(),
+                    "refresh_token".to_owned(),
+                ];
+                config.client_metadata.response_types = Vec::new();
+            }
             Grant::AuthorizationCode => {}
         }
         config.client_metadata.validate()?;
         let resource_key = checks::resource_url_from_server_url(&config.server_url)?;
+        // The identity provider's endpoint is the host's choice, like the server URL.
+        let host_given: Vec<&str> = config
+            .enterprise
+            .iter()
+            .map(|e| e.idp_token_endpoint.as_str())
+            .collect();
+        let policy = Arc::new(Policy::new(
+            &config.server_url,
+            &host_given,
+            &config.allowed_addresses,
+            self.http.is_none(),
+        )?);
         let http: Arc<dyn HttpClient> = match self.http {
             Some(h) => h,
-            None => Arc::new(UreqHttpClient::try_new(config.http.clone())?),
+            None => Arc::new(UreqHttpClient::with_address_filter(
+                config.http.clone(),
+                Arc::new(PolicyFilter(policy.clone())),
+            )?),
         };
         let metadata_cache = if config.cache_metadata {
             Some(self.metadata_cache.unwrap_or_else(MetadataCache::shared))
@@ -472,6 +543,7 @@ impl ClientBuilder {
             Tracer::new(self.observer),
             metadata_cache,
             self.clock.unwrap_or_else(|| Arc::new(token::now_unix)),
+            policy,
         )))
     }
 }

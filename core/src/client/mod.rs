@@ -28,6 +28,7 @@ mod config;
 
 pub use crate::challenge::CapturedChallenge;
 pub use crate::discovery::Discovery;
+pub use crate::policy::CrossOrigin;
 pub use config::{
     ClientBuilder, ClientConfig, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient,
 };

@@ -653,6 +653,23 @@ fn map_error(e: ureq::Error, url: &str, limit: usize) -> Error {
         reason,
     };
     match e {
+        // An AddressFilter refusal: no connection was made.
+        ureq::Error::Io(io)
+            if io
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<resolve::AddressRefused>())
+                .is_some() =>
+        {
+            let reason = io
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<resolve::AddressRefused>())
+                .map(|r| r.0.clone())
+                .unwrap_or_default();
+            Error::AddressRefused {
+                url: url.to_owned(),
+                reason,
+            }
+        }
         ureq::Error::Rustls(e) if tls::is_certificate_error(&e) => certificate(e.to_string()),
         ureq::Error::Io(io)
             if io

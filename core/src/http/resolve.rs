@@ -31,8 +31,8 @@ pub const RESOLVER_THREADS: usize = 4;
 /// Called once per new connection with the host as the URL names it (IPv6 without brackets,
 /// lower case as given) and every address it resolved to, in order. Remove the addresses
 /// that must not be reached; return `Err(reason)` to refuse the request (it fails with
-/// [`Error::Transport`](crate::Error::Transport) naming the reason). When all addresses are
-/// removed the request is refused too.
+/// [`Error::AddressRefused`](crate::Error::AddressRefused) naming the reason, before any
+/// connection). When all addresses are removed the request is refused too.
 ///
 /// Through a proxy, the addresses are the proxy's (the target is resolved by the proxy).
 pub trait AddressFilter: Send + Sync + fmt::Debug + 'static {

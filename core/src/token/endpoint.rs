@@ -27,6 +27,7 @@ const SECRET_FORM_FIELDS: &[&str] = &[
     "client_assertion",
     "assertion",
     "subject_token",
+    "device_code",
 ];
 
 /// The token endpoint step of one client: what it needs, borrowed from the session.
@@ -86,6 +87,27 @@ impl TokenEndpoint<'_> {
             dpop,
         )?;
         Ok(super::carry_over_refresh(new, current))
+    }
+
+    /// RFC 8628 §3.4: one poll of the device access token request.
+    pub(crate) fn device_code(
+        &self,
+        d: &Discovery,
+        client: &ClientAuth,
+        device_code: &crate::secret::DeviceCode,
+        scope: Option<&str>,
+    ) -> Result<OAuthToken> {
+        let mut request = TokenRequest {
+            url: d.token_endpoint.clone(),
+            form: Vec::new(),
+            headers: Vec::new(),
+        };
+        request.set("grant_type", crate::device::DEVICE_CODE_GRANT_TYPE);
+        request.set("device_code", device_code.secret());
+        if let Some(r) = &d.resource {
+            request.set("resource", r);
+        }
+        self.grant(Step::TokenExchange, request, client, d, scope, d.dpop)
     }
 
     /// RFC 6749 §4.4.
@@ -177,13 +199,16 @@ impl TokenEndpoint<'_> {
     fn grant(
         &self,
         step: Step,
-        request: TokenRequest,
+        mut request: TokenRequest,
         client: &ClientAuth,
         d: &Discovery,
         scope: Option<&str>,
         dpop: bool,
     ) -> Result<OAuthToken> {
-        self.post(
+        // The per-server extra parameters (docs/providers.md).
+        d.overrides
+            .apply_token_params(&mut request, d.resource.as_deref());
+        let token = self.post(
             step,
             request,
             client,
@@ -200,7 +225,9 @@ impl TokenEndpoint<'_> {
                     t.scope.as_deref().unwrap_or("(none)")
                 )
             },
-        )
+        )?;
+        crate::overrides::check_token_tenant(d, step == Step::Refresh, &token, self.tracer)?;
+        Ok(token)
     }
 
     /// POST `request` authenticated as `client` (`audience` is the `aud` of a JWT client

@@ -60,6 +60,15 @@ impl Pki {
     /// # Errors
     /// When key generation or signing fails.
     pub fn generate() -> io::Result<Pki> {
+        Self::generate_for(&["localhost", "127.0.0.1", "::1"])
+    }
+
+    /// As [`Pki::generate`], with a server certificate for `names` (host names and IP
+    /// addresses) instead.
+    ///
+    /// # Errors
+    /// When key generation or signing fails.
+    pub fn generate_for(names: &[&str]) -> io::Result<Pki> {
         let ca_key = KeyPair::generate().map_err(rcgen_err)?;
         let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(rcgen_err)?;
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -74,12 +83,9 @@ impl Pki {
         let issuer = Issuer::new(ca, ca_key);
 
         let server_key = KeyPair::generate().map_err(rcgen_err)?;
-        let mut server = CertificateParams::new(vec![
-            "localhost".to_owned(),
-            "127.0.0.1".to_owned(),
-            "::1".to_owned(),
-        ])
-        .map_err(rcgen_err)?;
+        let mut server =
+            CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+                .map_err(rcgen_err)?;
         server
             .distinguished_name
             .push(DnType::CommonName, "localhost");
@@ -176,7 +182,24 @@ impl TlsFront {
     /// # Errors
     /// When the listener cannot be bound.
     pub fn start_with(config: Arc<ServerConfig>, upstream: SocketAddr) -> io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        Self::start_at(
+            "127.0.0.1:0".parse().map_err(io::Error::other)?,
+            config,
+            upstream,
+        )
+    }
+
+    /// Start the front on `bind` (e.g. an address given to `lo` in a private network
+    /// namespace) with an explicit rustls configuration.
+    ///
+    /// # Errors
+    /// When the listener cannot be bound.
+    pub fn start_at(
+        bind: SocketAddr,
+        config: Arc<ServerConfig>,
+        upstream: SocketAddr,
+    ) -> io::Result<Self> {
+        let listener = TcpListener::bind(bind)?;
         let addr = listener.local_addr()?;
         let counters = Arc::new(Counters::default());
         let c = counters.clone();

@@ -19,10 +19,12 @@ from __future__ import annotations
 from ._async import AsyncClient
 from ._client import Client, RedirectHandler
 from ._errors import (
+    AddressRefusedError,
     AuthorizationError,
     CallbackError,
     CancelledError,
     DiscoveryError,
+    ForeignOriginError,
     InsecureUrlError,
     InternalError,
     InvalidArgumentError,
@@ -91,6 +93,7 @@ from ._native import (
 from ._storage import KeyedTokenStorage, MemoryStorage, TokenStorage
 
 __all__ = [
+    "AddressRefusedError",
     "AsyncClient",
     "AuthorizationError",
     "BearerChallenge",
@@ -103,6 +106,7 @@ __all__ = [
     "Discovery",
     "DiscoveryError",
     "FileStorage",
+    "ForeignOriginError",
     "InsecureUrlError",
     "InternalError",
     "InvalidArgumentError",

@@ -94,8 +94,17 @@ class Client:
             ``idp_client_secret``, ``id_token``, ``dpop``, ``timeout`` (seconds) or
             ``timeout_ms``, ``max_body_bytes``, ``user_agent``, ``protocol_version``,
             ``require_pkce_s256``, ``refresh_skew_secs``, ``max_authorizations``,
-            ``preferred_issuer``, ``allow_insecure_server_url``, and ``redirect`` (the core's
-            dict form, instead of ``redirect_handler``). An unknown option raises
+            ``preferred_issuer``, ``allow_insecure_server_url``, ``allowed_addresses`` (host
+            names, ``*.domain``, addresses or CIDR blocks that server-supplied URLs may reach
+            although they are loopback, link-local or private), ``cross_origin``
+            (``"refuse"``, the default, or ``"without_token"``: what ``send`` does with a URL on
+            another origin than the server's), ``provider`` (a provider profile: ``auto``,
+            ``none``, ``entra``, ``auth0``, ``google``, ``github``, ``slack``, ``cognito``),
+            ``overrides`` (per-server overrides: ``resource``, ``authorization_params``,
+            ``token_params``, ``prompt``, ``scope``, ``drop_scopes``, ``authorization_server``,
+            ``trusted_issuers``, ``tenant_issuer``; docs/providers.md), and ``redirect`` (the
+            core's dict form, instead of ``redirect_handler``: also ``{"type": "paste"}`` and
+            ``{"type": "device"}``). An unknown option raises
             ``InvalidArgumentError``.
     """
 

@@ -15,11 +15,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._native import CapturedChallenge
 
 __all__ = [
+    "AddressRefusedError",
     "AuthorizationError",
     "CallbackError",
     "CancelledError",
     "CertificateError",
     "DiscoveryError",
+    "ForeignOriginError",
     "InsecureUrlError",
     "InternalError",
     "InvalidArgumentError",
@@ -169,6 +171,22 @@ class InsecureUrlError(McpAuthError):
     kind = "insecure_url"
 
 
+class AddressRefusedError(McpAuthError):
+    """A server-supplied URL points at an address the address policy refuses (loopback,
+    link-local, private, ... while the MCP server is not on one), or carries userinfo. Nothing
+    was sent to it. Allow such addresses with ``allowed_addresses=[...]``."""
+
+    kind = "address_refused"
+
+
+class ForeignOriginError(McpAuthError):
+    """``send`` was given a URL on another origin than the MCP server's: the token is bound to
+    that origin. Nothing was sent. ``cross_origin="without_token"`` sends such requests
+    without the token instead."""
+
+    kind = "foreign_origin"
+
+
 class StorageError(McpAuthError):
     """The token storage failed (a storage object's exception is the ``__cause__``)."""
 
@@ -213,6 +231,8 @@ _BY_KIND: dict[str, type[McpAuthError]] = {
         SecurityCheckError,
         InsecureUrlError,
         UnsupportedError,
+        AddressRefusedError,
+        ForeignOriginError,
         StorageError,
         CancelledError,
         InternalError,
