@@ -538,7 +538,11 @@ fn a_cancel_ends_the_paste_back_wait() {
             }
         }),
     );
-    let c = h.builder().redirect_handler(Arc::new(paste)).build().unwrap();
+    let c = h
+        .builder()
+        .redirect_handler(Arc::new(paste))
+        .build()
+        .unwrap();
     *cancel.lock().unwrap() = Some(c.cancel_token());
     let e = initialize(&c).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
