@@ -143,6 +143,10 @@ pub struct TrustedIssuer {
 }
 
 /// Per-server overrides (see the [module docs](self)). The default changes nothing.
+///
+/// Everything here is configuration, not a secret: it appears in [`crate::discovery::Discovery`]
+/// (`mcp-auth probe --json`) and in `Debug`. Client credentials go in the client options, never
+/// in `token_params`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerOverrides {

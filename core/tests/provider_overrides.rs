@@ -520,3 +520,31 @@ fn a_refresh_uses_the_stored_registration_whatever_the_redirect_uri() {
         .collect();
     assert_eq!(grants, ["authorization_code", "refresh_token"]);
 }
+
+#[test]
+fn a_cancel_ends_the_paste_back_wait() {
+    let h = Harness::start(DemoConfig::default());
+    // The user never pastes; the host cancels once the URL is shown.
+    let (_tx, rx) = mpsc::channel::<String>();
+    let cancel = Arc::new(Mutex::new(None::<mcp_auth::CancelToken>));
+    let on_show = cancel.clone();
+    let paste = PasteBack::new(
+        "http://127.0.0.1:8976/callback",
+        Duration::from_secs(300),
+        Box::new(BufReader::new(Typed(rx, Vec::new()))),
+        Arc::new(move |_: &str| {
+            if let Some(t) = on_show.lock().unwrap().as_ref() {
+                t.cancel();
+            }
+        }),
+    );
+    let c = h
+        .builder()
+        .redirect_handler(Arc::new(paste))
+        .build()
+        .unwrap();
+    *cancel.lock().unwrap() = Some(c.cancel_token());
+    let e = initialize(&c).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    assert!(h.requests_to("/token").is_empty());
+}

@@ -256,7 +256,20 @@ impl TokenEndpoint<'_> {
         drop(request);
         timer.status(response.status().as_u16());
         let result = parse(&response).map_err(|e| redact_echoed(e, &secrets));
-        timer.finish(&result, describe);
+        // RFC 8628 §3.5: a device grant still waiting for the user is not a failure.
+        let pending = match &result {
+            Err(e) => e
+                .oauth_error()
+                .map(|o| o.error.as_str())
+                .filter(|c| matches!(*c, "authorization_pending" | "slow_down")),
+            Ok(_) => None,
+        };
+        match pending {
+            Some(code) => timer.fallback(format!(
+                "{code}: the user has not authorized yet; polling again"
+            )),
+            None => timer.finish(&result, describe),
+        }
         result
     }
 
