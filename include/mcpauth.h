@@ -197,6 +197,16 @@ typedef int32_t mcpauth_status;
 #endif // __cplusplus
 
 /**
+ * A cancel token for single calls (`mcp_auth::CancelToken` used as a per-call scope): bind it
+ * to the calling thread with `mcpauth_cancel_token_bind`, make the call, and cancel it from
+ * any other thread with `mcpauth_cancel_token_cancel`: that call alone returns
+ * `MCPAUTH_STATUS_CANCELLED` (other calls on the same client go on). One-shot: once
+ * cancelled, every call made under it is cancelled, including calls started afterwards.
+ * Free it with `mcpauth_cancel_token_free` once no call uses it.
+ */
+typedef struct mcpauth_cancel_token mcpauth_cancel_token;
+
+/**
  * An MCP authorization client for one MCP server: sends requests with a bearer token and runs
  * the MCP authorization flow (discovery, registration, PKCE authorization, token exchange,
  * refresh, step-up) whenever the server asks for it.
@@ -321,6 +331,15 @@ typedef int32_t (*mcpauth_redirect_fn)(void *userdata,
  * Called synchronously on the thread running the flow: keep it quick.
  */
 typedef void (*mcpauth_trace_fn)(void *userdata, const char *event_json);
+
+/**
+ * Authorization URL handler of a `{"type":"loopback"}` redirect: show `authorization_url` to
+ * the user (a terminal line, a dialog); `browser_opened` says whether the library started a
+ * browser on it (`"open_browser": true` and a browser could be started). The library never
+ * prints the URL itself. `authorization_url` carries the `state`; it is borrowed for the call.
+ * Must return promptly: the redirect is awaited on the loopback listener.
+ */
+typedef void (*mcpauth_url_fn)(void *userdata, const char *authorization_url, bool browser_opened);
 
 /**
  * Receives one log record: `level` (1 error, 2 warning, 3 info, 4 debug, 5 trace), `target`
@@ -556,6 +575,28 @@ mcpauth_status mcpauth_client_config_set_redirect_handler(mcpauth_client_config 
 mcpauth_status mcpauth_client_config_set_trace(mcpauth_client_config *config,
                                                mcpauth_trace_fn observer,
                                                void *userdata);
+
+/**
+ * Receive the authorization URL of a `{"type":"loopback"}` redirect, to show it to the user
+ * (see `mcpauth_url_fn`): the library never prints it (it logs it at info level with `state`
+ * redacted, see `mcpauth_set_log_callback`).
+ *
+ * Same rules as `mcpauth_client_config_set_storage` for threads, unwinding and `userdata`.
+ *
+ * - `config`: the configuration.
+ * - `handler`: the callback; not NULL.
+ * - `userdata`: the host's pointer (may be NULL).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+ *
+ * Not thread-safe: needs exclusive access to `config`.
+ *
+ * # Safety
+ * `config` is NULL or a live configuration; the callback follows the contract above.
+ */
+mcpauth_status mcpauth_client_config_set_url_handler(mcpauth_client_config *config,
+                                                     mcpauth_url_fn handler,
+                                                     void *userdata);
 
 /**
  * Build a client from a configuration (which is not consumed, and may be freed afterwards).
@@ -813,11 +854,16 @@ mcpauth_status mcpauth_client_authorize_after(const mcpauth_client *client,
 mcpauth_status mcpauth_client_granted_scope(const mcpauth_client *client, char **out);
 
 /**
- * Forget the tokens of this server, in memory and in storage (client registrations are kept).
+ * Log out of this server: revoke the refresh and access tokens at the authorization server's
+ * `revocation_endpoint` (RFC 7009), then forget them in memory and in storage whatever the
+ * revocation's outcome (client registrations are kept: see `mcpauth_client_forget_client`).
+ * `mcpauth_client_logout_report` says whether the server confirmed.
  *
  * - `client`: the client.
  *
- * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_STORAGE`.
+ * Statuses: `MCPAUTH_STATUS_OK` (also when the revocation failed: the tokens are forgotten),
+ * `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_STORAGE`, `MCPAUTH_STATUS_CANCELLED` (the
+ * tokens are forgotten all the same).
  *
  * Thread-safe.
  *
@@ -825,6 +871,46 @@ mcpauth_status mcpauth_client_granted_scope(const mcpauth_client *client, char *
  * Every pointer is NULL or valid as described above.
  */
 mcpauth_status mcpauth_client_logout(const mcpauth_client *client);
+
+/**
+ * `mcpauth_client_logout`, reporting the revocation's outcome as JSON:
+ * `{"status":"revoked"}` (the server confirmed), `{"status":"no_tokens"}`,
+ * `{"status":"unsupported"}` (no `revocation_endpoint`), or
+ * `{"status":"failed","reason":"..."}`. The tokens are forgotten in every case.
+ *
+ * - `client`: the client.
+ * - `out`: on success, a new string (free with `mcpauth_string_free`).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK` (also when the revocation failed: the tokens are forgotten),
+ * `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_STORAGE`, `MCPAUTH_STATUS_CANCELLED` (the
+ * tokens are forgotten all the same).
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_client_logout_report(const mcpauth_client *client, char **out);
+
+/**
+ * Forget the client registration stored for this server's authorization server (in memory and
+ * in storage, through the storage's `remove` callback with kind `client_info`): the next
+ * authorization registers anew. Tokens are kept (log out first). Discovers the authorization
+ * server if needed.
+ *
+ * - `client`: the client.
+ * - `issuer_out`: on success, a new string: the issuer whose registration was forgotten
+ *   (free with `mcpauth_string_free`).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_STORAGE`,
+ * `MCPAUTH_STATUS_CANCELLED`, or a discovery error.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_client_forget_client(const mcpauth_client *client, char **issuer_out);
 
 /**
  * The redirect URI the client registers and sends (e.g. the loopback listener's
@@ -882,6 +968,61 @@ mcpauth_status mcpauth_client_resource_key(const mcpauth_client *client, char **
  * `client` is NULL or a valid client.
  */
 mcpauth_status mcpauth_client_cancel(const mcpauth_client *client);
+
+/**
+ * Create a per-call cancel token.
+ *
+ * - `out`: on success, a new token (free with `mcpauth_cancel_token_free`).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * `out` is NULL or valid for a write.
+ */
+mcpauth_status mcpauth_cancel_token_new(mcpauth_cancel_token **out);
+
+/**
+ * Cancel the calls made under `token` (see `mcpauth_cancel_token`), from any thread; returns
+ * at once. The same promptness as `mcpauth_client_cancel`.
+ *
+ * - `token`: the token.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * `token` is NULL or a live token.
+ */
+mcpauth_status mcpauth_cancel_token_cancel(const mcpauth_cancel_token *token);
+
+/**
+ * Make the calls this thread makes from now on run under `token` (NULL: under none), until
+ * the next bind on this thread. The library keeps its own reference: `token` may be freed
+ * while bound.
+ *
+ * - `token`: the token, or NULL to unbind.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`.
+ *
+ * Thread-safe (it affects the calling thread only).
+ *
+ * # Safety
+ * `token` is NULL or a live token.
+ */
+mcpauth_status mcpauth_cancel_token_bind(const mcpauth_cancel_token *token);
+
+/**
+ * Free a token (NULL is ignored). Calls bound to it keep their own reference.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * `token` is NULL or a token not used (nor freed) afterwards.
+ */
+void mcpauth_cancel_token_free(mcpauth_cancel_token *token);
 
 /**
  * Set (or, with `callback` NULL or `max_level` 0, remove) the process-wide log callback: every

@@ -20,7 +20,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-FORM = re.compile(r'<form[^>]*action="([^"]+)"[^>]*method="post">(.*?)</form>', re.S)
+FORM = re.compile(r'<form([^>]*)>(.*?)</form>', re.S)
 INPUT = re.compile(r"<input[^>]*>")
 ATTR = re.compile(r'(\w+)="([^"]*)"')
 
@@ -36,13 +36,15 @@ def user(url: str) -> None:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     response = opener.open(url, timeout=30)
-    for _ in range(4):
+    for _ in range(6):  # device flow: code, confirm, login, consent
         page = response.read().decode("utf-8", "replace")
         note({"page": response.geturl(), "status": response.status})
-        form = FORM.search(page)
+        # The first POST form, its attributes in any order (oidc-provider's device pages put
+        # `method` first).
+        form = next((f for f in FORM.finditer(page) if 'method="post"' in f.group(1)), None)
         if form is None:
             return  # the loopback listener's page: the redirect was delivered
-        action = urllib.parse.urljoin(response.geturl(), html.unescape(form.group(1)))
+        action = urllib.parse.urljoin(response.geturl(), html.unescape(dict(ATTR.findall(form.group(1)))["action"]))
         fields = {}
         for tag in INPUT.findall(form.group(2)):
             attrs = dict(ATTR.findall(tag))

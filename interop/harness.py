@@ -153,6 +153,11 @@ class Scenario:
     rs_args: list[str] = field(default_factory=list)  # extra arguments for the resource server
     surfaces: list[str] | None = None  # None: every surface; else only these (others: n/a)
     not_applicable: dict[str, str] = field(default_factory=dict)  # surface -> why it cannot run
+    cli_args: list[str] = field(default_factory=list)  # the CLI column's flags (every command)
+    cli_login_args: list[str] = field(default_factory=list)  # ... and those of `login` only
+    # The client must FAIL, and its output must contain this (the fix the error names); the
+    # check still judges what the servers saw (e.g. the request they refused).
+    expect_failure: str | None = None
 
 
 # The registries. Scenario files append to them; run.py reads them.

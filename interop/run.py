@@ -86,7 +86,13 @@ def run_cell(scenario: Scenario, surface: str, base: Path) -> tuple[bool, str]:
     cell.as_events, cell.rs_log, cell.browser = read_jsonl(d / "as.jsonl"), read_jsonl(d / "rs.jsonl"), read_jsonl(d / "browser.jsonl")
     cell.http_log = read_jsonl(d / "http.jsonl")
     problems = scenario.check(cell)
-    if cell.rc != 0:
+    if scenario.expect_failure is not None:
+        if cell.rc == 0:
+            problems.insert(0, "the client succeeded, expected it to fail")
+        elif scenario.expect_failure not in cell.output:
+            last = [line for line in cell.output.splitlines() if line.strip() and not line.startswith("trace:")][-1:]
+            problems.insert(0, f"the client's error does not name the fix ({scenario.expect_failure!r}): {' '.join(last)}")
+    elif cell.rc != 0:
         last = [line for line in cell.output.splitlines() if line.strip() and not line.startswith("trace:")][-1:]
         problems.insert(0, f"client exited {cell.rc}: {' '.join(last)}")
     return (not problems, "; ".join(problems))

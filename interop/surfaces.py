@@ -63,12 +63,15 @@ def run_cli(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, s
     out: list[str] = []
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        r = subprocess.run([CLI, *args, cell.resource], env=env, capture_output=True, text=True, timeout=CELL_DEADLINE)
+        argv = [CLI, *args, *scenario.cli_args, cell.resource]
+        for k, v in cell.extra.items():  # e.g. {redirect_port} from the server set
+            argv = [a.replace("{" + k + "}", str(v)) for a in argv]
+        r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=CELL_DEADLINE)
         out.append(f"$ mcp-auth {' '.join(args)} -> {r.returncode}\n{r.stderr}")
         return r
 
     wait = "20" if scenario.forget else "60"
-    if (r := cli("login", "--wait", "60")).returncode != 0:
+    if (r := cli("login", "--wait", "60", *scenario.cli_login_args)).returncode != 0:
         return r.returncode, "\n".join(out)
     if scenario.forget:
         if (r := cli("token")).returncode != 0:
@@ -81,7 +84,7 @@ def run_cli(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, s
             time.sleep(PAUSE)  # let the token expire
         r = cli("token")
         if r.returncode in (5, 7):  # `mcp-auth token || mcp-auth login`
-            if (r := cli("login", "--wait", wait)).returncode != 0:
+            if (r := cli("login", "--wait", wait, *scenario.cli_login_args)).returncode != 0:
                 return r.returncode, "\n".join(out)
             r = cli("token")
         if r.returncode != 0:

@@ -113,7 +113,11 @@ export type StorageOptions =
 
 export type RedirectOptions =
   | { type: 'headless' }
-  | { type: 'loopback'; port?: number; timeoutSecs?: number; openBrowser?: boolean }
+  | { type: 'loopback'; port?: number; timeoutSecs?: number; openBrowser?: boolean; host?: '127.0.0.1' | 'localhost'; path?: string }
+  /** Paste-back: print the URL, read the redirected URL from stdin (docs/providers.md). */
+  | { type: 'paste'; redirectUri?: string; port?: number; timeoutSecs?: number }
+  /** The RFC 8628 device authorization grant: the code is printed (and in the trace). */
+  | { type: 'device'; openBrowser?: boolean }
   | {
       type: 'callback';
       /** The redirect URI registered and sent (default: the first of `redirectUris`, else `http://localhost:3000/callback`). */
@@ -125,6 +129,24 @@ export type RedirectOptions =
        */
       handler: (authorizationUrl: string) => string | URL | Promise<string | URL>;
     };
+
+/**
+ * Per-server overrides (docs/providers.md). Parameter names inside `authorizationParams` and
+ * `tokenParams` are sent as written (`access_type`, `audience`).
+ */
+export interface ServerOverrides {
+  /** `false`: never send the RFC 8707 `resource`; a string: send it instead. */
+  resource?: boolean | string;
+  authorizationParams?: Record<string, string>;
+  tokenParams?: Record<string, string>;
+  /** `auto` (default: `consent` only for OpenID Connect offline requests), `omit`, or the value. */
+  prompt?: string;
+  scope?: string;
+  dropScopes?: string[];
+  authorizationServer?: string;
+  trustedIssuers?: { issuer: string; metadataUrl: string }[];
+  tenantIssuer?: boolean;
+}
 
 /** Client options: `ClientOptions` of the core (core/src/options.rs), in camelCase. */
 export interface ClientOptions {
@@ -143,7 +165,7 @@ export interface ClientOptions {
   privateKeyPem?: string;
   signingAlgorithm?: 'ES256' | 'RS256';
   clientIssuer?: string;
-  grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'enterprise_managed' | (string & {});
+  grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'enterprise_managed' | 'device_code' | (string & {});
   assertion?: string;
   idpTokenEndpoint?: string;
   idpClientId?: string;
@@ -166,6 +188,9 @@ export interface ClientOptions {
   crossOrigin?: 'refuse' | 'without_token';
   storage?: StorageOptions;
   redirect?: RedirectOptions;
+  /** Provider profile: `auto` (default), `none`, `entra`, `auth0`, `google`, `github`, `slack`, `cognito`. */
+  provider?: string;
+  overrides?: ServerOverrides;
 
   // --- Node only ---
   /** The libmcpauth file (after `$MCPAUTH_LIB`, before the system loader). */
@@ -177,11 +202,20 @@ export interface ClientOptions {
 }
 
 /** Options of every asynchronous call. */
+/** What `logout` did at the authorization server (RFC 7009); the tokens are forgotten anyway. */
+export interface Revocation {
+  status: 'revoked' | 'no_tokens' | 'unsupported' | 'failed';
+  /** Why, for `failed` (no secrets). */
+  reason?: string;
+}
+
 export interface CallOptions {
   /**
-   * Aborting before the native call starts (also while it waits for a free worker thread)
-   * rejects with the signal's reason. A native call that has started runs to completion:
-   * libmcpauth has no cancel call yet.
+   * Aborting rejects with the signal's reason at once. A call still queued (waiting for a
+   * free worker thread) is dropped; a native call in progress is cancelled through its own
+   * cancel token and ends at its next checkpoint (within about 25 ms in the browser wait; an
+   * HTTP request already on the wire finishes first), freeing the client's flow for the next
+   * call. Other calls are not affected.
    */
   signal?: AbortSignal;
 }
@@ -255,7 +289,10 @@ export declare class McpAuthClient implements AsyncDisposable {
   currentToken(options?: CallOptions): Promise<string | null>;
   authorizeAfter(refusal: Refusal, options?: CallOptions): Promise<string | null>;
   grantedScope(options?: CallOptions): Promise<string | null>;
-  logout(options?: CallOptions): Promise<void>;
+  /** Revoke (RFC 7009), then forget the tokens whatever the outcome. */
+  logout(options?: CallOptions): Promise<Revocation>;
+  /** Forget the client registration; resolves to the authorization server's issuer. */
+  forgetClient(options?: CallOptions): Promise<string>;
   redirectUri(options?: CallOptions): Promise<string>;
   resourceKey(options?: CallOptions): Promise<string>;
   /** Worker threads running now. */

@@ -128,6 +128,10 @@ export function optionsJson(options) {
   if (typeof options.serverUrl !== 'string') throw new TypeError('options.serverUrl must be a string');
   const rest = Object.fromEntries(Object.entries(options).filter(([k]) => !JS_ONLY.has(k)));
   const json = toSnake(rest);
+  // Parameter names of the per-server overrides are sent as written (docs/providers.md).
+  for (const [camel, key] of [['authorizationParams', 'authorization_params'], ['tokenParams', 'token_params']]) {
+    if (options.overrides?.[camel] !== undefined) json.overrides[key] = { ...options.overrides[camel] };
+  }
   let redirectHandler = null;
   if (options.redirect !== undefined) {
     const { handler, ...redirect } = options.redirect;
@@ -313,6 +317,7 @@ export class McpAuthClient {
   #lanes = [];
   #maxLanes = 1;
   #library;
+  #api;
   #address = 0;
   #queue = [];
   #closed = false;
@@ -333,8 +338,9 @@ export class McpAuthClient {
    */
   static async create(options) {
     const { json, redirectHandler, store } = optionsJson(options);
-    const { name } = mainLibrary(options.libraryPath);
+    const { name, api } = mainLibrary(options.libraryPath);
     const client = new McpAuthClient(CREATE);
+    client.#api = api;
     const onTrace = options.onTrace;
     if (onTrace !== undefined && typeof onTrace !== 'function') {
       throw new TypeError('options.onTrace must be a function');
@@ -400,17 +406,22 @@ export class McpAuthClient {
     if (this.#waitingLanes.delete(lane)) lane.answer(answer);
   }
 
-  /** Run `op` on a free lane (spawning one up to `threads`), or queue it. */
+  /**
+   * Run `op` on a free lane (spawning one up to `threads`), or queue it. With `signal`, an
+   * abort removes a queued call, and cancels a call in progress through its own native cancel
+   * token (`mcpauth_cancel_token_*`): the promise rejects at once with the abort reason, and
+   * the native call ends at its next checkpoint (within about 25 ms in the browser wait; an
+   * HTTP request already on the wire finishes first), freeing the lane and the client's flow
+   * for the next call. Other calls on the client are not affected.
+   */
   #call(op, args, signal) {
     if (this.#closed) return Promise.reject(new ClientClosedError());
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const lane = this.#freeLane();
-    if (lane) return this.#dispatch(lane, op, args);
+    if (lane) return this.#dispatch(lane, op, args, signal);
     return new Promise((resolve, reject) => {
       const task = { op, args, resolve, reject, signal, onAbort: null };
       if (signal) {
-        // Not started yet: an abort removes it from the queue. Once the native call has
-        // started it runs to completion (libmcpauth has no cancel call yet).
         task.onAbort = () => {
           const i = this.#queue.indexOf(task);
           if (i >= 0) {
@@ -437,11 +448,26 @@ export class McpAuthClient {
     return null;
   }
 
-  #dispatch(lane, op, args) {
+  #dispatch(lane, op, args, signal) {
     const settle = () => this.#drain();
-    const p = lane.call(op, args);
+    const out = [0];
+    const token = signal && this.#api.cancelTokenNew(out) === 0 ? out[0] : 0;
+    const p = lane.call(op, token ? { ...args, cancel: token } : args);
     p.then(settle, settle);
-    return p;
+    if (!token) return p;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#api.cancelTokenCancel(token);
+        reject(abortReason(signal));
+      };
+      const done = () => {
+        signal.removeEventListener('abort', onAbort);
+        this.#api.cancelTokenFree(token);
+      };
+      p.then(done, done);
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(resolve, reject);
+    });
   }
 
   #drain() {
@@ -450,7 +476,7 @@ export class McpAuthClient {
       if (!lane) return;
       const task = this.#queue.shift();
       if (task.signal) task.signal.removeEventListener('abort', task.onAbort);
-      this.#dispatch(lane, task.op, task.args).then(task.resolve, task.reject);
+      this.#dispatch(lane, task.op, task.args, task.signal).then(task.resolve, task.reject);
     }
   }
 
@@ -508,9 +534,23 @@ export class McpAuthClient {
     return this.#call('grantedScope', {}, options.signal);
   }
 
-  /** Forget this server's tokens, in memory and in storage (registrations are kept). */
-  async logout(options = {}) {
-    await this.#call('logout', {}, options.signal);
+  /**
+   * Log out: revoke the refresh and access tokens at the authorization server's
+   * `revocation_endpoint` (RFC 7009), then forget them, in memory and in storage, whatever the
+   * outcome. Resolves to what the server did: `{status: 'revoked' | 'no_tokens' |
+   * 'unsupported' | 'failed', reason?}`. Registrations are kept (see `forgetClient`).
+   */
+  logout(options = {}) {
+    return this.#call('logout', {}, options.signal);
+  }
+
+  /**
+   * Forget the client registration for this server's authorization server (in memory and in
+   * storage): the next authorization registers anew. Resolves to that server's issuer.
+   * Tokens are kept: `logout` first.
+   */
+  forgetClient(options = {}) {
+    return this.#call('forgetClient', {}, options.signal);
   }
 
   /** The redirect URI the client registers and sends. */

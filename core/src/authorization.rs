@@ -49,8 +49,9 @@ impl AuthorizationRequest {
     /// Parameters are appended to any query the endpoint already has (the reference builds
     /// `endpoint + "?" + params`, which yields a second `?`). The order matches the reference:
     /// `response_type, client_id, redirect_uri, state, code_challenge, code_challenge_method,
-    /// resource, scope`, then `prompt=consent` when `offline_access` is requested (OIDC Core
-    /// §11: offline access requires consent).
+    /// resource, scope`. Unlike the reference, no `prompt=consent` is appended for
+    /// `offline_access`: the flow adds `prompt` by [`crate::overrides::PromptPolicy`] (OIDC
+    /// Core §11 applies to OpenID Connect requests; docs/providers.md).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if the endpoint is not an absolute URL.
@@ -70,9 +71,6 @@ impl AuthorizationRequest {
             }
             if let Some(s) = &self.scope {
                 q.append_pair("scope", s);
-                if s.split_ascii_whitespace().any(|t| t == "offline_access") {
-                    q.append_pair("prompt", "consent");
-                }
             }
         }
         Ok(url.into())
@@ -188,6 +186,19 @@ pub trait RedirectHandler: Send + Sync {
         authorization_url: &str,
         context: &RedirectContext<'_>,
     ) -> Result<AuthorizationCodeResult>;
+
+    /// Show the user the code of an RFC 8628 device authorization
+    /// ([`crate::device`]); by default on stderr (the trace carries it too).
+    ///
+    /// # Errors
+    /// Whatever the handler's display fails with.
+    fn show_device_code(&self, info: &crate::device::DeviceAuthorization) -> Result<()> {
+        eprintln!(
+            "To authorize, open {} and enter the code {}",
+            info.verification_uri, info.user_code
+        );
+        Ok(())
+    }
 }
 
 /// GET the authorization URL without following redirects and read `code`/`state`/`iss` from
@@ -305,13 +316,17 @@ where
     }
 }
 
-/// How [`LoopbackBrowser`] shows the authorization URL to the user.
+/// How [`LoopbackBrowser`] shows the authorization URL to the user. The library never prints
+/// it: in every mode the URL goes to the host's [`LoopbackBrowser::on_url`] handler, if any
+/// (the `mcp-auth` CLI prints it there), and to an `info` log record of target
+/// `mcp_auth::authorization` with `state` redacted.
 #[derive(Clone)]
 pub enum BrowserLaunch {
     /// Open the system browser (`$BROWSER`, `xdg-open`, LaunchServices, the Windows default
-    /// browser; never a shell), and print the URL to stderr too.
+    /// browser; never a shell).
     Open,
-    /// Only print the URL to stderr (headless machines, SSH sessions).
+    /// Do not start a browser: only hand the URL to the [`LoopbackBrowser::on_url`] handler
+    /// (headless machines, SSH sessions: the host shows it).
     PrintOnly,
     /// Hand the URL to the host (a GUI opening a web view, a test playing the browser). It
     /// must return promptly; the redirect is awaited on the loopback listener.
@@ -337,6 +352,32 @@ pub struct LoopbackBrowser {
     path: String,
     timeout: Duration,
     launch: BrowserLaunch,
+    on_url: Option<UrlHandler>,
+}
+
+/// Receives the authorization URL a [`LoopbackBrowser`] is waiting on, and whether a browser
+/// was started on it: the host shows it to the user (a terminal line, a dialog). Must return
+/// promptly; the redirect is awaited on the loopback listener.
+pub type UrlHandler = std::sync::Arc<dyn Fn(&str, bool) + Send + Sync>;
+
+/// `url` for logs: the `state` parameter replaced by `[redacted]` (the PKCE challenge, the
+/// client ID and the redirect URI are public).
+pub fn redact_state(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return public_url(url);
+    };
+    if !parsed.query_pairs().any(|(k, _)| k == "state") {
+        return url.to_owned();
+    }
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "state" { "[redacted]".into() } else { v };
+            (k.into_owned(), v.into_owned())
+        })
+        .collect();
+    parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    parsed.into()
 }
 
 impl fmt::Debug for LoopbackBrowser {
@@ -345,6 +386,7 @@ impl fmt::Debug for LoopbackBrowser {
             .field("redirect_uri", &self.redirect_uri)
             .field("timeout", &self.timeout)
             .field("launch", &self.launch)
+            .field("on_url", &self.on_url.is_some())
             .finish()
     }
 }
@@ -355,6 +397,36 @@ impl LoopbackBrowser {
     /// # Errors
     /// [`Error::Transport`] if the port cannot be bound.
     pub fn bind(port: u16, timeout: Duration, launch: BrowserLaunch) -> Result<Self> {
+        Self::bind_at("127.0.0.1", port, "/callback", timeout, launch)
+    }
+
+    /// Listen on `127.0.0.1:port` with the redirect URI `http://{host}:{port}{path}`: `host`
+    /// is `127.0.0.1` or `localhost` (for authorization servers that compare redirect URIs
+    /// exactly and have `localhost` registered; browsers reach it on 127.0.0.1), `path` the
+    /// registered path.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for another host or a path not starting with `/`;
+    /// [`Error::Transport`] if the port cannot be bound.
+    pub fn bind_at(
+        host: &str,
+        port: u16,
+        path: &str,
+        timeout: Duration,
+        launch: BrowserLaunch,
+    ) -> Result<Self> {
+        if !matches!(host, "127.0.0.1" | "localhost") {
+            return Err(Error::invalid_argument(
+                "redirect host",
+                format!("{host:?} (expected 127.0.0.1 or localhost)"),
+            ));
+        }
+        if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
+            return Err(Error::invalid_argument(
+                "redirect path",
+                format!("{path:?} (expected an absolute path such as /callback)"),
+            ));
+        }
         let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| Error::Transport {
             url: format!("http://127.0.0.1:{port}"),
             reason: format!("cannot listen for the authorization redirect: {e}"),
@@ -371,14 +443,23 @@ impl LoopbackBrowser {
             .map_err(|e| Error::Internal {
                 message: e.to_string(),
             })?;
-        let path = "/callback".to_owned();
+        let path = path.to_owned();
         Ok(LoopbackBrowser {
             listener: Mutex::new(listener),
-            redirect_uri: format!("http://127.0.0.1:{port}{path}"),
+            redirect_uri: format!("http://{host}:{port}{path}"),
             path,
             timeout,
             launch,
+            on_url: None,
         })
+    }
+
+    /// Hand the authorization URL to `handler` (with whether a browser was started on it)
+    /// in the [`BrowserLaunch::Open`] and [`BrowserLaunch::PrintOnly`] modes, so that the
+    /// host shows it to the user: the library itself never prints it.
+    pub fn on_url(mut self, handler: UrlHandler) -> Self {
+        self.on_url = Some(handler);
+        self
     }
 
     /// Open the user's default browser on `url`, never through a shell: the `webbrowser`
@@ -449,12 +530,25 @@ impl RedirectHandler for LoopbackBrowser {
         _context: &RedirectContext<'_>,
     ) -> Result<AuthorizationCodeResult> {
         let listener = self.listener.lock().unwrap_or_else(|p| p.into_inner());
+        log::info!(
+            "waiting on {} for the authorization redirect from {}",
+            self.redirect_uri,
+            redact_state(authorization_url)
+        );
         match &self.launch {
             BrowserLaunch::Custom(f) => f(authorization_url),
             launch => {
-                eprintln!("Open this URL in a browser to authorize:\n  {authorization_url}");
-                if matches!(launch, BrowserLaunch::Open) && !Self::open_browser(authorization_url) {
-                    eprintln!("(could not start a browser; open the URL by hand)");
+                let opened =
+                    matches!(launch, BrowserLaunch::Open) && Self::open_browser(authorization_url);
+                if matches!(launch, BrowserLaunch::Open) && !opened {
+                    log::warn!("could not start a browser for the authorization URL");
+                }
+                match &self.on_url {
+                    Some(show) => show(authorization_url, opened),
+                    None if !opened => log::warn!(
+                        "nothing shows the authorization URL to the user (no browser, no URL handler)"
+                    ),
+                    None => {}
                 }
             }
         }
@@ -471,7 +565,7 @@ impl RedirectHandler for LoopbackBrowser {
                     if Instant::now() >= deadline {
                         return Err(Error::Authorization {
                             message: format!(
-                                "No authorization redirect arrived on {} within {:?}",
+                                "No authorization redirect arrived on {} within {:?} (if the authorization server showed an error page about the redirect URI, it compares redirect URIs exactly: set the redirect host, port and path to the ones the client is registered with)",
                                 self.redirect_uri, self.timeout
                             ),
                             oauth: None,
@@ -512,16 +606,25 @@ pub(crate) fn authorize_code(
         resource: d.resource.clone(),
         scope: scope.map(str::to_owned),
     };
-    let url = request.url()?;
+    // The per-server extras (`audience`, `access_type`) and the `prompt` policy.
+    let url =
+        d.overrides
+            .decorate_authorization_url(&request.url()?, scope, d.resource.as_deref())?;
     let step = tracer
         .step(crate::trace::Step::Authorization)
         .http("GET", &d.authorization_endpoint);
     let checked = handler.authorize(&url, context).and_then(|result| {
         crate::pkce::verify_state(&request.state, result.state.as_deref())?;
-        crate::checks::validate_authorization_response_iss(
-            result.iss.as_deref(),
-            d.metadata.as_ref(),
-        )?;
+        let template_iss = match (&result.iss, &d.metadata) {
+            (Some(iss), Some(m)) => d.overrides.iss_matches_template(iss, &m.issuer),
+            _ => false,
+        };
+        if !template_iss {
+            crate::checks::validate_authorization_response_iss(
+                result.iss.as_deref(),
+                d.metadata.as_ref(),
+            )?;
+        }
         Ok(result)
     });
     step.finish(&checked, |result| {
@@ -568,6 +671,21 @@ mod tests {
     }
 
     #[test]
+    fn redact_state_hides_state_only() {
+        let url = "https://as.example/authorize?response_type=code&state=s3cr3t&code_challenge=abc";
+        let r = redact_state(url);
+        assert!(!r.contains("s3cr3t"), "{r}");
+        assert!(
+            r.contains("code_challenge=abc") && r.contains("state=%5Bredacted%5D"),
+            "{r}"
+        );
+        assert_eq!(
+            redact_state("https://as.example/a?x=1"),
+            "https://as.example/a?x=1"
+        );
+    }
+
+    #[test]
     fn empty_code_is_rejected() {
         assert!(parse_redirect("?code=&state=x").is_err());
         assert!(parse_redirect("").is_err());
@@ -591,8 +709,7 @@ mod tests {
                 "https://as.example/authorize?tenant=a&response_type=code&client_id=c&"
             )
         );
-        assert!(url.contains(
-            "&resource=https%3A%2F%2Frs.example%2Fmcp&scope=read+offline_access&prompt=consent"
-        ));
+        assert!(url.contains("&resource=https%3A%2F%2Frs.example%2Fmcp&scope=read+offline_access"));
+        assert!(!url.contains("prompt"), "{url}");
     }
 }

@@ -12,6 +12,13 @@
 //!   25 ms slices;
 //! - [`checkpoint`], which custom redirect handlers may call while they wait.
 //!
+//! **One call only:** [`CancelToken::scope`] runs a closure with a token of its own entered on
+//! the current thread; cancelling that token cancels the calls made inside the closure and
+//! nothing else (other calls on the same client go on). A token used this way is one-shot: a
+//! cancel made before the scope was entered counts too (an asyncio task or an `AbortSignal`
+//! cancelled before its worker started). This serves per-request cancellation in the
+//! bindings (Python `AsyncClient`, Node `AbortSignal`).
+//!
 //! What stays bounded only by the HTTP timeouts: an HTTP request already on the wire (the
 //! blocking `ureq` transport has no way to abort it), and a caller-supplied redirect callback
 //! that does not call [`checkpoint`]. The cancel takes effect as soon as that request or
@@ -50,6 +57,29 @@ impl CancelToken {
 
     fn current(&self) -> u64 {
         self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Whether [`CancelToken::cancel`] was ever called on this token (or a clone).
+    pub fn is_cancelled(&self) -> bool {
+        self.current() != 0
+    }
+
+    /// Run `f` with this token entered on the current thread as a one-shot, per-call token:
+    /// every call `f` makes on any client returns [`Error::Cancelled`] at its next checkpoint
+    /// once this token is cancelled, including when it was cancelled before `f` started.
+    /// Other calls on the same clients are not affected.
+    ///
+    /// ```
+    /// let call = mcp_auth::CancelToken::new();
+    /// let handle = call.clone(); // give it to whoever may abandon this one call
+    /// handle.cancel();
+    /// let r = call.scope(|| mcp_auth::cancel::checkpoint());
+    /// assert_eq!(r.unwrap_err().kind(), mcp_auth::ErrorKind::Cancelled);
+    /// ```
+    pub fn scope<T>(&self, f: impl FnOnce() -> T) -> T {
+        ACTIVE.with(|a| a.borrow_mut().push((self.epoch.clone(), 0)));
+        let _entered = Entered { _private: () };
+        f()
     }
 
     /// Mark the start of a call on this thread; the call is cancelled by any
@@ -133,6 +163,24 @@ mod tests {
         assert!(checkpoint().is_ok());
         let _next = token.enter();
         assert!(checkpoint().is_ok(), "a call started after the cancel runs");
+    }
+
+    #[test]
+    fn a_call_scope_is_cancelled_alone_and_counts_an_earlier_cancel() {
+        let client = CancelToken::new();
+        let call_a = CancelToken::new();
+        let call_b = CancelToken::new();
+        let _client_call = client.enter();
+        call_a.scope(|| {
+            assert!(checkpoint().is_ok());
+            call_a.cancel();
+            assert!(checkpoint().is_err());
+        });
+        call_b.scope(|| assert!(checkpoint().is_ok(), "another call is not affected"));
+        assert!(checkpoint().is_ok(), "the client's calls are not affected");
+        let early = CancelToken::new();
+        early.cancel();
+        early.scope(|| assert!(checkpoint().is_err(), "a cancel before the scope counts"));
     }
 
     #[test]

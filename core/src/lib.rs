@@ -26,6 +26,8 @@
 //! | `session` (private) | the state machine: token state, single-flight refresh, step-up, the retry bound | MCP authorization |
 //! | [`client`] | the public façade: builder, options, `send`, `probe`, `discover`, responses | MCP authorization |
 //! | [`trace`] | step events for observers | |
+//! | [`overrides`], [`providers`] | per-server overrides and provider profiles for deviating authorization servers | RFC 8707, OIDC Core §11, RFC 8414 §3.3 |
+//! | [`headless`], [`device`] | paste-back of the redirect; the device authorization grant | RFC 8628 |
 //! | [`options`] | client options as JSON (for the C ABI and Python) | |
 //! | [`secret`] | redacting, zeroizing secret newtypes | |
 //! | [`error`] | [`Error`] and [`ErrorKind`] | |
@@ -45,14 +47,18 @@ pub mod cancel;
 pub mod challenge;
 pub mod checks;
 pub mod client;
+pub mod device;
 pub mod discovery;
 pub mod dpop;
 pub mod error;
+pub mod headless;
 pub mod http;
 pub mod metadata;
 pub mod options;
+pub mod overrides;
 pub mod pkce;
 pub mod policy;
+pub mod providers;
 pub mod registration;
 pub mod scope;
 pub mod secret;
@@ -72,3 +78,4 @@ pub use client::{
 pub use error::{Check, Error, ErrorKind, OAuthErrorResponse, Result};
 pub use options::ClientOptions;
 pub use policy::CrossOrigin;
+pub use token::revocation::Revocation;

@@ -18,7 +18,9 @@
 //!   "storage": {"type": "file", "path": "/home/me/.config/mcp-auth/credentials.json"},
 //!   "redirect": {"type": "loopback", "port": 0, "timeout_secs": 300, "open_browser": true},
 //!   "allowed_addresses": ["10.0.0.0/8", "sso.corp.example"],
-//!   "cross_origin": "refuse"
+//!   "cross_origin": "refuse",
+//!   "provider": "auto",
+//!   "overrides": {"resource": false, "authorization_params": {"audience": "{resource}"}}
 //! }
 //! ```
 //!
@@ -98,6 +100,33 @@ pub enum RedirectOptions {
         timeout_secs: u64,
         /// Open the system browser (else only print the URL).
         #[serde(default = "default_true")]
+        open_browser: bool,
+        /// The redirect URI's host: `127.0.0.1` (default) or `localhost` (docs/providers.md).
+        #[serde(default)]
+        host: Option<String>,
+        /// The redirect URI's path (default `/callback`).
+        #[serde(default)]
+        path: Option<String>,
+    },
+    /// [`PasteBack`](crate::headless::PasteBack): print the URL, read the redirected URL
+    /// from stdin (SSH sessions, containers).
+    Paste {
+        /// The redirect URI registered and sent (default
+        /// `http://127.0.0.1:{port}/callback`).
+        #[serde(default)]
+        redirect_uri: Option<String>,
+        /// The port of the default redirect URI (default 8976).
+        #[serde(default)]
+        port: Option<u16>,
+        /// How long to wait for the paste.
+        #[serde(default = "default_loopback_timeout")]
+        timeout_secs: u64,
+    },
+    /// The RFC 8628 device authorization grant ([`crate::device`]): the code is printed to
+    /// stderr (and in the trace); implies `"grant": "device_code"`.
+    Device {
+        /// Also open the system browser on the verification URI.
+        #[serde(default)]
         open_browser: bool,
     },
     /// The host supplies the handler itself (a callback); the options only reserve the slot.
@@ -329,6 +358,13 @@ pub struct ClientOptions {
     /// Redirect handling.
     #[serde(default)]
     pub redirect: RedirectOptions,
+    /// The provider profile: `auto` (default: detected from the authorization server's
+    /// host), `none`, or a name (`entra`, `auth0`, `google`, `github`, `slack`, `cognito`).
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Per-server overrides ([`crate::overrides::ServerOverrides`]).
+    #[serde(default)]
+    pub overrides: Option<crate::overrides::ServerOverrides>,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -368,6 +404,18 @@ impl ClientOptions {
     /// [`Error::InvalidArgument`] for inconsistent options (e.g. a key that does not load);
     /// [`Error::Transport`] if the loopback port cannot be bound.
     pub fn builder(&self) -> Result<ClientBuilder> {
+        self.builder_with_url_handler(None)
+    }
+
+    /// [`ClientOptions::builder`], with `on_url` receiving the authorization URL of a
+    /// `loopback` redirect (see [`LoopbackBrowser::on_url`]): how a host shows it.
+    ///
+    /// # Errors
+    /// As [`ClientOptions::builder`].
+    pub fn builder_with_url_handler(
+        &self,
+        on_url: Option<crate::authorization::UrlHandler>,
+    ) -> Result<ClientBuilder> {
         let mut b = Client::builder(&self.server_url);
         if let Some(n) = &self.client_name {
             b = b.client_name(n.clone());
@@ -386,15 +434,36 @@ impl ClientOptions {
             Some("client_credentials") => Grant::ClientCredentials,
             Some("jwt_bearer") => Grant::JwtBearer,
             Some("enterprise_managed") => Grant::EnterpriseManaged,
+            Some("device_code") => Grant::DeviceCode,
             Some(other) => {
                 return Err(Error::invalid_argument(
                     "grant",
                     format!(
-                        "'{other}' (expected authorization_code, client_credentials, jwt_bearer or enterprise_managed)"
+                        "'{other}' (expected authorization_code, client_credentials, jwt_bearer, enterprise_managed or device_code)"
                     ),
                 ));
             }
         };
+        let grant = match (&self.redirect, self.grant.as_deref()) {
+            (RedirectOptions::Device { .. }, None) => Grant::DeviceCode,
+            _ => grant,
+        };
+        let provider = crate::providers::ProviderChoice::parse(
+            self.provider.as_deref().unwrap_or("auto"),
+        )
+        .ok_or_else(|| {
+            Error::invalid_argument(
+                "provider",
+                format!(
+                    "'{}' (expected auto, none, entra, auth0, google, github, slack or cognito)",
+                    self.provider.as_deref().unwrap_or_default()
+                ),
+            )
+        })?;
+        b = b.provider(provider);
+        if let Some(o) = &self.overrides {
+            b = b.overrides(o.clone());
+        }
         b = b.grant(grant);
         let dpop = match self.dpop.as_deref() {
             None | Some("auto") => DpopMode::Auto,
@@ -532,15 +601,43 @@ impl ClientOptions {
                 port,
                 timeout_secs,
                 open_browser,
-            } => b.redirect_handler(Arc::new(LoopbackBrowser::bind(
-                *port,
+                host,
+                path,
+            } => {
+                // An explicitly chosen profile may insist on a redirect host.
+                let profile_host = match provider {
+                    crate::providers::ProviderChoice::Named(p) => p.redirect_host(),
+                    _ => None,
+                };
+                let mut browser = LoopbackBrowser::bind_at(
+                    host.as_deref().or(profile_host).unwrap_or("127.0.0.1"),
+                    *port,
+                    path.as_deref().unwrap_or("/callback"),
+                    Duration::from_secs(*timeout_secs),
+                    if *open_browser {
+                        BrowserLaunch::Open
+                    } else {
+                        BrowserLaunch::PrintOnly
+                    },
+                )?;
+                if let Some(show) = on_url {
+                    browser = browser.on_url(show);
+                }
+                b.redirect_handler(Arc::new(browser))
+            }
+            RedirectOptions::Paste {
+                redirect_uri,
+                port,
+                timeout_secs,
+            } => b.redirect_handler(Arc::new(crate::headless::PasteBack::terminal(
+                redirect_uri.clone().unwrap_or_else(|| {
+                    format!("http://127.0.0.1:{}/callback", port.unwrap_or(8976))
+                }),
                 Duration::from_secs(*timeout_secs),
-                if *open_browser {
-                    BrowserLaunch::Open
-                } else {
-                    BrowserLaunch::PrintOnly
-                },
-            )?)),
+            ))),
+            RedirectOptions::Device { open_browser } => b.redirect_handler(Arc::new(
+                crate::device::DeviceDisplay::terminal(*open_browser),
+            )),
             RedirectOptions::Callback { redirect_uri } => match redirect_uri {
                 Some(u) => b.redirect_handler(Arc::new(HeadlessRedirect::with_redirect_uri(u))),
                 None => b,

@@ -112,6 +112,10 @@ secret_type!(
     Assertion
 );
 secret_type!(
+    /// The device code of the RFC 8628 device authorization grant (§3.2).
+    DeviceCode
+);
+secret_type!(
     /// The `state` value binding an authorization request to its response (RFC 6749 §10.12).
     State
 );

@@ -31,6 +31,7 @@ use crate::scope;
 use crate::secret::AccessToken;
 use crate::storage::TokenStorage;
 use crate::token::endpoint::TokenEndpoint;
+use crate::token::revocation::{self, Revocation};
 use crate::token::{ClientAuth, public_url};
 use crate::trace::{Step, Tracer};
 
@@ -289,14 +290,29 @@ impl Session {
             if let Some(t) = token {
                 return Ok(t.access_token.clone());
             }
-            let probe = self.probe()?;
-            let captured = probe.challenge.unwrap_or_else(|| CapturedChallenge {
-                status: probe.status,
+            // No MCP request to find the challenge: discovery starts from the RFC 9728
+            // well-known locations of the server URL (scope from the PRM's
+            // `scopes_supported`). Only when that finds nothing (a server naming its metadata
+            // in the challenge alone) does the unauthenticated probe run (see `probe`).
+            let none = CapturedChallenge {
+                status: 401,
                 www_authenticate: Vec::new(),
                 challenges: Vec::new(),
                 bearer: None,
-            });
-            self.acquire(generation, None, &captured)?;
+            };
+            match self.acquire(generation, None, &none) {
+                Err(e) if e.kind() == crate::ErrorKind::Discovery => {
+                    let probe = self.probe()?;
+                    let captured = probe.challenge.unwrap_or(CapturedChallenge {
+                        status: probe.status,
+                        ..none
+                    });
+                    self.acquire(generation, None, &captured)?;
+                }
+                other => {
+                    other?;
+                }
+            }
         }
         Err(Error::Internal {
             message: "no token after authorization".to_owned(),
@@ -330,15 +346,61 @@ impl Session {
     }
 
     /// Forget the tokens of this server, in memory and in storage.
-    pub(crate) fn logout(&self) -> Result<()> {
+    pub(crate) fn logout(&self) -> Result<Revocation> {
         let _flow = self.lock_flow();
+        // The stored pair is the newest across processes; the one in memory otherwise.
+        let held = match self.storage.get_tokens(&self.resource_key) {
+            Ok(Some(t)) => Ok(Some(Arc::new(t))),
+            Ok(None) => Ok(self.lock_state().token.clone()),
+            Err(e) => Err(e),
+        };
+        let revocation = match held {
+            Ok(None) => Ok(Revocation::NoTokens),
+            Ok(Some(t)) => self.revoke(&t),
+            Err(e) => revocation::failed(e),
+        };
+        // Forgotten whatever the revocation did (a failure or a cancel must not keep them).
         {
             let mut s = self.lock_state();
             s.token = None;
             s.loaded = true;
             s.generation += 1;
         }
-        self.storage.remove_tokens(&self.resource_key)
+        self.storage.remove_tokens(&self.resource_key)?;
+        revocation
+    }
+
+    /// RFC 7009 for `t` at the authorization server of this resource.
+    fn revoke(&self, t: &OAuthToken) -> Result<Revocation> {
+        let cached = self.lock_state().discovery.clone();
+        let d = match cached {
+            Some(d) => d,
+            None => match self.rediscover(None) {
+                Ok(d) => d,
+                Err(e) => return revocation::failed(e),
+            },
+        };
+        revocation::revoke_token(
+            &self.token_endpoint(),
+            &self.identity(),
+            &self.tracer,
+            &d,
+            t,
+        )
+    }
+
+    /// Forget the client registration for this resource's authorization server, in memory
+    /// and in storage; returns the issuer. Tokens are kept (see [`Self::logout`]).
+    pub(crate) fn forget_client(&self) -> Result<String> {
+        let _flow = self.lock_flow();
+        let cached = self.lock_state().discovery.clone();
+        let d = match cached {
+            Some(d) => d,
+            None => self.rediscover(None)?,
+        };
+        self.known_client.forget();
+        self.storage.remove_client_info(&d.issuer)?;
+        Ok(d.issuer.clone())
     }
 
     /// Probe, then discover with the probe's challenge; the result is kept for later flows.
@@ -509,13 +571,56 @@ impl Session {
         Ok(())
     }
 
+    /// The headers that authorize `method url` with `token` as `send` would: the DPoP scheme
+    /// and a fresh proof when `token` is the DPoP-bound token this client holds, else Bearer.
+    pub(crate) fn authorization_headers(
+        &self,
+        method: &str,
+        url: &str,
+        token: &AccessToken,
+    ) -> Result<Vec<(String, String)>> {
+        let held = self
+            .lock_state()
+            .token
+            .clone()
+            .filter(|t| t.access_token == *token);
+        let t = match held {
+            Some(t) => t,
+            None => Arc::new(OAuthToken::new(token.secret())),
+        };
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(url)
+            .body(Vec::new())
+            .map_err(|e| Error::invalid_argument("request", e.to_string()))?;
+        self.authorize_request(&mut request, &t)?;
+        Ok(request
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect())
+    }
+
     /// One unauthenticated `initialize` POST: the status and the challenge.
     pub(crate) fn probe(&self) -> Result<ProbeResult> {
-        let body = br#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"mcp-auth-probe","version":"0"}}}"#;
+        // The configured protocol version (`ClientConfig::protocol_version`), as the header
+        // on metadata requests.
+        let body = serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": self.config.protocol_version,
+                "capabilities": {},
+                "clientInfo": {"name": "mcp-auth-probe", "version": "0"},
+            },
+        })
+        .to_string()
+        .into_bytes();
         let request = http::Request::post(self.config.server_url.as_str())
             .header(http::header::CONTENT_TYPE, "application/json")
             .header(http::header::ACCEPT, MCP_ACCEPT)
-            .body(body.to_vec())
+            .body(body)
             .map_err(|e| Error::invalid_argument("server URL", e.to_string()))?;
         let mut step = self
             .tracer
@@ -598,7 +703,8 @@ impl Session {
                 }
             }
         }
-        self.authorize(challenge, rejected)?;
+        self.authorize(challenge, rejected)
+            .map_err(crate::overrides::with_hint)?;
         Ok(Acquired::Obtained)
     }
 
@@ -621,6 +727,9 @@ impl Session {
         checkpoint()?;
         let scope = self.select_scope(&d, challenge, previous);
         let scope = scope.as_deref();
+        if self.config.grant == Grant::DeviceCode {
+            crate::device::require_endpoint(&d)?;
+        }
         let client = self.identity().for_grant(&d, scope)?;
         checkpoint()?;
         let tokens = self.token_endpoint();
@@ -654,6 +763,15 @@ impl Session {
                     scope,
                 )?
             }
+            Grant::DeviceCode => crate::device::authorize(
+                &*self.http,
+                &self.tracer,
+                &tokens,
+                &*self.redirect,
+                &d,
+                &client,
+                scope,
+            )?,
             Grant::ClientCredentials => tokens.client_credentials(&d, &client, scope)?,
             Grant::JwtBearer => {
                 let assertion = self.config.assertion.as_ref().ok_or_else(|| {
@@ -687,13 +805,19 @@ impl Session {
             d.metadata.as_ref(),
             Some(&self.config.client_metadata.grant_types),
         );
+        // A per-server scope override replaces the selection (docs/providers.md).
+        let overridden = d.overrides.scope.clone();
         let scope = if challenge.is_step_up() {
             let granted = previous.and_then(|t| t.scope.clone());
-            let base = scope::union_scopes(self.config.scope.as_deref(), granted.as_deref());
+            let configured = overridden.or_else(|| self.config.scope.clone());
+            let base = scope::union_scopes(configured.as_deref(), granted.as_deref());
             scope::union_scopes(base.as_deref(), selected.as_deref())
         } else {
-            selected.or_else(|| self.config.scope.clone())
+            overridden
+                .or(selected)
+                .or_else(|| self.config.scope.clone())
         };
+        let scope = d.overrides.scope(scope);
         let scope = scope.filter(|s| !s.trim().is_empty());
         step.ok(match &scope {
             Some(s) => format!("scope \"{s}\""),

@@ -50,6 +50,18 @@ pub trait TokenStorage: Send + Sync {
     fn get_client_info(&self, issuer: &str) -> Result<Option<OAuthClientInformationFull>>;
     /// Store the client registration for an authorization server issuer.
     fn set_client_info(&self, issuer: &str, info: &OAuthClientInformationFull) -> Result<()>;
+    /// Forget the client registration stored for an authorization server issuer (the next
+    /// authorization registers anew). Only on a host's explicit request
+    /// ([`crate::Client::forget_client`]): the client never forgets a registration by itself,
+    /// except one the server refused as unknown. The default refuses with
+    /// [`Error::Storage`].
+    fn remove_client_info(&self, issuer: &str) -> Result<()> {
+        Err(Error::Storage {
+            message: format!(
+                "this storage cannot forget the client registration for {issuer} (it does not implement remove_client_info)"
+            ),
+        })
+    }
 
     /// Take the cross-process refresh lease for `key` (a protected resource's key, as in
     /// [`get_tokens`](Self::get_tokens)) on behalf of `owner` (a random token unique to this
@@ -142,6 +154,10 @@ impl TokenStorage for MemoryStorage {
     }
     fn set_client_info(&self, issuer: &str, info: &OAuthClientInformationFull) -> Result<()> {
         self.with(|d| d.clients.insert(issuer.to_owned(), info.clone()));
+        Ok(())
+    }
+    fn remove_client_info(&self, issuer: &str) -> Result<()> {
+        self.with(|d| d.clients.remove(issuer));
         Ok(())
     }
 }
@@ -446,6 +462,9 @@ impl TokenStorage for FileStorage {
         self.update(|d| {
             d.clients.insert(issuer.to_owned(), info.clone());
         })
+    }
+    fn remove_client_info(&self, issuer: &str) -> Result<()> {
+        FileStorage::remove_client_info(self, issuer)
     }
 
     /// An exclusive OS lock on `<file>.lease-<digest of key>`, waited for at most `ttl`. The

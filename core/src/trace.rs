@@ -42,6 +42,10 @@ pub enum Step {
     JwtBearer,
     /// A token exchange at the identity provider (RFC 8693, SEP-990).
     TokenExchangeAtIdp,
+    /// A token revocation at logout (RFC 7009).
+    Revocation,
+    /// The device authorization request (RFC 8628 §3.1).
+    DeviceAuthorization,
 }
 
 impl Step {
@@ -61,6 +65,8 @@ impl Step {
             Step::ClientCredentials => "client_credentials",
             Step::JwtBearer => "jwt_bearer",
             Step::TokenExchangeAtIdp => "token_exchange_at_idp",
+            Step::Revocation => "revocation",
+            Step::DeviceAuthorization => "device_authorization",
         }
     }
 }

@@ -373,7 +373,9 @@ fn offline_access_requested_when_supported_sep_2207() {
     let auth = h.requests_to("/authorize").remove(0);
     let scope = auth.query_value("scope").unwrap();
     assert!(scope.split(' ').any(|s| s == "offline_access"), "{scope}");
-    assert_eq!(auth.query_value("prompt").as_deref(), Some("consent"));
+    // No prompt=consent for an OAuth (non-OpenID) request: OIDC Core §11 governs OpenID
+    // Connect requests only (docs/providers.md).
+    assert_eq!(auth.query_value("prompt"), None);
     let reg = h.requests_to("/register");
     if let Some(r) = reg.first() {
         let grants = r.json().unwrap()["grant_types"].clone();

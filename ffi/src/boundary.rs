@@ -30,7 +30,8 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 /// error on failure.
 pub(crate) fn ffi_boundary(body: impl FnOnce() -> FfiResult) -> mcpauth_status {
     clear_last_error();
-    match catch_unwind(AssertUnwindSafe(body)) {
+    // A per-call cancel token bound to this thread (`mcpauth_cancel_token_bind`) covers it.
+    match catch_unwind(AssertUnwindSafe(|| crate::cancel::under_bound(body))) {
         Ok(Ok(())) => mcpauth_status::Ok,
         Ok(Err(e)) => {
             let status = e.status;

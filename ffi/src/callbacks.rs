@@ -190,6 +190,19 @@ pub type mcpauth_redirect_fn = Option<
 pub type mcpauth_trace_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, event_json: *const c_char)>;
 
+/// Authorization URL handler of a `{"type":"loopback"}` redirect: show `authorization_url` to
+/// the user (a terminal line, a dialog); `browser_opened` says whether the library started a
+/// browser on it (`"open_browser": true` and a browser could be started). The library never
+/// prints the URL itself. `authorization_url` carries the `state`; it is borrowed for the call.
+/// Must return promptly: the redirect is awaited on the loopback listener.
+pub type mcpauth_url_fn = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        authorization_url: *const c_char,
+        browser_opened: bool,
+    ),
+>;
+
 /// The host's `void *userdata`, handed back to its callbacks.
 #[derive(Clone, Copy)]
 pub(crate) struct UserData(pub(crate) *mut c_void);
@@ -218,6 +231,7 @@ pub(crate) type UnlockFn =
 pub(crate) type RedirectFn =
     unsafe extern "C" fn(*mut c_void, *const c_char, *mut mcpauth_reply) -> i32;
 pub(crate) type TraceFn = unsafe extern "C" fn(*mut c_void, *const c_char);
+pub(crate) type UrlFn = unsafe extern "C" fn(*mut c_void, *const c_char, bool);
 
 fn callback_failed(what: &str, rc: i32, reply: &mcpauth_reply) -> String {
     match &reply.error {
@@ -415,6 +429,10 @@ impl TokenStorage for CStorage {
         }
         Ok(())
     }
+
+    fn remove_client_info(&self, issuer: &str) -> mcp_auth::Result<()> {
+        self.remove(CLIENT_INFO, issuer)
+    }
 }
 
 /// A redirect handler implemented by a C callback.
@@ -446,6 +464,27 @@ impl CRedirect {
                 message: "redirect handler returned 0 without setting the redirect URL (mcpauth_reply_set_value)".to_owned(),
                 oauth: None,
             }),
+        }
+    }
+}
+
+/// An authorization URL handler implemented by a C callback.
+#[derive(Clone)]
+pub(crate) struct CUrl {
+    pub(crate) callback: UrlFn,
+    pub(crate) userdata: UserData,
+}
+
+impl CUrl {
+    pub(crate) fn handler(self) -> mcp_auth::authorization::UrlHandler {
+        std::sync::Arc::new(move |url: &str, opened: bool| self.call(url, opened))
+    }
+
+    fn call(&self, url: &str, opened: bool) {
+        if let Some(url) = SecretCString::new(url) {
+            // SAFETY: the host registered `callback` with `userdata` for calls from any
+            // thread; the URL is valid for the duration of the call.
+            unsafe { (self.callback)(self.userdata.0, url.as_ptr(), opened) };
         }
     }
 }

@@ -54,7 +54,9 @@ pub unsafe extern "C" fn mcpauth_client_new(
     ffi_boundary(|| {
         // SAFETY: the caller's contract (# Safety).
         let (config, out) = unsafe { (handle(config, "config")?, Out::new(out, "out")?) };
-        let mut builder = config.options.builder()?;
+        let mut builder = config
+            .options
+            .builder_with_url_handler(config.url.clone().map(|u| u.handler()))?;
         if let Some(s) = &config.storage {
             builder = builder.storage(Arc::new(s.clone()));
         }
@@ -464,11 +466,16 @@ pub unsafe extern "C" fn mcpauth_client_granted_scope(
     })
 }
 
-/// Forget the tokens of this server, in memory and in storage (client registrations are kept).
+/// Log out of this server: revoke the refresh and access tokens at the authorization server's
+/// `revocation_endpoint` (RFC 7009), then forget them in memory and in storage whatever the
+/// revocation's outcome (client registrations are kept: see `mcpauth_client_forget_client`).
+/// `mcpauth_client_logout_report` says whether the server confirmed.
 ///
 /// - `client`: the client.
 ///
-/// Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_STORAGE`.
+/// Statuses: `MCPAUTH_STATUS_OK` (also when the revocation failed: the tokens are forgotten),
+/// `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_STORAGE`, `MCPAUTH_STATUS_CANCELLED` (the
+/// tokens are forgotten all the same).
 ///
 /// Thread-safe.
 ///
@@ -481,6 +488,73 @@ pub unsafe extern "C" fn mcpauth_client_logout(client: *const mcpauth_client) ->
         let c = unsafe { handle(client, "client")? };
         c.client.logout()?;
         Ok(())
+    })
+}
+
+/// `mcpauth_client_logout`, reporting the revocation's outcome as JSON:
+/// `{"status":"revoked"}` (the server confirmed), `{"status":"no_tokens"}`,
+/// `{"status":"unsupported"}` (no `revocation_endpoint`), or
+/// `{"status":"failed","reason":"..."}`. The tokens are forgotten in every case.
+///
+/// - `client`: the client.
+/// - `out`: on success, a new string (free with `mcpauth_string_free`).
+///
+/// Statuses: `MCPAUTH_STATUS_OK` (also when the revocation failed: the tokens are forgotten),
+/// `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_STORAGE`, `MCPAUTH_STATUS_CANCELLED` (the
+/// tokens are forgotten all the same).
+///
+/// Thread-safe.
+///
+/// # Safety
+/// Every pointer is NULL or valid as described above.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mcpauth_client_logout_report(
+    client: *const mcpauth_client,
+    out: *mut *mut c_char,
+) -> mcpauth_status {
+    ffi_boundary(|| {
+        // SAFETY: the caller's contract (# Safety).
+        let (c, out) = unsafe { (handle(client, "client")?, Out::new(out, "out")?) };
+        let revocation = c.client.logout()?;
+        let json = serde_json::to_string(&revocation).map_err(|e| {
+            FfiError::from(mcp_auth::Error::Internal {
+                message: e.to_string(),
+            })
+        })?;
+        out.write_str(&json)
+    })
+}
+
+/// Forget the client registration stored for this server's authorization server (in memory and
+/// in storage, through the storage's `remove` callback with kind `client_info`): the next
+/// authorization registers anew. Tokens are kept (log out first). Discovers the authorization
+/// server if needed.
+///
+/// - `client`: the client.
+/// - `issuer_out`: on success, a new string: the issuer whose registration was forgotten
+///   (free with `mcpauth_string_free`).
+///
+/// Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_STORAGE`,
+/// `MCPAUTH_STATUS_CANCELLED`, or a discovery error.
+///
+/// Thread-safe.
+///
+/// # Safety
+/// Every pointer is NULL or valid as described above.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mcpauth_client_forget_client(
+    client: *const mcpauth_client,
+    issuer_out: *mut *mut c_char,
+) -> mcpauth_status {
+    ffi_boundary(|| {
+        // SAFETY: the caller's contract (# Safety).
+        let (c, out) = unsafe {
+            (
+                handle(client, "client")?,
+                Out::new(issuer_out, "issuer_out")?,
+            )
+        };
+        out.write_str(&c.client.forget_client()?)
     })
 }
 

@@ -774,6 +774,8 @@ unsafe extern "C" fn reply_cases_get(
     1
 }
 
+unsafe extern "C" fn noop_url(_: *mut c_void, _: *const c_char, _: bool) {}
+
 // ---------------------------------------------------------------------------------------------
 // The test
 // ---------------------------------------------------------------------------------------------
@@ -1071,6 +1073,12 @@ fn client_api(r: &Runner, server: &DemoServer) {
         UserData::new(),
     );
     case!(mcpauth_client_config_set_trace(c, t, u); mcpauth_client_config_set_trace(c.get(), t.get(), u.get()));
+    let (c, t, u) = (
+        Handle::new(config),
+        Callback::new(noop_url as unsafe extern "C" fn(_, _, _)),
+        UserData::new(),
+    );
+    case!(mcpauth_client_config_set_url_handler(c, t, u); mcpauth_client_config_set_url_handler(c.get(), t.get(), u.get()));
     let (c, o) = (Handle::new(config), OutHandle::new(mcpauth_client_free));
     case!(mcpauth_client_new(c, o); mcpauth_client_new(c.cget(), o.get()));
     // SAFETY: created above, not used afterwards.
@@ -1166,6 +1174,10 @@ fn client_api(r: &Runner, server: &DemoServer) {
     case!(mcpauth_client_cancel(c); mcpauth_client_cancel(c.cget()));
     let c = Handle::new(client);
     case!(mcpauth_client_logout(c); mcpauth_client_logout(c.cget()));
+    let (c, o) = (Handle::new(client), OutStr::new());
+    case!(mcpauth_client_logout_report(c, o); mcpauth_client_logout_report(c.cget(), o.get()));
+    let (c, o) = (Handle::new(client), OutStr::new());
+    case!(mcpauth_client_forget_client(c, o); mcpauth_client_forget_client(c.cget(), o.get()));
     // SAFETY: created above, not used afterwards.
     unsafe { mcpauth_client_free(client) };
 
@@ -1215,6 +1227,31 @@ fn plain_functions(r: &Runner) {
         unsafe { mcpauth_set_log_callback(None, ptr::null_mut(), 0) },
         mcpauth_status::Ok
     );
+    macro_rules! case {
+        ($f:ident ( $($a:ident),* ) ; $call:expr) => {
+            r.case(stringify!($f), &[$(&$a),*], &|| unsafe { $call })
+        };
+    }
+    let o = OutHandle::new(mcpauth_cancel_token_free);
+    case!(mcpauth_cancel_token_new(o); mcpauth_cancel_token_new(o.get()));
+    let mut token = ptr::null_mut();
+    // SAFETY: valid arguments.
+    assert_eq!(
+        unsafe { mcpauth_cancel_token_new(&mut token) },
+        mcpauth_status::Ok
+    );
+    let t = Handle::new(token);
+    case!(mcpauth_cancel_token_cancel(t); mcpauth_cancel_token_cancel(t.cget()));
+    // NULL is valid for bind (it unbinds): no NULL case.
+    r.plain("mcpauth_cancel_token_bind", 1, &|| unsafe {
+        assert_eq!(mcpauth_cancel_token_bind(token), mcpauth_status::Ok);
+        assert_eq!(mcpauth_cancel_token_bind(ptr::null()), mcpauth_status::Ok);
+    });
+    // SAFETY: created above, not used afterwards; NULL is a no-op.
+    r.plain("mcpauth_cancel_token_free", 1, &|| unsafe {
+        mcpauth_cancel_token_free(token);
+        mcpauth_cancel_token_free(ptr::null_mut());
+    });
     r.plain("mcpauth_version", 0, &|| {
         assert!(!mcpauth_version().is_null());
     });

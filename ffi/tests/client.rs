@@ -972,3 +972,150 @@ fn an_unauthorized_send_is_bridged_from_the_last_error() {
     );
     assert!(out.is_null());
 }
+
+#[test]
+fn logout_report_revokes_and_forget_client_removes_the_registration_through_the_host_storage() {
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let h = Host::default();
+    let client = build(&options(&server), Some(&h), (true, true, false)).unwrap();
+    assert_eq!(call(&client, "tools/call", ECHO).unwrap().status(), 200);
+
+    let mut report = ptr::null_mut();
+    // SAFETY: valid arguments.
+    assert_eq!(
+        unsafe { mcpauth_client_logout_report(client.0, &mut report) },
+        mcpauth_status::Ok
+    );
+    assert_eq!(
+        json(&take(report).unwrap()),
+        json(r#"{"status":"revoked"}"#)
+    );
+    let counters = server.revocation_counters();
+    assert_eq!((counters.refresh_tokens, counters.access_tokens), (1, 1));
+    assert!(!h.store.lock().unwrap().keys().any(|(k, _)| k == "tokens"));
+
+    let mut issuer = ptr::null_mut();
+    // SAFETY: valid arguments.
+    assert_eq!(
+        unsafe { mcpauth_client_forget_client(client.0, &mut issuer) },
+        mcpauth_status::Ok
+    );
+    assert_eq!(take(issuer).unwrap(), server.issuer());
+    assert!(
+        h.ops
+            .lock()
+            .unwrap()
+            .contains(&"remove client_info".to_owned()),
+        "{:?}",
+        h.ops.lock().unwrap()
+    );
+    assert!(
+        !h.store
+            .lock()
+            .unwrap()
+            .keys()
+            .any(|(k, _)| k == "client_info")
+    );
+    // Nothing left to revoke.
+    let mut report = ptr::null_mut();
+    // SAFETY: valid arguments.
+    assert_eq!(
+        unsafe { mcpauth_client_logout_report(client.0, &mut report) },
+        mcpauth_status::Ok
+    );
+    assert_eq!(
+        json(&take(report).unwrap()),
+        json(r#"{"status":"no_tokens"}"#)
+    );
+}
+
+unsafe extern "C" fn show_url(userdata: *mut c_void, url: *const c_char, opened: bool) {
+    let (tx, _) = host_url(userdata);
+    let _ = tx.lock().unwrap().send((cstr(url).unwrap(), opened));
+}
+
+type UrlChannel = (Mutex<std::sync::mpsc::Sender<(String, bool)>>, ());
+
+fn host_url<'a>(userdata: *mut c_void) -> &'a UrlChannel {
+    // SAFETY: the test passes a `&UrlChannel` that outlives its client.
+    unsafe { &*(userdata as *const UrlChannel) }
+}
+
+#[test]
+fn a_loopback_redirect_hands_the_authorization_url_to_the_host() {
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let channel: UrlChannel = (Mutex::new(tx), ());
+    let options = CString::new(format!(
+        r#"{{"server_url":"{}","redirect":{{"type":"loopback","open_browser":false,"timeout_secs":60}}}}"#,
+        server.mcp_url()
+    ))
+    .unwrap();
+    let mut config = ptr::null_mut();
+    let mut client = ptr::null_mut();
+    // SAFETY: valid arguments; `channel` outlives the client.
+    unsafe {
+        assert_eq!(
+            mcpauth_client_config_new(options.as_ptr(), &mut config),
+            mcpauth_status::Ok
+        );
+        assert_eq!(
+            mcpauth_client_config_set_url_handler(
+                config,
+                Some(show_url),
+                &channel as *const UrlChannel as *mut c_void
+            ),
+            mcpauth_status::Ok
+        );
+        assert_eq!(mcpauth_client_new(config, &mut client), mcpauth_status::Ok);
+        mcpauth_client_config_free(config);
+    }
+    let client = Client(client);
+    // The host plays the browser: it follows the URL it was handed (the demo AS approves and
+    // redirects to the loopback listener).
+    let browser = std::thread::spawn(move || {
+        let (url, opened) = rx.recv().unwrap();
+        assert!(!opened, "open_browser is false");
+        let location = location_of(&url).expect("the AS redirects");
+        // The loopback listener answers 200 with a page (no Location).
+        assert_eq!(location_of(&location), None);
+        url
+    });
+    assert_eq!(call(&client, "tools/call", ECHO).unwrap().status(), 200);
+    let url = browser.join().unwrap();
+    assert!(
+        url.contains("state=") && url.contains("code_challenge="),
+        "{url}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provider overrides (docs/providers.md): the options JSON is the C surface
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn provider_overrides_reach_the_wire_from_the_options_json() {
+    let server = DemoServer::start(DemoConfig::default()).unwrap();
+    let options = format!(
+        r#"{{"server_url":"{}","timeout_ms":10000,"provider":"none",
+            "overrides":{{"resource":false,"authorization_params":{{"audience":"{{resource}}"}},
+                          "token_params":{{"foo":"bar"}}}}}}"#,
+        server.mcp_url()
+    );
+    let client = build(&options, None, (false, false, false)).unwrap();
+    assert_eq!(call(&client, "tools/call", ECHO).unwrap().status(), 200);
+    let auth = server.requests_to("/authorize").remove(0);
+    assert_eq!(auth.query_value("resource"), None);
+    assert_eq!(auth.query_value("audience"), Some(server.mcp_url()));
+    let token = server.requests_to("/token").remove(0);
+    assert_eq!(token.form_value("foo").as_deref(), Some("bar"));
+    assert_eq!(token.form_value("resource"), None);
+
+    let bad = format!(
+        r#"{{"server_url":"{}","provider":"okta"}}"#,
+        server.mcp_url()
+    );
+    let (status, m) = build(&bad, None, (false, false, false)).err().unwrap();
+    assert_eq!(status, mcpauth_status::InvalidArgument);
+    assert!(m.contains("entra"), "{m}");
+}

@@ -12,6 +12,7 @@ suite counts tool calls from this log, not from what the client prints.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -24,6 +25,9 @@ from mcp.server.mcpserver import MCPServer
 
 port, issuer, log_file = sys.argv[1], sys.argv[2], sys.argv[3]
 required = sys.argv[4].split() if len(sys.argv) > 4 else ["mcp:tools"]
+# The issuer of the tokens when the metadata names another URL for the AS (the Entra `/common`
+# alias, whose tokens come from the tenant's issuer): scenarios/providers.py.
+token_issuer = os.environ.get("INTEROP_TOKEN_ISSUER", issuer)
 resource = f"http://127.0.0.1:{port}/mcp"
 
 
@@ -34,7 +38,7 @@ def log(record: dict[str, object]) -> None:
 
 class JwtVerifier:
     def __init__(self) -> None:
-        self.jwks = jwt.PyJWKClient(f"{issuer}/jwks")
+        self.jwks = jwt.PyJWKClient(f"{token_issuer}/jwks")
 
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
@@ -44,7 +48,7 @@ class JwtVerifier:
                 key.key,
                 algorithms=["ES256", "RS256"],
                 audience=resource,
-                issuer=issuer,
+                issuer=token_issuer,
                 options={"require": ["exp", "aud", "iss"]},
             )
         except Exception as e:  # every refusal is logged with its reason

@@ -237,10 +237,8 @@ const ops = {
       rejectedToken ?? null,
     ),
   grantedScope: () => outString(api.grantedScope, client),
-  logout() {
-    check(api.logout(client));
-    return null;
-  },
+  logout: () => outJson(api.logoutReport, client),
+  forgetClient: () => outString(api.forgetClient, client),
   redirectUri: () => outString(api.redirectUri, client),
   resourceKey: () => outString(api.resourceKey, client),
   /** For bench/node: `n` current-token calls in a loop on this thread. */
@@ -259,7 +257,15 @@ parentPort.on('message', ({ id, op, args }) => {
   try {
     const fn = ops[op];
     if (!fn) throw new Error(`unknown operation ${op}`);
-    reply = { id, ok: true, value: fn(args ?? {}) };
+    // A per-call cancel token (an AbortSignal on the main thread cancels it): this call
+    // runs under it, and only this call.
+    const cancel = args?.cancel;
+    if (cancel) check(api.cancelTokenBind(cancel));
+    try {
+      reply = { id, ok: true, value: fn(args ?? {}) };
+    } finally {
+      if (cancel) api.cancelTokenBind(0);
+    }
   } catch (e) {
     reply =
       e instanceof NativeFailure

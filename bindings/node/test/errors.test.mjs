@@ -136,16 +136,49 @@ test('abort while queued behind a running call: rejected, never sent; the runnin
   await server.cmd(`drip ${server.prmPath} 1 5 200 application/json ${prm}`);
   const client = track(await McpAuthClient.create({ serverUrl: server.url, threads: 1 }));
   const controller = new AbortController();
-  const running = client.postJson(initialize, { signal: controller.signal });
+  const running = client.postJson(initialize);
   const queued = client.postJson(rpc('tools/list'), { signal: controller.signal });
   // The first call has reached the server (the dripped PRM): it is in flight.
   while ((await server.count(server.prmPath)) === 0);
   controller.abort();
   await assert.rejects(queued, { name: 'AbortError' });
-  // No in-flight cancellation (libmcpauth has no cancel call yet): the running call finishes.
+  // Another call's signal does not touch the running call: it finishes.
   const r = await running;
   assert.equal(r.status, 200);
   assert.equal(await server.count(server.mcpPath), 2, 'the refused initialize and its retry, nothing else');
+});
+
+test('abort in flight: a login waiting for the browser is cancelled and frees the flow', async () => {
+  await server.cmd('reset');
+  let ready;
+  const identified = new Promise((resolve) => (ready = resolve));
+  const steps = [];
+  const client = track(
+    await McpAuthClient.create({
+      serverUrl: server.url,
+      redirect: { type: 'loopback', timeout_secs: 300, open_browser: false },
+      // One lane (a client with callbacks): the next call runs only once the aborted native
+      // call has returned.
+      onTrace: (e) => {
+        steps.push(`${e.step}:${e.outcome}`);
+        if (e.step === 'registration' || e.step === 'client_identity') ready();
+      },
+    }),
+  );
+  const controller = new AbortController();
+  const login = client.accessToken({ signal: controller.signal });
+  await identified; // next: the authorization, waiting on the loopback listener (300 s)
+  const aborted = performance.now();
+  controller.abort();
+  await assert.rejects(login, { name: 'AbortError' });
+  const revocation = await client.logout();
+  const took = performance.now() - aborted;
+  console.log(`# abort to the next call's completion: ${took.toFixed(1)} ms`);
+  assert.deepEqual(revocation, { status: 'no_tokens' });
+  assert.ok(took < 5000, `${took} ms (generous: the login wait is 300 s)`);
+  // The client is usable afterwards, and an abort touches only its own call.
+  const other = new AbortController();
+  assert.equal(typeof (await client.resourceKey({ signal: other.signal })), 'string');
 });
 
 test('calls after close reject with ClientClosedError; close is idempotent', async () => {

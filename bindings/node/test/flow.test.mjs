@@ -188,9 +188,15 @@ test('send, probe, discover, authorizeAfter and logout', async () => {
   assert.notEqual(retry, token);
   assert.equal(await server.grants('authorization_code'), 2);
 
-  await client.logout();
+  const before = await server.cmd('revocations');
+  assert.deepEqual(await client.logout(), { status: 'revoked' });
+  const after = await server.cmd('revocations');
+  assert.equal(after.refresh_tokens - before.refresh_tokens, 1, 'the refresh token was revoked at the AS');
+  assert.equal(after.requests - before.requests, 2, 'refresh then access token');
   assert.equal(await client.currentToken(), null);
   assert.equal(await client.grantedScope(), null);
+  assert.deepEqual(await client.logout(), { status: 'no_tokens' });
+  assert.equal(await client.forgetClient(), server.info.issuer);
 });
 
 test('the host keeps tokens in its own (async) store; a second client reuses them', async () => {

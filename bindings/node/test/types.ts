@@ -15,6 +15,7 @@ import {
   type McpAuthResponse,
   type TraceEvent,
   type TokenStorage,
+  type Revocation,
 } from 'mcp-auth-client';
 
 export class MapStore implements TokenStorage {
@@ -68,7 +69,11 @@ export async function usage(serverUrl: string): Promise<string | null> {
     const current: string | null = await client.currentToken();
     const retry: string | null = await client.authorizeAfter({ status: 401, wwwAuthenticate: ['Bearer'], rejectedToken: current });
     void [token, retry];
-    await client.logout();
+    const revocation: Revocation = await client.logout();
+    const outcome: 'revoked' | 'no_tokens' | 'unsupported' | 'failed' = revocation.status;
+    const forgotten: string = await client.forgetClient();
+    void outcome;
+    void forgotten;
     return await client.grantedScope();
   } catch (e) {
     if (e instanceof McpAuthError) {
@@ -89,6 +94,21 @@ export function pure(): string | null {
   void [abi, version(), libraryPath({ libraryPath: '/usr/lib/libmcpauth.so.1' })];
   return parseWwwAuthenticate('Bearer scope="a"').bearer?.scope ?? null;
 }
+
+export const providers: ClientOptions = {
+  serverUrl: 'https://h/mcp',
+  provider: 'entra',
+  overrides: {
+    resource: false,
+    authorizationParams: { audience: '{resource}' },
+    prompt: 'omit',
+    trustedIssuers: [{ issuer: 'https://a', metadataUrl: 'https://b/.well-known/openid-configuration' }],
+  },
+  redirect: { type: 'loopback', host: 'localhost', port: 3118, path: '/callback' },
+};
+export const device: ClientOptions = { serverUrl: 'https://h/mcp', grant: 'device_code', redirect: { type: 'device' } };
+// @ts-expect-error a redirect host is 127.0.0.1 or localhost
+export const badHost: ClientOptions = { serverUrl: 'https://h/mcp', redirect: { type: 'loopback', host: '0.0.0.0' } };
 
 // @ts-expect-error serverUrl is required
 export const missing: ClientOptions = { clientName: 'x' };

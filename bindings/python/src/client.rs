@@ -171,6 +171,15 @@ impl TokenStorage for PyStorage {
             |_| Ok(()),
         )
     }
+
+    fn remove_client_info(&self, issuer: &str) -> mcp_auth::Result<()> {
+        let issuer = issuer.to_owned();
+        self.call(
+            "remove_client_info",
+            |py| pyo3::types::PyTuple::new(py, [issuer]),
+            |_| Ok(()),
+        )
+    }
 }
 
 /// Calls a Python `callback(authorization_url) -> redirect URL or query`.
@@ -502,6 +511,89 @@ impl PyTraceEvent {
     }
 }
 
+/// A handle that cancels one call (`mcp_auth::CancelToken::scope`): pass it as `cancel=` to a
+/// `Client` method, and call `cancel()` from anywhere (another thread, an asyncio task's
+/// cancellation). One-shot: once cancelled, every call given it raises `CancelledError`.
+#[pyclass(frozen, module = "mcp_auth._native", name = "CancelToken")]
+#[derive(Default)]
+pub(crate) struct PyCancelToken {
+    inner: mcp_auth::CancelToken,
+}
+
+#[pymethods]
+impl PyCancelToken {
+    #[new]
+    fn new() -> Self {
+        Self::default()
+    }
+    /// Cancel the calls given this token (thread-safe, returns at once).
+    fn cancel(&self) {
+        self.inner.cancel();
+    }
+    /// Whether `cancel()` was called.
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.inner.is_cancelled()
+    }
+    fn __repr__(&self) -> String {
+        format!("CancelToken(cancelled={})", self.cancelled())
+    }
+}
+
+/// What `Client.logout` did at the authorization server (RFC 7009). The tokens are forgotten
+/// locally in every case.
+#[pyclass(frozen, module = "mcp_auth._native", name = "Revocation")]
+pub(crate) struct PyRevocation {
+    inner: mcp_auth::Revocation,
+}
+
+#[pymethods]
+impl PyRevocation {
+    /// `"revoked"`, `"no_tokens"`, `"unsupported"` or `"failed"`.
+    #[getter]
+    fn status(&self) -> &'static str {
+        self.inner.name()
+    }
+    /// Why the revocation failed (no secrets), for `"failed"`.
+    #[getter]
+    fn reason(&self) -> Option<String> {
+        match &self.inner {
+            mcp_auth::Revocation::Failed { reason } => Some(reason.clone()),
+            _ => None,
+        }
+    }
+    /// Whether the authorization server confirmed the revocation.
+    #[getter]
+    fn confirmed(&self) -> bool {
+        self.inner.confirmed()
+    }
+    fn __bool__(&self) -> bool {
+        self.confirmed()
+    }
+    fn __repr__(&self) -> String {
+        match self.reason() {
+            Some(r) => format!(
+                "Revocation(status={}, reason={})",
+                py_str_repr(self.status()),
+                py_str_repr(&r)
+            ),
+            None => format!("Revocation(status={})", py_str_repr(self.status())),
+        }
+    }
+}
+
+/// Calls a Python `on_authorization_url(url, browser_opened)`; an exception is raised after
+/// the core call returns.
+fn url_callback(callback: Py<PyAny>) -> mcp_auth::authorization::UrlHandler {
+    Arc::new(move |url: &str, opened: bool| {
+        Python::attach(|py| {
+            if let Err(e) = callback.bind(py).call1((url, opened)) {
+                set_pending(e);
+            }
+        });
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Client
 // ---------------------------------------------------------------------------------------------
@@ -512,12 +604,33 @@ pub(crate) struct PyClient {
     inner: Client,
 }
 
+impl PyClient {
+    /// Run `f` on this client as one call with a cancel token of its own (the given one, or a
+    /// new one that Ctrl-C cancels): see `run_interruptible`.
+    fn call<T, F>(
+        &self,
+        py: Python<'_>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
+        f: F,
+    ) -> PyResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Client) -> mcp_auth::Result<T> + Send + 'static,
+    {
+        let token = cancel.map(|c| c.inner.clone()).unwrap_or_default();
+        let scope = token.clone();
+        let client = self.inner.clone();
+        run_interruptible(py, &token, move || scope.scope(|| f(&client)))
+    }
+}
+
 #[pymethods]
 impl PyClient {
     /// Build a client from the core's JSON options; the callbacks replace the storage,
     /// redirect handler and observer the options name.
     #[new]
-    #[pyo3(signature = (options_json, *, storage = None, redirect_handler = None, redirect_uri = None, observer = None, client_metadata = None))]
+    #[pyo3(signature = (options_json, *, storage = None, redirect_handler = None, redirect_uri = None, observer = None, client_metadata = None, on_authorization_url = None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         options_json: &str,
@@ -526,10 +639,13 @@ impl PyClient {
         redirect_uri: Option<String>,
         observer: Option<Py<PyAny>>,
         client_metadata: Option<&Bound<'_, PyAny>>,
+        on_authorization_url: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let err = |e: Error| to_pyerr(py, &e);
         let options = ClientOptions::from_json(options_json).map_err(err)?;
-        let mut builder = options.builder().map_err(err)?;
+        let mut builder = options
+            .builder_with_url_handler(on_authorization_url.map(url_callback))
+            .map_err(err)?;
         if let Some(md) = client_metadata.filter(|m| !m.is_none()) {
             builder = builder.client_metadata(PyOAuthClientMetadata::extract_core(md)?);
         }
@@ -577,7 +693,7 @@ impl PyClient {
 
     /// Send a request with the bearer token, running the authorization flow on 401 and on a
     /// 403 `insufficient_scope` step-up, then retrying.
-    #[pyo3(signature = (method, url, headers = Vec::new(), body = None))]
+    #[pyo3(signature = (method, url, headers = Vec::new(), body = None, *, cancel = None))]
     fn send(
         &self,
         py: Python<'_>,
@@ -585,6 +701,7 @@ impl PyClient {
         url: &str,
         headers: Vec<(String, String)>,
         body: Option<&Bound<'_, PyAny>>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
     ) -> PyResult<PyResponse> {
         let body = match body {
             Some(b) if !b.is_none() => bytes_of(b)?,
@@ -597,51 +714,67 @@ impl PyClient {
         let request = b
             .body(body)
             .map_err(|e| to_pyerr(py, &Error::invalid_argument("request", e.to_string())))?;
-        let client = self.inner.clone();
-        let cancel = self.inner.cancel_token();
-        run_interruptible(py, &cancel, move || client.send(request)).map(PyResponse::from_core)
+        self.call(py, cancel, move |c| c.send(request))
+            .map(PyResponse::from_core)
     }
 
     /// POST a JSON-RPC message to the MCP endpoint through `send`.
-    fn post_json(&self, py: Python<'_>, body: &Bound<'_, PyAny>) -> PyResult<PyResponse> {
+    #[pyo3(signature = (body, *, cancel = None))]
+    fn post_json(
+        &self,
+        py: Python<'_>,
+        body: &Bound<'_, PyAny>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
+    ) -> PyResult<PyResponse> {
         let body = bytes_of(body)?;
-        let client = self.inner.clone();
-        let cancel = self.inner.cancel_token();
-        run_interruptible(py, &cancel, move || client.post_json(body)).map(PyResponse::from_core)
+        self.call(py, cancel, move |c| c.post_json(body))
+            .map(PyResponse::from_core)
     }
 
     /// One unauthenticated `initialize` POST: the status and the challenge.
-    fn probe(&self, py: Python<'_>) -> PyResult<PyProbeResult> {
-        let client = self.inner.clone();
-        let cancel = self.inner.cancel_token();
-        run_interruptible(py, &cancel, move || client.probe()).map(|inner| PyProbeResult { inner })
+    #[pyo3(signature = (*, cancel = None))]
+    fn probe(
+        &self,
+        py: Python<'_>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
+    ) -> PyResult<PyProbeResult> {
+        self.call(py, cancel, |c| c.probe())
+            .map(|inner| PyProbeResult { inner })
     }
 
     /// Run discovery (PRM, then AS metadata).
-    fn discover(&self, py: Python<'_>) -> PyResult<PyDiscovery> {
-        let client = self.inner.clone();
-        let cancel = self.inner.cancel_token();
-        run_interruptible(py, &cancel, move || client.discover()).map(|inner| PyDiscovery { inner })
+    #[pyo3(signature = (*, cancel = None))]
+    fn discover(
+        &self,
+        py: Python<'_>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
+    ) -> PyResult<PyDiscovery> {
+        self.call(py, cancel, |c| c.discover())
+            .map(|inner| PyDiscovery { inner })
     }
 
     /// A valid access token, refreshing or authorizing if needed.
-    fn access_token(&self, py: Python<'_>) -> PyResult<String> {
-        let client = self.inner.clone();
-        let cancel = self.inner.cancel_token();
-        run_interruptible(py, &cancel, move || {
-            client.access_token().map(|t| t.secret().to_owned())
+    #[pyo3(signature = (*, cancel = None))]
+    fn access_token(
+        &self,
+        py: Python<'_>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
+    ) -> PyResult<String> {
+        self.call(py, cancel, |c| {
+            c.access_token().map(|t| t.secret().to_owned())
         })
     }
 
     /// The token to attach to a request the host sends itself (loaded from storage, refreshed
     /// when about to expire, one refresh for all threads), or `None`; never authorizes.
-    fn current_token(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        let client = self.inner.clone();
-        let cancel = self.inner.cancel_token();
-        run_interruptible(py, &cancel, move || {
-            client
-                .current_token()
-                .map(|t| t.map(|t| t.secret().to_owned()))
+    #[pyo3(signature = (*, cancel = None))]
+    fn current_token(
+        &self,
+        py: Python<'_>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
+    ) -> PyResult<Option<String>> {
+        self.call(py, cancel, |c| {
+            c.current_token().map(|t| t.map(|t| t.secret().to_owned()))
         })
     }
 
@@ -649,22 +782,35 @@ impl PyClient {
     /// refreshes, authorizes or steps up as `send` would (single flight across threads), and
     /// returns the token to retry with, or `None` when the answer is final (a 403 without
     /// `insufficient_scope`).
-    #[pyo3(signature = (status, www_authenticate, rejected_token = None))]
+    #[pyo3(signature = (status, www_authenticate, rejected_token = None, *, cancel = None))]
     fn authorize_after(
         &self,
         py: Python<'_>,
         status: u16,
         www_authenticate: Vec<String>,
         rejected_token: Option<String>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
     ) -> PyResult<Option<String>> {
-        let client = self.inner.clone();
-        let cancel = self.inner.cancel_token();
         let rejected = rejected_token.map(AccessToken::new);
-        run_interruptible(py, &cancel, move || {
-            client
-                .authorize_after(status, &www_authenticate, rejected.as_ref())
+        self.call(py, cancel, move |c| {
+            c.authorize_after(status, &www_authenticate, rejected.as_ref())
                 .map(|t| t.map(|t| t.secret().to_owned()))
         })
+    }
+
+    /// The headers that authorize `method url` with `token` as `send` would: `Authorization:
+    /// Bearer`, or `Authorization: DPoP` plus a fresh `DPoP` proof for a DPoP-bound token.
+    fn authorization_headers(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        url: &str,
+        token: String,
+    ) -> PyResult<Vec<(String, String)>> {
+        let token = AccessToken::new(token);
+        self.inner
+            .authorization_headers(method, url, &token)
+            .map_err(|e| to_pyerr(py, &e))
     }
 
     /// Cancel every call in progress on this client (from another thread, a signal handler, a
@@ -687,7 +833,7 @@ impl PyClient {
             py,
             c"Client.reauthorize() is deprecated; use Client.authorize_after()",
         )?;
-        self.authorize_after(py, status, www_authenticate, rejected_token)
+        self.authorize_after(py, status, www_authenticate, rejected_token, None)
     }
 
     /// The current token's scope, if a token is held.
@@ -695,11 +841,27 @@ impl PyClient {
         self.inner.granted_scope()
     }
 
-    /// Forget this server's tokens (memory and storage); registrations are kept.
-    fn logout(&self, py: Python<'_>) -> PyResult<()> {
-        let client = self.inner.clone();
-        let cancel = self.inner.cancel_token();
-        run_interruptible(py, &cancel, move || client.logout())
+    /// Revoke this server's tokens at the authorization server (RFC 7009) and forget them
+    /// (memory and storage) whatever the outcome; registrations are kept.
+    #[pyo3(signature = (*, cancel = None))]
+    fn logout(
+        &self,
+        py: Python<'_>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
+    ) -> PyResult<PyRevocation> {
+        self.call(py, cancel, |c| c.logout())
+            .map(|inner| PyRevocation { inner })
+    }
+
+    /// Forget the client registration for this server's authorization server (memory and
+    /// storage); returns the issuer.
+    #[pyo3(signature = (*, cancel = None))]
+    fn forget_client(
+        &self,
+        py: Python<'_>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
+    ) -> PyResult<String> {
+        self.call(py, cancel, |c| c.forget_client())
     }
 
     fn __repr__(&self) -> String {

@@ -109,13 +109,11 @@ where
     }
     drop(take_pending());
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let spawned = std::thread::Builder::new()
-        .name("mcp-auth-call".to_owned())
-        .spawn(move || {
-            let result = guarded(f);
-            // Callbacks ran on this thread: hand their exception over with the result.
-            let _ = tx.send((result, take_pending()));
-        });
+    let spawned = workers::run(Box::new(move || {
+        let result = guarded(f);
+        // Callbacks ran on this thread: hand their exception over with the result.
+        let _ = tx.send((result, take_pending()));
+    }));
     if let Err(e) = spawned {
         return Err(to_pyerr(
             py,
@@ -148,6 +146,72 @@ where
                     },
                 ));
             }
+        }
+    }
+}
+
+/// The worker threads that run main-thread calls: kept between calls (spawning a thread per
+/// call cost about 50 µs), one per call in progress (a call abandoned on Ctrl-C keeps its
+/// worker until it reaches its next checkpoint), idle ones exiting after a minute.
+mod workers {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+    use std::time::Duration;
+
+    pub(super) type Job = Box<dyn FnOnce() + Send>;
+
+    /// The idle workers, by id. A job is handed over with this lock held, and a worker leaves
+    /// the list (and drops its receiver) with it held too, so a job is never sent to a worker
+    /// that is exiting.
+    static IDLE: Mutex<Vec<(u64, Sender<Job>)>> = Mutex::new(Vec::new());
+    static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+    fn idle() -> std::sync::MutexGuard<'static, Vec<(u64, Sender<Job>)>> {
+        IDLE.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Run `job` on an idle worker, or on a new one.
+    pub(super) fn run(job: Job) -> std::io::Result<()> {
+        let mut job = job;
+        {
+            let mut list = idle();
+            while let Some((_, worker)) = list.pop() {
+                match worker.send(job) {
+                    Ok(()) => return Ok(()),
+                    Err(back) => job = back.0,
+                }
+            }
+        }
+        let (tx, rx) = channel::<Job>();
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        std::thread::Builder::new()
+            .name("mcp-auth-call".to_owned())
+            .spawn(move || {
+                job();
+                serve(id, tx, rx);
+            })
+            .map(drop)
+    }
+
+    fn serve(id: u64, tx: Sender<Job>, rx: Receiver<Job>) {
+        loop {
+            idle().push((id, tx.clone()));
+            let job = match rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(job) => job,
+                Err(RecvTimeoutError::Timeout) => {
+                    let mut list = idle();
+                    list.retain(|(w, _)| *w != id);
+                    // A job handed over before this worker left the list (under the lock)
+                    // is still run; none can be handed over afterwards.
+                    match rx.try_recv() {
+                        Ok(job) => job,
+                        Err(_) => return,
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            job();
         }
     }
 }

@@ -27,7 +27,9 @@ mod _native {
     #[pymodule_export]
     use crate::challenge::{PyBearerChallenge, PyCapturedChallenge, PyChallenge};
     #[pymodule_export]
-    use crate::client::{PyClient, PyDiscovery, PyProbeResult, PyResponse, PyTraceEvent};
+    use crate::client::{
+        PyCancelToken, PyClient, PyDiscovery, PyProbeResult, PyResponse, PyRevocation, PyTraceEvent,
+    };
     #[pymodule_export]
     use crate::functions::{
         PyPkceParameters, bearer_challenge,

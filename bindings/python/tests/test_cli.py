@@ -184,7 +184,14 @@ def test_login_token_logout(demo, home) -> None:
     with urllib.request.urlopen(req, timeout=10) as r:
         assert r.status == 200
 
-    assert run("logout", demo.url, env=home).returncode == 0
+    out = run("logout", demo.url, env=home)
+    assert out.returncode == 0 and "The authorization server revoked the tokens." in out.stdout, out
+    # The revoked access token no longer works at the resource server.
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        raise AssertionError("the revoked token was accepted")
+    except urllib.error.HTTPError as e:
+        assert e.code == 401
     gone = run("token", demo.url, env=home)
     assert gone.returncode == 7 and "not logged in" in gone.stderr
 

@@ -237,7 +237,11 @@ def test_flows_results_traces_and_errors_never_show_secrets(demo, demo_server, r
         bridge.bridge_captured(response.challenge).challenge,
         bridge.BridgeOptions(cors=True),
         bridge.CorsPolicy(),
+        m.CancelToken(),
     ]
+    # Revoked at the end of the flow: the outcome shows no token either.
+    revocation_client = m.Client(demo.url, storage=store)
+    objs.append(revocation_client.logout())
     assert_hidden(objs, secrets)
     # Every class of the native module was shown above or in test_models_never_show_secrets.
     from mcp_auth import _native

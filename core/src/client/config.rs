@@ -39,11 +39,15 @@ pub enum Grant {
     /// bearer grant (RFC 7523). Needs [`ClientConfig::enterprise`] and pre-registered
     /// credentials at the authorization server.
     EnterpriseManaged,
+    /// The device authorization grant (RFC 8628, [`crate::device`]): a headless login where
+    /// the user authorizes on another device; needs the authorization server's
+    /// `device_authorization_endpoint`.
+    DeviceCode,
 }
 
 impl Grant {
     pub(crate) fn needs_pre_registration(self) -> bool {
-        !matches!(self, Grant::AuthorizationCode)
+        !matches!(self, Grant::AuthorizationCode | Grant::DeviceCode)
     }
 }
 
@@ -221,6 +225,10 @@ pub struct ClientConfig {
     /// Default `false`: with it, a metadata change (an authorization server migration, new
     /// endpoints) is seen only when the cached lifetime ends.
     pub cache_metadata: bool,
+    /// Per-server overrides for authorization servers that deviate (docs/providers.md).
+    pub overrides: crate::overrides::ServerOverrides,
+    /// The provider profile: detected from the authorization server's host by default.
+    pub provider: crate::providers::ProviderChoice,
     /// Addresses server-supplied URLs may reach although the address policy refuses their
     /// class ([`crate::policy`]): host names (`sso.corp.example`, `*.corp.example`), addresses
     /// and CIDR blocks (`10.1.2.3`, `10.0.0.0/8`, `fd00::/8`). Default: none (only public
@@ -268,6 +276,8 @@ impl ClientBuilder {
                 http: HttpConfig::default(),
                 concurrent_discovery: false,
                 cache_metadata: false,
+                overrides: crate::overrides::ServerOverrides::default(),
+                provider: crate::providers::ProviderChoice::Detect,
                 allowed_addresses: Vec::new(),
                 cross_origin: CrossOrigin::Refuse,
             },
@@ -319,6 +329,19 @@ impl ClientBuilder {
     /// A scope to request when the server names none.
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
         self.config.scope = Some(scope.into());
+        self
+    }
+
+    /// Per-server overrides ([`crate::overrides`]); they win over the provider profile's.
+    pub fn overrides(mut self, overrides: crate::overrides::ServerOverrides) -> Self {
+        self.config.overrides = overrides;
+        self
+    }
+
+    /// The provider profile ([`crate::providers`]; default: detected from the authorization
+    /// server's host).
+    pub fn provider(mut self, choice: crate::providers::ProviderChoice) -> Self {
+        self.config.provider = choice;
         self
     }
 
@@ -473,6 +496,13 @@ impl ClientBuilder {
             }
             Grant::JwtBearer | Grant::EnterpriseManaged => {
                 config.client_metadata.grant_types = vec![token::JWT_BEARER_GRANT_TYPE.to_owned()];
+            }
+            Grant::DeviceCode => {
+                config.client_metadata.grant_types = vec![
+                    crate::device::DEVICE_CODE_GRANT_TYPE.to_owned(),
+                    "refresh_token".to_owned(),
+                ];
+                config.client_metadata.response_types = Vec::new();
             }
             Grant::AuthorizationCode => {}
         }

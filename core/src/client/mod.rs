@@ -184,8 +184,13 @@ impl Client {
         self.send(request)
     }
 
-    /// One unauthenticated request to the MCP endpoint (an `initialize` POST), returning the
-    /// status and the parsed challenge: a diagnostic.
+    /// One unauthenticated request to the MCP endpoint, returning the status and the parsed
+    /// challenge: a diagnostic. Exactly what it sends: `POST <server_url>` with
+    /// `Content-Type: application/json`, `Accept: application/json, text/event-stream` and the
+    /// body `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":
+    /// <ClientConfig::protocol_version>,"capabilities":{},"clientInfo":{"name":"mcp-auth-probe",
+    /// "version":"0"}}}`. [`Client::access_token`] does not send it unless discovery from the
+    /// well-known locations finds nothing.
     pub fn probe(&self) -> Result<ProbeResult> {
         let _call = self.session.cancel.enter();
         self.session.probe()
@@ -214,6 +219,24 @@ impl Client {
         let _call = self.session.cancel.enter();
         let (token, _) = self.session.usable_token()?;
         Ok(token.map(|t| t.access_token.clone()))
+    }
+
+    /// The headers to authorize a request a host sends itself with `token` (from
+    /// [`Client::current_token`] or [`Client::authorize_after`]), exactly as [`Client::send`]
+    /// would: `Authorization: Bearer <token>`, or for a DPoP-bound token (RFC 9449)
+    /// `Authorization: DPoP <token>` and a fresh `DPoP` proof for `method` and `url` with
+    /// `ath` and the resource server's last nonce. Call it for every request (a proof is
+    /// single-use). A token this client does not hold is sent as Bearer.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad method or URL; a DPoP key error.
+    pub fn authorization_headers(
+        &self,
+        method: &str,
+        url: &str,
+        token: &AccessToken,
+    ) -> Result<Vec<(String, String)>> {
+        self.session.authorization_headers(method, url, token)
     }
 
     /// What [`Client::send`] does when the server refuses a request, for hosts that send
@@ -264,10 +287,29 @@ impl Client {
         self.session.granted_scope()
     }
 
-    /// Forget the tokens of this server, in memory and in storage. Client registrations are
-    /// kept.
-    pub fn logout(&self) -> Result<()> {
+    /// Log out of this server: revoke the refresh and access tokens at the authorization
+    /// server's `revocation_endpoint` (RFC 7009, `token_type_hint`, authenticated with the
+    /// client credentials the tokens were issued to), then forget them in memory and in
+    /// storage **whatever the revocation's outcome**. The result says whether the server
+    /// confirmed. Client registrations are kept (see [`Client::forget_client`]).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the tokens cannot be removed from storage;
+    /// [`Error::Cancelled`] when cancelled (the tokens are forgotten all the same).
+    pub fn logout(&self) -> Result<crate::token::revocation::Revocation> {
         let _call = self.session.cancel.enter();
         self.session.logout()
+    }
+
+    /// Forget the client registration (dynamic registration) for this server's authorization
+    /// server, in memory and in storage: the next authorization registers anew. Returns that
+    /// server's issuer. Tokens are kept; call [`Client::logout`] first to end the session.
+    /// Discovers the authorization server when not known yet.
+    ///
+    /// # Errors
+    /// A discovery error; [`Error::Storage`] when the storage cannot forget it.
+    pub fn forget_client(&self) -> Result<String> {
+        let _call = self.session.cancel.enter();
+        self.session.forget_client()
     }
 }

@@ -14,6 +14,8 @@ use crate::client::{ClientConfig, DpopMode, Grant};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::HttpClient;
 use crate::metadata::{OAuthMetadata, ProtectedResourceMetadata};
+use crate::overrides::{self, ServerOverrides};
+use crate::providers::Provider;
 use crate::trace::{Step, Tracer};
 
 /// What the client learnt from discovery.
@@ -43,6 +45,11 @@ pub struct Discovery {
     /// Whether tokens are obtained DPoP-bound (RFC 9449): the resource server challenged with
     /// the `DPoP` scheme or its metadata requires bound tokens (or [`DpopMode::Always`]).
     pub dpop: bool,
+    /// The provider profile in effect (chosen, or detected from the authorization server's
+    /// host), if any.
+    pub provider: Option<Provider>,
+    /// The overrides in effect: the configured ones over the profile's.
+    pub overrides: ServerOverrides,
 }
 
 type Fetched = Option<Result<http::Response<Vec<u8>>>>;
@@ -66,19 +73,37 @@ impl Discoverer<'_> {
         let server_url = self.config.server_url.as_str();
         let prm = self.protected_resource(challenge)?;
 
-        // --- Authorization server selection.
+        // --- Authorization server selection (or the one the overrides name, for a server
+        // without protected resource metadata).
+        let mut direct_metadata_url = None;
         let authorization_server = match &prm {
             Some((m, _)) => Some(self.select_authorization_server(&m.authorization_servers)?),
-            None => None,
+            None => match &self.config.overrides.authorization_server {
+                Some(named) => match overrides::metadata_url_issuer(named) {
+                    Some((url, issuer)) => {
+                        direct_metadata_url = Some(url);
+                        Some(issuer)
+                    }
+                    None => Some(named.clone()),
+                },
+                None => None,
+            },
         };
         let legacy_origin = origin_of(server_url)?;
         let expected_issuer = authorization_server
             .clone()
             .unwrap_or_else(|| legacy_origin.clone());
+        let provider = self.config.provider.resolve(&expected_issuer);
+        let overrides = match provider {
+            Some(p) => self.config.overrides.over(&p.overrides()),
+            None => self.config.overrides.clone(),
+        };
         let (metadata, stopped_by) = self.authorization_server_metadata(
             authorization_server.as_deref(),
             &expected_issuer,
             &legacy_origin,
+            &overrides,
+            direct_metadata_url,
         )?;
 
         let (authorization_endpoint, token_endpoint, registration_endpoint) = match &metadata {
@@ -141,6 +166,9 @@ impl Discoverer<'_> {
             }
             None => None,
         };
+        // `{resource}` in the extra parameters names the server's resource, sent or not.
+        let overrides = overrides.with_resource(resource.as_deref().unwrap_or(self.resource_key));
+        let resource = overrides.resource(resource);
         let dpop = match self.config.dpop {
             DpopMode::Always => true,
             DpopMode::Never => false,
@@ -152,6 +180,10 @@ impl Discoverer<'_> {
             }
         };
         let issuer = match &metadata {
+            // A `{tenantid}` template accepted for a tenant's own metadata URL: that tenant.
+            Some((m, _)) if overrides.iss_matches_template(&expected_issuer, &m.issuer) => {
+                expected_issuer
+            }
             Some((m, _)) => m.issuer.clone(),
             None => expected_issuer,
         };
@@ -175,6 +207,8 @@ impl Discoverer<'_> {
             registration_endpoint,
             resource,
             dpop,
+            provider,
+            overrides,
         })
     }
 
@@ -287,12 +321,17 @@ impl Discoverer<'_> {
         authorization_server: Option<&str>,
         expected_issuer: &str,
         legacy_origin: &str,
+        overrides: &ServerOverrides,
+        direct_metadata_url: Option<String>,
     ) -> Result<(Found<OAuthMetadata>, Option<u16>)> {
         let server_url = self.config.server_url.as_str();
-        let candidates = super::build_oauth_authorization_server_metadata_discovery_urls(
-            authorization_server,
-            server_url,
-        );
+        let candidates = match direct_metadata_url {
+            Some(url) => vec![url],
+            None => super::build_oauth_authorization_server_metadata_discovery_urls(
+                authorization_server,
+                server_url,
+            ),
+        };
         for url in &candidates {
             checks::require_secure_url("authorization server metadata", url)?;
         }
@@ -331,19 +370,23 @@ impl Discoverer<'_> {
                         // issuers such as `https://host/oauth`. There the issuer must be on the
                         // server's own origin (it cannot point credentials elsewhere).
                         let check = if authorization_server.is_some() {
-                            checks::validate_metadata_issuer(&m, expected_issuer)
+                            overrides.check_metadata_issuer(&m, expected_issuer, url)
                         } else if checks::issuers_match(&m.issuer, expected_issuer)
                             || origin_of(&m.issuer).ok().as_deref() == Some(legacy_origin)
                         {
-                            Ok(())
+                            Ok(None)
                         } else {
-                            checks::validate_metadata_issuer(&m, expected_issuer)
+                            overrides.check_metadata_issuer(&m, expected_issuer, url)
                         };
-                        if let Err(e) = check {
-                            step.failed(e.to_string());
-                            return Err(e);
+                        match check {
+                            Err(e) => {
+                                step.failed(e.to_string());
+                                return Err(e);
+                            }
+                            // An accepted mismatch is audited in the trace.
+                            Ok(Some(audit)) => step.ok(audit),
+                            Ok(None) => step.ok(format!("issuer {}", m.issuer)),
                         }
-                        step.ok(format!("issuer {}", m.issuer));
                         if let (Some(c), Some(k), false) = (self.cache, &key, cached) {
                             c.put(k, url, response.body(), response.headers());
                         }

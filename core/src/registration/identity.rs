@@ -39,6 +39,11 @@ impl KnownClient {
         }
     }
 
+    /// Forget the registration in use (a host's explicit `forget_client`).
+    pub(crate) fn forget(&self) {
+        *self.lock() = None;
+    }
+
     fn remember(&self, issuer: &str, auth: &ClientAuth) {
         *self.lock() = Some((issuer.to_owned(), auth.clone()));
     }
@@ -77,7 +82,7 @@ impl Identity<'_> {
                 ),
             ));
         }
-        let Some((auth, source)) = self.existing(d)? else {
+        let Some((auth, source)) = self.existing(d, true)? else {
             return self.register(d, scope);
         };
         step.ok(match source {
@@ -116,7 +121,7 @@ impl Identity<'_> {
         if let Some(reason) = pre_registered_elsewhere(self.config, d) {
             return Ok(Err(format!("the pre-registered client {reason}")));
         }
-        let Some((auth, source)) = self.existing(d)? else {
+        let Some((auth, source)) = self.existing(d, false)? else {
             return Ok(Err(format!("no client registration for {}", d.issuer)));
         };
         if token.issuer.is_none() && source == Source::ClientMetadataDocument {
@@ -137,7 +142,9 @@ impl Identity<'_> {
     /// Credentials that exist for `d`'s issuer without registering: pre-registered > CIMD >
     /// the registration in memory > a stored one (SEP-2352: only with the issuer it was made
     /// with).
-    fn existing(&self, d: &Discovery) -> Result<Option<(ClientAuth, Source)>> {
+    /// `for_redirect`: the credentials start a new authorization with the redirect URI in use
+    /// (registration hygiene applies); a refresh needs no redirect.
+    fn existing(&self, d: &Discovery, for_redirect: bool) -> Result<Option<(ClientAuth, Source)>> {
         if let Some(pre) = &self.config.pre_registered {
             return Ok(Some((pre.auth(), Source::PreRegistered)));
         }
@@ -149,7 +156,9 @@ impl Identity<'_> {
         if let Some(auth) = self.known.for_issuer(&d.issuer) {
             return Ok(Some((auth, Source::InMemory)));
         }
-        Ok(self.stored(d)?.map(|auth| (auth, Source::Stored)))
+        Ok(self
+            .stored(d, for_redirect)?
+            .map(|auth| (auth, Source::Stored)))
     }
 
     /// The authorization server answered `error` for `client`: when it is `invalid_client` and
@@ -193,10 +202,20 @@ impl Identity<'_> {
 
     /// A stored registration made with `d`'s issuer (SEP-2352), remembered once read; not
     /// one the server refused as unknown ([`forget_if_unknown`](Self::forget_if_unknown)).
-    fn stored(&self, d: &Discovery) -> Result<Option<ClientAuth>> {
+    fn stored(&self, d: &Discovery, for_redirect: bool) -> Result<Option<ClientAuth>> {
         let cimd = self.config.client_metadata_url.as_deref();
         match self.storage.get_client_info(&d.issuer)? {
             Some(info) if self.known.rejected().contains(&info.client_id) => Ok(None),
+            Some(info)
+                if for_redirect && !super::hygiene::redirect_uri_registered(self.config, &info) =>
+            {
+                // Registration hygiene: an authorization server that compares redirect URIs
+                // exactly would refuse this registration with the redirect URI in use.
+                self.tracer
+                    .step(Step::ClientIdentity)
+                    .fallback(super::hygiene::stale_redirect_note(self.config, &info));
+                Ok(None)
+            }
             Some(info) if super::credentials_match_issuer(&info, &d.issuer, cimd) => {
                 let auth = ClientAuth::from_client_info(&info)?;
                 self.known.remember(&d.issuer, &auth);

@@ -6,7 +6,8 @@
 //! [`handle_registration_response`] interprets the answer. The `identity` submodule is the step
 //! that uses them: the one place that decides which client credentials a grant uses.
 
-mod identity;
+mod hygiene;
+pub(crate) mod identity;
 
 pub(crate) use identity::{Identity, KnownClient};
 

@@ -166,6 +166,12 @@ impl TokenStorage for RedisStorage {
     fn set_client_info(&self, issuer: &str, info: &OAuthClientInformationFull) -> Result<()> {
         self.set_json(&self.key("clients", issuer), info)
     }
+    fn remove_client_info(&self, issuer: &str) -> Result<()> {
+        let key = self.key("clients", issuer);
+        self.with("cannot delete", |c| {
+            redis::cmd("DEL").arg(&key).query::<()>(c)
+        })
+    }
 
     /// `SET NS:lease:<key> <owner> NX PX <ttl>`, retried with a bounded backoff until it
     /// succeeds or `2 × ttl` has passed (a holder's lease expires within `ttl`, so only

@@ -1,7 +1,7 @@
 //! The one path to a token endpoint. Every grant goes through [`TokenEndpoint::post`]: the
 //! authorization code exchange (RFC 6749 §4.1.3), refresh (§6), client credentials (§4.4),
 //! the JWT bearer grant (RFC 7523 §2.1), and the SEP-990 token exchange at the identity
-//! provider (RFC 8693). One place applies client authentication, adds the DPoP proof and
+//! provider (RFC 8693), and token revocation (RFC 7009) at the revocation endpoint. One place applies client authentication, adds the DPoP proof and
 //! retries once with the nonce the server demands (RFC 9449 §5, §8), redacts request secrets
 //! that a server echoes into its error, and reports the step.
 
@@ -19,6 +19,7 @@ use crate::trace::{Step, Tracer};
 
 /// Form fields of token requests that carry secrets.
 const SECRET_FORM_FIELDS: &[&str] = &[
+    "token",
     "code",
     "code_verifier",
     "refresh_token",
@@ -26,6 +27,7 @@ const SECRET_FORM_FIELDS: &[&str] = &[
     "client_assertion",
     "assertion",
     "subject_token",
+    "device_code",
 ];
 
 /// The token endpoint step of one client: what it needs, borrowed from the session.
@@ -85,6 +87,27 @@ impl TokenEndpoint<'_> {
             dpop,
         )?;
         Ok(super::carry_over_refresh(new, current))
+    }
+
+    /// RFC 8628 §3.4: one poll of the device access token request.
+    pub(crate) fn device_code(
+        &self,
+        d: &Discovery,
+        client: &ClientAuth,
+        device_code: &crate::secret::DeviceCode,
+        scope: Option<&str>,
+    ) -> Result<OAuthToken> {
+        let mut request = TokenRequest {
+            url: d.token_endpoint.clone(),
+            form: Vec::new(),
+            headers: Vec::new(),
+        };
+        request.set("grant_type", crate::device::DEVICE_CODE_GRANT_TYPE);
+        request.set("device_code", device_code.secret());
+        if let Some(r) = &d.resource {
+            request.set("resource", r);
+        }
+        self.grant(Step::TokenExchange, request, client, d, scope, d.dpop)
     }
 
     /// RFC 6749 §4.4.
@@ -149,17 +172,43 @@ impl TokenEndpoint<'_> {
         )
     }
 
+    /// RFC 7009 §2.1: revoke `token` (a `refresh_token` or `access_token`, per `hint`) at
+    /// `d`'s revocation endpoint, authenticated as `client` exactly as at the token
+    /// endpoint. `Ok(())` when the server confirmed (200, §2.2).
+    pub(crate) fn revoke(
+        &self,
+        endpoint: &str,
+        d: &Discovery,
+        client: &ClientAuth,
+        token: &str,
+        hint: &str,
+    ) -> Result<()> {
+        let request = TokenRequest::revocation(endpoint, token, hint);
+        self.post(
+            Step::Revocation,
+            request,
+            client,
+            &d.issuer,
+            false,
+            super::revocation::handle_revocation_response,
+            |_| format!("{hint} revoked"),
+        )
+    }
+
     /// A grant at `d`'s token endpoint returning an access token (RFC 6749 §5.1).
     fn grant(
         &self,
         step: Step,
-        request: TokenRequest,
+        mut request: TokenRequest,
         client: &ClientAuth,
         d: &Discovery,
         scope: Option<&str>,
         dpop: bool,
     ) -> Result<OAuthToken> {
-        self.post(
+        // The per-server extra parameters (docs/providers.md).
+        d.overrides
+            .apply_token_params(&mut request, d.resource.as_deref());
+        let token = self.post(
             step,
             request,
             client,
@@ -176,7 +225,9 @@ impl TokenEndpoint<'_> {
                     t.scope.as_deref().unwrap_or("(none)")
                 )
             },
-        )
+        )?;
+        crate::overrides::check_token_tenant(d, step == Step::Refresh, &token, self.tracer)?;
+        Ok(token)
     }
 
     /// POST `request` authenticated as `client` (`audience` is the `aud` of a JWT client
@@ -205,7 +256,20 @@ impl TokenEndpoint<'_> {
         drop(request);
         timer.status(response.status().as_u16());
         let result = parse(&response).map_err(|e| redact_echoed(e, &secrets));
-        timer.finish(&result, describe);
+        // RFC 8628 §3.5: a device grant still waiting for the user is not a failure.
+        let pending = match &result {
+            Err(e) => e
+                .oauth_error()
+                .map(|o| o.error.as_str())
+                .filter(|c| matches!(*c, "authorization_pending" | "slow_down")),
+            Ok(_) => None,
+        };
+        match pending {
+            Some(code) => timer.fallback(format!(
+                "{code}: the user has not authorized yet; polling again"
+            )),
+            None => timer.finish(&result, describe),
+        }
         result
     }
 

@@ -17,6 +17,7 @@ use crate::secret::{AuthorizationCode, PkceCodeVerifier, RefreshToken};
 
 mod auth;
 pub(crate) mod endpoint;
+pub mod revocation;
 
 pub(crate) use auth::random_token;
 pub use auth::{
@@ -160,6 +161,19 @@ impl TokenRequest {
         if let Some(res) = resource {
             r.set("resource", res);
         }
+        r
+    }
+
+    /// RFC 7009 §2.1: revoke `token` at `revocation_endpoint`, with the `token_type_hint`
+    /// (`refresh_token` or `access_token`). No `grant_type`.
+    pub fn revocation(revocation_endpoint: &str, token: &str, token_type_hint: &str) -> Self {
+        let mut r = TokenRequest {
+            url: revocation_endpoint.to_owned(),
+            form: Vec::new(),
+            headers: Vec::new(),
+        };
+        r.set("token", token);
+        r.set("token_type_hint", token_type_hint);
         r
     }
 

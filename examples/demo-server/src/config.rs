@@ -381,6 +381,8 @@ pub struct DemoConfig {
     pub endpoint_prefix: Option<String>,
     /// Serve `/register` and advertise `registration_endpoint`.
     pub registration_enabled: bool,
+    /// Serve `/revoke` (RFC 7009) and advertise `revocation_endpoint`.
+    pub revocation_enabled: bool,
     /// `token_endpoint_auth_methods_supported`, also the set DCR negotiates from. Empty = leave
     /// the field out (then RFC 8414's default `client_secret_basic` applies).
     pub token_endpoint_auth_methods: Vec<AuthMethod>,
@@ -473,6 +475,7 @@ impl Default for DemoConfig {
             as_metadata_location: AsMetadataLocation::Oauth,
             endpoint_prefix: None,
             registration_enabled: true,
+            revocation_enabled: true,
             token_endpoint_auth_methods: vec![
                 AuthMethod::None,
                 AuthMethod::ClientSecretBasic,

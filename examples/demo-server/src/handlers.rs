@@ -196,6 +196,12 @@ fn route(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Respo
                     _ => method_not_allowed("POST"),
                 };
             }
+            "/revoke" if cfg.revocation_enabled => {
+                return match method {
+                    "POST" => revoke(shared, cfg, urls, req),
+                    _ => method_not_allowed("POST"),
+                };
+            }
             "/register" if cfg.registration_enabled => {
                 return match method {
                     "POST" => register(shared, cfg, req),
@@ -355,7 +361,10 @@ fn check_dpop_binding(
         &mut st.dpop_jtis,
     );
     match checked {
-        Ok(jkt) if jkt == *bound => Ok(()),
+        Ok(jkt) if jkt == *bound => {
+            st.refresh_stats.dpop_requests += 1;
+            Ok(())
+        }
         Ok(_) => {
             st.dpop_stats.invalid_proofs += 1;
             Err("The DPoP proof uses another key than the token's".into())
@@ -596,6 +605,9 @@ fn as_metadata(cfg: &DemoConfig, urls: &Urls) -> Response {
     });
     if cfg.registration_enabled {
         doc["registration_endpoint"] = json!(urls.endpoint(cfg, "register"));
+    }
+    if cfg.revocation_enabled {
+        doc["revocation_endpoint"] = json!(urls.endpoint(cfg, "revoke"));
     }
     if !cfg.grant_types_supported.is_empty() {
         doc["grant_types_supported"] = json!(cfg.grant_types_supported);
@@ -1161,6 +1173,58 @@ fn token(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Respo
     }
 }
 
+/// RFC 7009 §2: authenticate the client like the token endpoint, then revoke `token` if it
+/// is one of this client's. A refresh token takes its whole grant with it (§2.1: the access
+/// tokens of the grant SHOULD be invalidated too). An unknown token is a success (§2.2).
+fn revoke(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Response {
+    let result = (|| {
+        let params = token_params(req)?;
+        let client = authenticate(shared, cfg, urls, req, &params)?;
+        let token = param(&params, "token")
+            .ok_or_else(|| oauth_error("invalid_request", "token is required"))?;
+        let hint = param(&params, "token_type_hint");
+        if hint.is_some_and(|h| h != "access_token" && h != "refresh_token") {
+            return Err(oauth_error(
+                "unsupported_token_type",
+                "token_type_hint must be access_token or refresh_token",
+            ));
+        }
+        let mut st = lock_state(shared);
+        st.refresh_stats.revocation_requests += 1;
+        if let Some(grant) = st
+            .refresh
+            .get(token)
+            .map(|r| (r.client_id.clone(), r.grant))
+        {
+            if grant.0 != client.client_id {
+                return Err(oauth_error(
+                    "invalid_request",
+                    "the token was not issued to this client",
+                ));
+            }
+            let before = st.access.len();
+            st.revoke_grant(grant.1);
+            let dropped = before - st.access.len();
+            st.refresh_stats.refresh_tokens_revoked += 1;
+            st.refresh_stats.access_tokens_revoked += dropped;
+        } else if let Some(owner) = st.access.get(token).map(|a| a.client_id.clone()) {
+            if owner != client.client_id {
+                return Err(oauth_error(
+                    "invalid_request",
+                    "the token was not issued to this client",
+                ));
+            }
+            st.access.remove(token);
+            st.refresh_stats.access_tokens_revoked += 1;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Response::new(200).header("cache-control", "no-store"),
+        Err(e) => e.into_response(),
+    }
+}
+
 fn verifier_ok(verifier: &str) -> bool {
     (43..=128).contains(&verifier.len())
         && verifier
@@ -1197,7 +1261,7 @@ fn token_inner(
     let ttl = cfg.token_ttl_secs;
     // RFC 9449 §4.3, §5: a valid proof binds the issued tokens to its key.
     let proof_jkt = match req.header("dpop") {
-        Some(proof) if cfg.dpop => {
+        Some(proof) => {
             let url = urls.endpoint(cfg, "token");
             let mut st = lock_state(shared);
             let st = &mut *st;
@@ -1211,7 +1275,7 @@ fn token_inner(
                 }
             }
         }
-        _ => None,
+        None => None,
     };
 
     let (scope, resource, with_refresh, grant_id) = match grant.as_str() {

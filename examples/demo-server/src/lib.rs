@@ -80,6 +80,17 @@ pub struct RefreshCounters {
     pub revocations: usize,
 }
 
+/// What the revocation endpoint (RFC 7009) did, counted on the server's side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RevocationCounters {
+    /// Revocation requests whose client authenticated.
+    pub requests: usize,
+    /// Refresh tokens revoked.
+    pub refresh_tokens: usize,
+    /// Access tokens revoked (directly, or with their grant's refresh token).
+    pub access_tokens: usize,
+}
+
 /// A running server. Dropping it stops it: the listener is closed, idle connections close at
 /// once, in-flight responses get a second to finish, and then the runtime (every connection and
 /// thread) is shut down.
@@ -271,6 +282,29 @@ impl DemoServer {
     /// What the server saw of DPoP since the start (see [`DemoConfig::dpop`]).
     pub fn dpop_counters(&self) -> DpopCounters {
         self.state().dpop_stats
+    }
+
+    /// MCP requests authorized with a DPoP-bound token and a valid proof (RFC 9449) since the
+    /// start.
+    pub fn dpop_requests(&self) -> usize {
+        self.state().refresh_stats.dpop_requests
+    }
+
+    /// What the revocation endpoint (`/revoke`, RFC 7009) did since the start.
+    pub fn revocation_counters(&self) -> RevocationCounters {
+        let s = self.state().refresh_stats;
+        RevocationCounters {
+            requests: s.revocation_requests,
+            refresh_tokens: s.refresh_tokens_revoked,
+            access_tokens: s.access_tokens_revoked,
+        }
+    }
+
+    /// The revocation endpoint URL, if revocation is on.
+    pub fn revocation_endpoint(&self) -> Option<String> {
+        let (urls, cfg) = self.urls();
+        cfg.revocation_enabled
+            .then(|| urls.endpoint(&cfg, "revoke"))
     }
 
     /// Resets [`count`](Self::count), [`grant_count`](Self::grant_count) and

@@ -63,6 +63,15 @@ pub(crate) struct RefreshGrant {
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct RefreshStats {
     pub refreshes: usize,
+    /// MCP requests authorized with a DPoP-bound token and a valid proof.
+    pub dpop_requests: usize,
+    /// RFC 7009 revocation requests that authenticated.
+    pub revocation_requests: usize,
+    /// Refresh tokens revoked through the revocation endpoint.
+    pub refresh_tokens_revoked: usize,
+    /// Access tokens revoked through the revocation endpoint (directly, or with their grant's
+    /// refresh token).
+    pub access_tokens_revoked: usize,
     pub reuse_detections: usize,
     pub revocations: usize,
 }

@@ -10,6 +10,7 @@
 //! | `info` | `{"mcp_url","issuer","prm_url","token_endpoint"}` |
 //! | `count PATH` | `{"count":N}`: requests to `PATH` since the last `reset` |
 //! | `grants GRANT_TYPE` | `{"count":N}`: token requests with that `grant_type` |
+//! | `revocations` | `{"requests","refresh_tokens","access_tokens"}`: what `/revoke` (RFC 7009) did |
 //! | `reset` | zero the counters |
 //! | `expire` | every access token issued so far is expired (refresh tokens stay valid) |
 //! | `revoke` | every access and refresh token issued so far is revoked |
@@ -81,6 +82,14 @@ fn command(server: &DemoServer, line: &str) -> Result<Value, String> {
         })),
         "count" => Ok(json!({ "count": server.count(rest) })),
         "grants" => Ok(json!({ "count": server.grant_count(rest) })),
+        "revocations" => {
+            let r = server.revocation_counters();
+            Ok(json!({
+                "requests": r.requests,
+                "refresh_tokens": r.refresh_tokens,
+                "access_tokens": r.access_tokens,
+            }))
+        }
         "reset" => {
             server.reset_counters();
             Ok(ok())

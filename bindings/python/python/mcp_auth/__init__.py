@@ -16,6 +16,7 @@ challenge on to a (browser) client, with CORS.
 
 from __future__ import annotations
 
+from ._async import AsyncClient
 from ._client import Client, RedirectHandler
 from ._errors import (
     AddressRefusedError,
@@ -43,6 +44,7 @@ from ._errors import (
 )
 from ._native import (
     BearerChallenge,
+    CancelToken,
     CapturedChallenge,
     Challenge,
     Discovery,
@@ -55,6 +57,7 @@ from ._native import (
     ProbeResult,
     ProtectedResourceMetadata,
     Response,
+    Revocation,
     TraceEvent,
     __version__,
     bearer_challenge,
@@ -91,9 +94,11 @@ from ._storage import KeyedTokenStorage, MemoryStorage, TokenStorage
 
 __all__ = [
     "AddressRefusedError",
+    "AsyncClient",
     "AuthorizationError",
     "BearerChallenge",
     "CallbackError",
+    "CancelToken",
     "CancelledError",
     "CapturedChallenge",
     "Challenge",
@@ -123,6 +128,7 @@ __all__ = [
     "RequestTimeoutError",
     "Response",
     "ResponseTooLargeError",
+    "Revocation",
     "CertificateError",
     "SecurityCheckError",
     "StorageError",

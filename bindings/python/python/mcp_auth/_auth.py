@@ -6,9 +6,11 @@ status, the ``WWW-Authenticate`` values and the rejected token to ``Client.autho
 core's ``authorize_after``: refresh, authorize or step up exactly as its own ``send`` would,
 single flight across threads) → retry with the new token, at most
 ``Client.max_authorizations`` times, then hand the last response to the caller. The token is
-attached only to requests for the MCP server's origin. Blocking core calls run in a worker
-thread (AnyIO) in the async flow, so the event loop is never blocked, and async storages and
-handlers run on the loop.
+attached only to requests for the MCP server's origin, with the headers the core computes
+(``Client.authorization_headers``): ``Bearer``, or for a DPoP-bound token the ``DPoP`` scheme
+and a fresh proof for each request (RFC 9449). The async flow awaits ``mcp_auth.AsyncClient``:
+the loop is never blocked, async storages and handlers run on the loop, and cancelling the
+request's task cancels the core call in progress (the flow is released for the next request).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
+from ._async import AsyncClient
 from ._client import Client
 
 
@@ -35,6 +38,7 @@ class AuthFlow:
         """``client``: an ``mcp_auth.Client``, or the MCP server URL to build one with
         ``options`` (see ``mcp_auth.Client``)."""
         self.client = client if isinstance(client, Client) else Client(client, **options)
+        self.async_client = AsyncClient(self.client)
         self._server_origin = _origin(self._url_type(self.client.server_url))
 
     def _applies(self, request: Any) -> bool:
@@ -42,7 +46,8 @@ class AuthFlow:
 
     def _token_header(self, request: Any, token: str | None) -> None:
         if token:
-            request.headers["Authorization"] = f"Bearer {token}"
+            for name, value in self.client.authorization_headers(request.method, str(request.url), token):
+                request.headers[name] = value
 
     def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
         if not self._applies(request):
@@ -63,22 +68,17 @@ class AuthFlow:
             response = yield request
 
     async def async_auth_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
-        from anyio import to_thread
-
         if not self._applies(request):
             yield request
             return
-        token = await to_thread.run_sync(self.client.current_token, abandon_on_cancel=True)
+        token = await self.async_client.current_token()
         self._token_header(request, token)
         response = yield request
         for _ in range(self.client.max_authorizations):
             if response.status_code not in (401, 403):
                 return
             www = response.headers.get_list("www-authenticate")
-            status = response.status_code
-            new = await to_thread.run_sync(
-                lambda: self.client.authorize_after(status, www, token), abandon_on_cancel=True
-            )
+            new = await self.async_client.authorize_after(response.status_code, www, token)
             if new is None:
                 return
             token = new

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from . import _native
 from ._compat import resolve
-from ._native import Discovery, ProbeResult, Response, TraceEvent
+from ._native import CancelToken, Discovery, ProbeResult, Response, Revocation, TraceEvent
 from ._storage import adapt_storage
 
 if TYPE_CHECKING:
@@ -75,10 +75,14 @@ class Client:
             ``mcp_auth.TokenStorage`` / ``mcp_auth.KeyedTokenStorage``).
         redirect_handler: how the authorization redirect is completed: ``None`` or
             ``"headless"`` (follow the authorization URL without a browser: auto-approving
-            servers), ``"loopback"`` (listen on 127.0.0.1 and print the URL), ``"browser"``
-            (the same and open the system browser), or a callable (see ``RedirectHandler``).
+            servers), ``"loopback"`` (listen on 127.0.0.1; ``on_authorization_url`` shows the
+            URL, and is required), ``"browser"`` (the same, and open the system browser), or a
+            callable (see ``RedirectHandler``).
         redirect_uri: the redirect URI a callable handler receives on.
         observer: ``observer(TraceEvent)`` is called for every step of the flow.
+        on_authorization_url: ``on_authorization_url(url, browser_opened)`` receives the
+            authorization URL of a ``"loopback"``/``"browser"`` redirect, to show it to the
+            user (the library never prints it; it logs it at INFO with ``state`` redacted).
         client_metadata: RFC 7591 metadata for dynamic registration (an
             ``OAuthClientMetadata``, a dict, or the reference SDK's pydantic model).
         **options: every other core option (``mcp_auth::options::ClientOptions``):
@@ -94,8 +98,13 @@ class Client:
             names, ``*.domain``, addresses or CIDR blocks that server-supplied URLs may reach
             although they are loopback, link-local or private), ``cross_origin``
             (``"refuse"``, the default, or ``"without_token"``: what ``send`` does with a URL on
-            another origin than the server's), and ``redirect`` (the core's
-            dict form, instead of ``redirect_handler``). An unknown option raises
+            another origin than the server's), ``provider`` (a provider profile: ``auto``,
+            ``none``, ``entra``, ``auth0``, ``google``, ``github``, ``slack``, ``cognito``),
+            ``overrides`` (per-server overrides: ``resource``, ``authorization_params``,
+            ``token_params``, ``prompt``, ``scope``, ``drop_scopes``, ``authorization_server``,
+            ``trusted_issuers``, ``tenant_issuer``; docs/providers.md), and ``redirect`` (the
+            core's dict form, instead of ``redirect_handler``: also ``{"type": "paste"}`` and
+            ``{"type": "device"}``). An unknown option raises
             ``InvalidArgumentError``.
     """
 
@@ -108,6 +117,7 @@ class Client:
         redirect_uri: str | None = None,
         observer: Callable[[TraceEvent], Any] | None = None,
         client_metadata: Any = None,
+        on_authorization_url: Callable[[str, bool], Any] | None = None,
         **options: Any,
     ) -> None:
         opts: dict[str, Any] = {"server_url": server_url}
@@ -134,6 +144,11 @@ class Client:
         if redirect_handler is None or redirect_handler == "headless":
             pass
         elif redirect_handler in ("loopback", "browser"):
+            if redirect_handler == "loopback" and on_authorization_url is None:
+                raise ValueError(
+                    'redirect_handler="loopback" opens no browser: pass on_authorization_url= to '
+                    "show the URL to the user (mcp_auth never prints it)"
+                )
             opts["redirect"] = {"type": "loopback", "open_browser": redirect_handler == "browser"}
         elif callable(redirect_handler):
             handler = _wrap_redirect(redirect_handler)
@@ -147,6 +162,7 @@ class Client:
             redirect_uri=redirect_uri,
             observer=observer,
             client_metadata=client_metadata,
+            on_authorization_url=on_authorization_url,
         )
 
     @property
@@ -176,42 +192,51 @@ class Client:
         headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
         body: bytes | str | None = None,
         json: Any = None,
+        cancel: CancelToken | None = None,
     ) -> Response:
         """Send a request (default URL: the MCP endpoint) with the bearer token, authorizing
-        on 401 and stepping up on 403 ``insufficient_scope``, then retrying."""
+        on 401 and stepping up on 403 ``insufficient_scope``, then retrying.
+
+        Every call takes ``cancel``: a ``CancelToken`` whose ``cancel()`` (from any thread)
+        makes this call alone raise ``CancelledError`` promptly."""
         pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
         if json is not None:
             body = _json_dumps(json)
             if not any(k.lower() == "content-type" for k, _ in pairs):
                 pairs.append(("Content-Type", "application/json"))
-        return self._native.send(method, url or self.server_url, pairs, body)
+        return self._native.send(method, url or self.server_url, pairs, body, cancel=cancel)
 
-    def post_json(self, message: Any) -> Response:
+    def post_json(self, message: Any, *, cancel: CancelToken | None = None) -> Response:
         """POST a JSON-RPC message (a dict, or JSON text/bytes) to the MCP endpoint."""
         if not isinstance(message, (bytes, str)):
             message = _json_dumps(message)
-        return self._native.post_json(message)
+        return self._native.post_json(message, cancel=cancel)
 
-    def probe(self) -> ProbeResult:
+    def probe(self, *, cancel: CancelToken | None = None) -> ProbeResult:
         """One unauthenticated ``initialize`` POST: the status and the challenge."""
-        return self._native.probe()
+        return self._native.probe(cancel=cancel)
 
-    def discover(self) -> Discovery:
+    def discover(self, *, cancel: CancelToken | None = None) -> Discovery:
         """Run discovery (protected resource metadata, then authorization server metadata)."""
-        return self._native.discover()
+        return self._native.discover(cancel=cancel)
 
-    def access_token(self) -> str:
+    def access_token(self, *, cancel: CancelToken | None = None) -> str:
         """A valid access token, refreshing or authorizing if needed."""
-        return self._native.access_token()
+        return self._native.access_token(cancel=cancel)
 
-    def current_token(self) -> str | None:
+    def current_token(self, *, cancel: CancelToken | None = None) -> str | None:
         """The token to attach to a request your own HTTP stack sends: loaded from storage and
         refreshed when about to expire (one refresh for all threads), or ``None``; never starts
         an authorization."""
-        return self._native.current_token()
+        return self._native.current_token(cancel=cancel)
 
     def authorize_after(
-        self, status: int, www_authenticate: list[str], rejected_token: str | None = None
+        self,
+        status: int,
+        www_authenticate: list[str],
+        rejected_token: str | None = None,
+        *,
+        cancel: CancelToken | None = None,
     ) -> str | None:
         """What ``send`` does on a refusal, for a 401/403 your own HTTP stack received with
         ``rejected_token`` (or no token): refresh, authorize, or step up (403
@@ -221,7 +246,16 @@ class Client:
         ``insufficient_scope``). Bound your retries (see ``max_authorizations``).
 
         Raises ``InvalidArgumentError`` for a status other than 401 and 403."""
-        return self._native.authorize_after(status, list(www_authenticate), rejected_token)
+        return self._native.authorize_after(
+            status, list(www_authenticate), rejected_token, cancel=cancel
+        )
+
+    def authorization_headers(self, method: str, url: str, token: str) -> list[tuple[str, str]]:
+        """The headers that authorize a request your own HTTP stack sends with ``token``, as
+        ``send`` would: ``Authorization: Bearer <token>``, or for a DPoP-bound token (RFC 9449)
+        ``Authorization: DPoP <token>`` and a fresh ``DPoP`` proof for ``method`` and ``url``.
+        Call it for every request (a proof is single-use)."""
+        return self._native.authorization_headers(method, url, token)
 
     @deprecated("Client.reauthorize() is deprecated; use Client.authorize_after()")
     def reauthorize(
@@ -237,7 +271,8 @@ class Client:
         return self._native.authorize_after(status, list(www_authenticate), rejected_token)
 
     def cancel(self) -> None:
-        """Cancel every call in progress on this client, from any thread: each raises
+        """Cancel every call in progress on this client, from any thread (to cancel one call,
+        give it a ``CancelToken``): each raises
         ``CancelledError`` promptly (an HTTP request already on the wire, or a redirect
         handler callback, finishes first). Calls started afterwards run normally. Ctrl-C during
         a blocking call on the main thread does this by itself and raises KeyboardInterrupt."""
@@ -247,9 +282,19 @@ class Client:
         """The scope of the token held, if any."""
         return self._native.granted_scope()
 
-    def logout(self) -> None:
-        """Forget this server's tokens (in memory and in storage); registrations are kept."""
-        self._native.logout()
+    def logout(self, *, cancel: CancelToken | None = None) -> Revocation:
+        """Log out: revoke the refresh and access tokens at the authorization server's
+        ``revocation_endpoint`` (RFC 7009), then forget them (in memory and in storage)
+        **whatever the outcome**. The result says what the server did (``.status``:
+        ``"revoked"``, ``"no_tokens"``, ``"unsupported"`` or ``"failed"`` with ``.reason``;
+        ``.confirmed``). Registrations are kept (see ``forget_client``)."""
+        return self._native.logout(cancel=cancel)
+
+    def forget_client(self, *, cancel: CancelToken | None = None) -> str:
+        """Forget the client registration for this server's authorization server (in memory
+        and in storage: the next authorization registers anew); returns that server's issuer.
+        Tokens are kept: ``logout`` first."""
+        return self._native.forget_client(cancel=cancel)
 
     def close(self) -> None:
         """Release the client (nothing is pending between calls; this drops the reference)."""

@@ -4,7 +4,7 @@
 import os
 from pathlib import Path
 from collections.abc import Iterable, Mapping
-from typing import Any, Self, final
+from typing import Any, Literal, Self, final
 
 from typing_extensions import deprecated
 
@@ -13,6 +13,7 @@ __all__ = [
     "ALLOWED_REQUEST_HEADERS",
     "BearerChallenge",
     "BridgeOptions",
+    "CancelToken",
     "CapturedChallenge",
     "Challenge",
     "Client",
@@ -31,6 +32,7 @@ __all__ = [
     "ProtectedResourceMetadata",
     "RelayedChallenge",
     "Response",
+    "Revocation",
     "TraceEvent",
     "__version__",
     "bearer_challenge",
@@ -549,6 +551,27 @@ class FileStorage:
     def remove_client_info(self, issuer: str) -> None: ...
 
 @final
+class CancelToken:
+    """Cancels the calls it is given (``cancel=``), from any thread. One-shot."""
+
+    def __new__(cls) -> Self: ...
+    def cancel(self) -> None: ...
+    @property
+    def cancelled(self) -> bool: ...
+
+@final
+class Revocation:
+    """What ``Client.logout`` did at the authorization server (RFC 7009)."""
+
+    @property
+    def status(self) -> Literal["revoked", "no_tokens", "unsupported", "failed"]: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def confirmed(self) -> bool: ...
+    def __bool__(self) -> bool: ...
+
+@final
 class Client:
     """The native client (use ``mcp_auth.Client``)."""
 
@@ -561,6 +584,7 @@ class Client:
         redirect_uri: str | None = None,
         observer: Any = None,
         client_metadata: Any = None,
+        on_authorization_url: Any = None,
     ) -> Self: ...
     @property
     def server_url(self) -> str: ...
@@ -576,22 +600,31 @@ class Client:
         url: str,
         headers: list[tuple[str, str]] = ...,
         body: bytes | str | None = None,
+        *,
+        cancel: CancelToken | None = None,
     ) -> Response: ...
-    def post_json(self, body: bytes | str) -> Response: ...
-    def probe(self) -> ProbeResult: ...
-    def discover(self) -> Discovery: ...
-    def access_token(self) -> str: ...
-    def current_token(self) -> str | None: ...
+    def post_json(self, body: bytes | str, *, cancel: CancelToken | None = None) -> Response: ...
+    def probe(self, *, cancel: CancelToken | None = None) -> ProbeResult: ...
+    def discover(self, *, cancel: CancelToken | None = None) -> Discovery: ...
+    def access_token(self, *, cancel: CancelToken | None = None) -> str: ...
+    def current_token(self, *, cancel: CancelToken | None = None) -> str | None: ...
     def authorize_after(
-        self, status: int, www_authenticate: list[str], rejected_token: str | None = None
+        self,
+        status: int,
+        www_authenticate: list[str],
+        rejected_token: str | None = None,
+        *,
+        cancel: CancelToken | None = None,
     ) -> str | None: ...
+    def authorization_headers(self, method: str, url: str, token: str) -> list[tuple[str, str]]: ...
     @deprecated("Client.reauthorize() is deprecated; use Client.authorize_after()")
     def reauthorize(
         self, status: int, www_authenticate: list[str], rejected_token: str | None = None
     ) -> str | None: ...
     def cancel(self) -> None: ...
     def granted_scope(self) -> str | None: ...
-    def logout(self) -> None: ...
+    def logout(self, *, cancel: CancelToken | None = None) -> Revocation: ...
+    def forget_client(self, *, cancel: CancelToken | None = None) -> str: ...
 
 _Header = str | list[str] | None
 _Model = Any

@@ -80,6 +80,9 @@ class MemoryStorage:
     def set_client_info(self, issuer: str, info: OAuthClientInformationFull) -> None:
         self.clients[issuer] = info
 
+    def remove_client_info(self, issuer: str) -> None:
+        self.clients.pop(issuer, None)
+
 
 def _positional_arity(method: Any) -> int:
     """How many positional arguments a bound method takes (a large number for ``*args``)."""
@@ -153,6 +156,18 @@ class _Adapted:
         method = getattr(self.storage, "release_lease", None)
         if callable(method):
             resolve(method(key, owner))
+
+    def remove_client_info(self, issuer: str) -> None:
+        s = self.storage
+        for name in ("remove_client_info", "delete_client_info", "clear_client_info"):
+            method = getattr(s, name, None)
+            if callable(method):
+                resolve(method(issuer) if _positional_arity(method) >= 1 else method())
+                return
+        raise TypeError(
+            f"storage object {type(s).__name__} cannot forget a client registration: add "
+            "remove_client_info()"
+        )
 
 
 def adapt_storage(storage: Any) -> _Adapted:

@@ -4,7 +4,7 @@
   mcp-auth login URL     authorize in a browser; tokens go to the credential file
   mcp-auth status URL    what is stored for URL: token, expiry, scope, client
   mcp-auth token URL     print a valid access token (refreshed if needed)
-  mcp-auth logout URL    forget the tokens of URL (--forget-client: the registration too)
+  mcp-auth logout URL    revoke and forget the tokens of URL (--forget-client: the registration too)
 
 Full documentation: docs/cli.md.
 """
@@ -91,6 +91,18 @@ HINTS: dict[int, str] = {
 }
 
 
+# The core names the per-server override that answers an error; these are the CLI's flags.
+OVERRIDE_FLAGS: dict[str, str] = {
+    "overrides.resource": "--no-resource / --resource URI",
+    "overrides.authorization_params": "--auth-param NAME=VALUE",
+    "overrides.drop_scopes": "--drop-scope SCOPE",
+    "overrides.prompt": "--prompt VALUE",
+    "overrides.trusted_issuers": "--trust-issuer ISSUER=METADATA_URL",
+    "overrides.tenant_issuer": "--tenant-issuer",
+    "provider \"": "--provider NAME",
+}
+
+
 class UsageError(Exception):
     """Arguments that parse but do not fit together (exit code 2)."""
 
@@ -101,8 +113,10 @@ class LoginTimeout(Exception):
     def __init__(self, seconds: float) -> None:
         super().__init__(
             f"no authorization came back within {seconds:g} s. If the authorization server "
-            "showed an error page, fix what it says; otherwise run `mcp-auth login` again "
-            "(--wait SECONDS to wait longer)"
+            "showed an error page, fix what it says (about the redirect URI: it compares them exactly, "
+            "so set the redirect host, port and path to the registered ones with --redirect-host, "
+            "--port, --redirect-path); "
+            "otherwise run `mcp-auth login` again (--wait SECONDS to wait longer)"
         )
 
 
@@ -151,10 +165,56 @@ def _client(args: argparse.Namespace, **kw: Any) -> Client:
         opts["scope"] = args.scope
     if getattr(args, "client_name", None):
         opts["client_name"] = args.client_name
+    if args.provider:
+        opts["provider"] = args.provider
+    overrides = _overrides(args)
+    if overrides:
+        opts["overrides"] = overrides
+    if getattr(args, "device", False):
+        opts["grant"] = "device_code"
+        opts["redirect"] = {"type": "device", "open_browser": not getattr(args, "no_browser", False)}
     opts.update(kw)
     url = _redis_url(args)
     storage: Any = {"type": "redis", "url": url} if url else _store_path(args)
     return Client(args.url, storage=storage, **opts)
+
+
+def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for v in values or []:
+        key, sep, value = v.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{flag} takes NAME=VALUE, not {v!r}")
+        out[key] = value
+    return out
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The per-server overrides (docs/providers.md) the flags name."""
+    o: dict[str, Any] = {}
+    if args.no_resource:
+        o["resource"] = False
+    elif args.resource:
+        o["resource"] = args.resource
+    if args.auth_param:
+        o["authorization_params"] = _pairs(args.auth_param, "--auth-param")
+    if args.token_param:
+        o["token_params"] = _pairs(args.token_param, "--token-param")
+    if args.prompt:
+        o["prompt"] = args.prompt
+    if args.scope_override:
+        o["scope"] = args.scope_override
+    if args.drop_scope:
+        o["drop_scopes"] = list(args.drop_scope)
+    if args.authorization_server:
+        o["authorization_server"] = args.authorization_server
+    if args.trust_issuer:
+        o["trusted_issuers"] = [
+            {"issuer": k, "metadata_url": v} for k, v in _pairs(args.trust_issuer, "--trust-issuer").items()
+        ]
+    if args.tenant_issuer:
+        o["tenant_issuer"] = True
+    return o
 
 
 def _redis_url(args: argparse.Namespace) -> str | None:
@@ -265,13 +325,15 @@ class PasteBack:
     is on the remote machine; the browser shows an error page whose address is that URL).
     The core then checks `state` and `iss` as for any redirect."""
 
-    def __init__(self, port: int, wait: float, stdin: Any = None) -> None:
+    def __init__(
+        self, port: int, wait: float, stdin: Any = None, host: str = "127.0.0.1", path: str = "/callback"
+    ) -> None:
         results: queue.Queue[str] = queue.Queue()
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - the http.server protocol
-                path, _, query = self.path.partition("?")
-                if path != "/callback":
+                got, _, query = self.path.partition("?")
+                if got != path:
                     self.send_error(404)
                     return
                 body = (
@@ -291,7 +353,7 @@ class PasteBack:
 
         self._results = results
         self._server = http.server.HTTPServer(("127.0.0.1", port), Handler)
-        self.redirect_uri = f"http://127.0.0.1:{self._server.server_port}/callback"
+        self.redirect_uri = f"http://{host}:{self._server.server_port}{path}"
         self._wait = wait
         self._stdin = stdin if stdin is not None else sys.stdin
         self._reading = False
@@ -355,11 +417,26 @@ def _remember_client(args: argparse.Namespace, client: Client) -> str:
     return issuer
 
 
+def _show_authorization_url(url: str, browser_opened: bool) -> None:
+    """The library never prints: the CLI shows the authorization URL itself."""
+    if browser_opened:
+        print(f"If the browser did not open, open this URL to authorize:\n  {url}", file=sys.stderr, flush=True)
+    else:
+        print(
+            f"Could not start a browser; open this URL to authorize:\n  {url}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def cmd_login(args: argparse.Namespace) -> int:
     paste: PasteBack | None = None
-    if args.no_browser:
+    if args.device:
+        client = _client(args)
+        print("Authorizing with a device code (RFC 8628)… (Ctrl-C to cancel)", file=sys.stderr, flush=True)
+    elif args.no_browser:
         try:
-            paste = PasteBack(args.port, args.wait)
+            paste = PasteBack(args.port, args.wait, host=args.redirect_host or "127.0.0.1", path=args.redirect_path or "/callback")
         except OSError as e:
             raise UsageError(f"cannot listen on 127.0.0.1:{args.port} for the redirect ({e}): choose another --port") from None
         client = _client(args, redirect_handler=paste, redirect_uri=paste.redirect_uri)
@@ -370,7 +447,11 @@ def cmd_login(args: argparse.Namespace) -> int:
             "open_browser": True,
             "timeout_secs": args.wait,
         }
-        client = _client(args, redirect=redirect)
+        if args.redirect_host:
+            redirect["host"] = args.redirect_host
+        if args.redirect_path:
+            redirect["path"] = args.redirect_path
+        client = _client(args, redirect=redirect, on_authorization_url=_show_authorization_url)
         print(
             f"Opening a browser to authorize; waiting for the browser… (Ctrl-C to cancel; "
             f"gives up after {args.wait} s)",
@@ -490,11 +571,20 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_logout(args: argparse.Namespace) -> int:
     client = _client(args)
-    _run(client.logout)
+    revocation = _run(client.logout)
     print(f"Logged out of {args.url}.")
+    if revocation.status == "revoked":
+        print("The authorization server revoked the tokens.")
+    elif revocation.status == "unsupported":
+        print("The authorization server offers no revocation: the tokens stay valid there until they expire.")
+    elif revocation.status == "failed":
+        print(
+            f"The authorization server did not confirm the revocation ({revocation.reason}); "
+            "the tokens are forgotten here and stay valid there until they expire.",
+            file=sys.stderr,
+        )
     if args.forget_client:
-        issuer = _run(client.discover).issuer
-        FileStorage(_store_path(args)).remove_client_info(issuer)
+        issuer = _run(client.forget_client)
         print(f"Forgot the client registration for {issuer}.")
     return EXIT_OK
 
@@ -547,6 +637,34 @@ def parser() -> argparse.ArgumentParser:
         help="HTTP(S) proxy, e.g. http://proxy.example:3128 (default: HTTPS_PROXY/HTTP_PROXY, "
         "honouring NO_PROXY; loopback hosts never use a proxy)",
     )
+    prov = common.add_argument_group("provider compatibility (docs/providers.md)")
+    prov.add_argument(
+        "--provider",
+        metavar="NAME",
+        help="provider profile: auto (default: from the authorization server's host), none, entra, "
+        "auth0, google, github, slack, cognito",
+    )
+    prov.add_argument("--no-resource", action="store_true", help="never send the RFC 8707 resource parameter")
+    prov.add_argument("--resource", metavar="URI", help="send this resource parameter instead")
+    prov.add_argument(
+        "--auth-param", action="append", metavar="NAME=VALUE", help="extra authorization request parameter ({resource} is replaced)"
+    )
+    prov.add_argument("--token-param", action="append", metavar="NAME=VALUE", help="extra token request parameter")
+    prov.add_argument("--prompt", metavar="VALUE", help="OIDC prompt: auto (default), omit, or the value to send")
+    prov.add_argument("--scope-override", metavar="SCOPE", help="request this scope instead of the selected one")
+    prov.add_argument("--drop-scope", action="append", metavar="SCOPE", help="never request this scope token")
+    prov.add_argument(
+        "--authorization-server", metavar="URL", help="the issuer or its metadata URL, for a server without RFC 9728 metadata"
+    )
+    prov.add_argument(
+        "--trust-issuer",
+        action="append",
+        metavar="ISSUER=METADATA_URL",
+        help="accept exactly this issuer mismatch: ISSUER named by the metadata at METADATA_URL",
+    )
+    prov.add_argument(
+        "--tenant-issuer", action="store_true", help="accept a {tenantid} issuer template, checked against the token's tenant"
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, help: str, examples: str) -> argparse.ArgumentParser:  # noqa: A002
@@ -572,6 +690,8 @@ def parser() -> argparse.ArgumentParser:
         "authorize in a browser and save the tokens",
         "  mcp-auth login https://mcp.example.com/mcp\n"
         "  mcp-auth login --no-browser https://mcp.example.com/mcp      # over SSH: paste the redirect back\n"
+        "  mcp-auth login --device --no-browser https://mcp.example.com/mcp   # a device code instead\n"
+        "  mcp-auth login --provider entra https://mcp.example.com/mcp\n"
         "  MCP_AUTH_CLIENT_SECRET=s3cret mcp-auth login --client-id my-app https://mcp.example.com/mcp\n",
     )
     login.add_argument(
@@ -581,6 +701,14 @@ def parser() -> argparse.ArgumentParser:
         "browser or pasted on stdin (SSH)",
     )
     login.add_argument("--port", type=int, default=0, help="loopback redirect port (default: 0, any free port)")
+    login.add_argument("--redirect-host", choices=["127.0.0.1", "localhost"], help="loopback redirect host (default: 127.0.0.1)")
+    login.add_argument("--redirect-path", metavar="PATH", help="loopback redirect path (default: /callback)")
+    login.add_argument(
+        "--device",
+        action="store_true",
+        help="the device authorization grant (RFC 8628): authorize on another device with a code "
+        "(with --no-browser, no browser is opened here)",
+    )
     login.add_argument(
         "--wait", type=int, default=300, metavar="SECONDS", help="how long to wait for the redirect (default: 300)"
     )
@@ -613,7 +741,7 @@ def parser() -> argparse.ArgumentParser:
     token.set_defaults(func=cmd_token)
     logout = command(
         "logout",
-        "forget the tokens of a server",
+        "revoke the tokens of a server (RFC 7009) and forget them",
         "  mcp-auth logout https://mcp.example.com/mcp\n"
         "  mcp-auth logout --forget-client https://mcp.example.com/mcp   # register anew next time\n",
     )
@@ -652,6 +780,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"{type(e).__name__}: {e}")
         if e.__cause__ is not None:
             _err(f"  caused by {type(e.__cause__).__name__}: {e.__cause__}")
+        flags = [flag for name, flag in OVERRIDE_FLAGS.items() if name in str(e)]
+        if flags:
+            _err(f"on the command line: {', '.join(flags)}")
         if code in HINTS:
             _err(HINTS[code])
     except BrokenPipeError:
