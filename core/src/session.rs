@@ -730,10 +730,29 @@ impl Session {
         if self.config.grant == Grant::DeviceCode {
             crate::device::require_endpoint(&d)?;
         }
-        let client = self.identity().for_grant(&d, scope)?;
+        let mut client = self.identity().for_grant(&d, scope)?;
+        let mut retried = false;
+        let token = loop {
+            match self.grant(&d, &client, scope) {
+                Ok(token) => break token,
+                // The AS forgot the registration (at the redirect or the code exchange):
+                // register again, once.
+                Err(e) if !retried && self.identity().forget_if_unknown(&d, &client, &e) => {
+                    retried = true;
+                    client = self.identity().for_grant(&d, scope)?;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        self.store_token(token, &d, &client);
+        Ok(())
+    }
+
+    /// One grant for `client` at `d`'s issuer (the configured grant type).
+    fn grant(&self, d: &Discovery, client: &ClientAuth, scope: Option<&str>) -> Result<OAuthToken> {
         checkpoint()?;
         let tokens = self.token_endpoint();
-        let token = match self.config.grant {
+        Ok(match self.config.grant {
             Grant::AuthorizationCode => {
                 // Vetted before any redirect handler (a browser) sees it.
                 self.policy.vet_url(
@@ -749,14 +768,14 @@ impl Session {
                     &*self.redirect,
                     &context,
                     &self.tracer,
-                    &d,
+                    d,
                     &client.client_id,
                     scope,
                 )?;
                 checkpoint()?;
                 tokens.authorization_code(
-                    &d,
-                    &client,
+                    d,
+                    client,
                     &result.code,
                     &self.redirect_uri,
                     &request.pkce.code_verifier,
@@ -768,27 +787,25 @@ impl Session {
                 &self.tracer,
                 &tokens,
                 &*self.redirect,
-                &d,
-                &client,
+                d,
+                client,
                 scope,
             )?,
-            Grant::ClientCredentials => tokens.client_credentials(&d, &client, scope)?,
+            Grant::ClientCredentials => tokens.client_credentials(d, client, scope)?,
             Grant::JwtBearer => {
                 let assertion = self.config.assertion.as_ref().ok_or_else(|| {
                     Error::invalid_argument("configuration", "no assertion configured")
                 })?;
-                tokens.jwt_bearer(&d, &client, scope, assertion)?
+                tokens.jwt_bearer(d, client, scope, assertion)?
             }
             Grant::EnterpriseManaged => {
                 let idp = self.config.enterprise.as_ref().ok_or_else(|| {
                     Error::invalid_argument("configuration", "no identity provider configured")
                 })?;
-                let id_jag = tokens.id_jag(idp, &d, scope)?;
-                tokens.jwt_bearer(&d, &client, scope, &id_jag)?
+                let id_jag = tokens.id_jag(idp, d, scope)?;
+                tokens.jwt_bearer(d, client, scope, &id_jag)?
             }
-        };
-        self.store_token(token, &d, &client);
-        Ok(())
+        })
     }
 
     /// SEP-835 selection; SEP-2207 `offline_access`; SEP-2350 union on step-up.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness import Cell, Scenario, at_least, expect, interactive, known_failure, scenario
+from harness import Cell, Scenario, at_least, expect, interactive, scenario
 
 
 def check_code_refresh(c: Cell) -> list[str]:
@@ -95,12 +95,3 @@ scenario(Scenario(
     check_forgotten,
     forget=True,
 ))
-known_failure(
-    "forgotten-registration",
-    "python-cli",
-    "a forgotten registration is forgotten per process: `mcp-auth token` learns that the AS "
-    "no longer knows the client, but the next `mcp-auth login` reads the registration from the "
-    "credential file again (the storage interface cannot remove a registration yet), and the "
-    "AS shows the browser an error page instead of redirecting",
-    "no authorization came back",
-)

@@ -161,26 +161,33 @@ impl Identity<'_> {
             .map(|auth| (auth, Source::Stored)))
     }
 
-    /// The authorization server answered `error` for `client`: when it is `invalid_client` and
-    /// `client` is a dynamic registration (neither pre-registered nor a CIMD URL), the server
-    /// has forgotten it (RFC 6749 §5.2: "client authentication failed (e.g., unknown
-    /// client)"). Forget it here too, so the next grant registers again; the stored copy is
-    /// skipped and then replaced by the new registration. A registration refused this way is
-    /// never used again, so this happens at most once per registration. Returns whether the
-    /// registration was forgotten.
+    /// The authorization server answered `error` for `client`: when it says the client is
+    /// unknown and `client` is a dynamic registration (neither pre-registered nor a CIMD URL),
+    /// the server has forgotten it. Unknown means `invalid_client` at the token endpoint
+    /// (RFC 6749 §5.2: "client authentication failed (e.g., unknown client)"), and
+    /// `invalid_client` or `unauthorized_client` in the authorization redirect (§4.1.2.1).
+    /// Forget it here and in the store (when the store still holds that registration, not a
+    /// newer one another process made), so the next grant, in this process or the next,
+    /// registers again. A registration refused this way is never used again, so this happens
+    /// at most once per registration. Returns whether the registration was forgotten.
     pub(crate) fn forget_if_unknown(
         &self,
         d: &Discovery,
         client: &ClientAuth,
         error: &Error,
     ) -> bool {
-        let unknown = error
-            .oauth_error()
-            .is_some_and(|o| o.error == "invalid_client");
+        let Some(code) = error.oauth_error().map(|o| o.error.as_str()) else {
+            return false;
+        };
+        let redirect = matches!(error, Error::Authorization { .. });
+        let unknown = code == "invalid_client" || (redirect && code == "unauthorized_client");
         if !unknown || self.config.pre_registered.is_some() {
             return false;
         }
         if self.config.client_metadata_url.as_deref() == Some(client.client_id.as_str()) {
+            return false;
+        }
+        if self.known.rejected().contains(&client.client_id) {
             return false;
         }
         {
@@ -193,8 +200,23 @@ impl Identity<'_> {
             }
         }
         self.known.rejected().push(client.client_id.clone());
+        let stored = match self.storage.get_client_info(&d.issuer) {
+            Ok(Some(info)) if info.client_id == client.client_id => {
+                self.storage.remove_client_info(&d.issuer).map_or_else(
+                    |e| format!("; not removed from the store: {e}"),
+                    |()| " (and removed from the store)".to_owned(),
+                )
+            }
+            Ok(_) => String::new(),
+            Err(e) => format!("; the store could not be read: {e}"),
+        };
+        let place = if redirect {
+            "the authorization redirect"
+        } else {
+            "the token endpoint"
+        };
         self.tracer.step(Step::Registration).fallback(format!(
-            "{} refused client {} as unknown (invalid_client): registration forgotten; registering again",
+            "{} refused client {} as unknown ({code} at {place}): registration forgotten{stored}; registering again",
             d.issuer, client.client_id
         ));
         true
