@@ -730,16 +730,28 @@ impl Session {
         if self.config.grant == Grant::DeviceCode {
             crate::device::require_endpoint(&d)?;
         }
-        let mut client = self.identity().for_grant(&d, scope)?;
+        let mut client = if challenge.is_step_up() {
+            // Widens a registration that does not cover the scope (RFC 7592, or anew).
+            self.identity().for_step_up(&d, scope)?
+        } else {
+            self.identity().for_grant(&d, scope)?
+        };
         let mut retried = false;
         let token = loop {
             match self.grant(&d, &client, scope) {
                 Ok(token) => break token,
-                // The AS forgot the registration (at the redirect or the code exchange):
-                // register again, once.
-                Err(e) if !retried && self.identity().forget_if_unknown(&d, &client, &e) => {
+                // The AS forgot the registration, or refused a scope it was not registered
+                // with: register again, once.
+                Err(e) if !retried => {
+                    let step_up = challenge.is_step_up();
+                    match self
+                        .identity()
+                        .retry_client(&d, &client, scope, step_up, &e)?
+                    {
+                        Some(c) => client = c,
+                        None => return Err(e),
+                    }
                     retried = true;
-                    client = self.identity().for_grant(&d, scope)?;
                 }
                 Err(e) => return Err(e),
             }

@@ -1,7 +1,7 @@
 // The interop suite's authorization server: node `oidc-provider` (pinned in
 // interop/package.json), configured as an MCP authorization server on loopback.
 //
-//   node oidc/server.mjs PORT RESOURCE EVENTS_JSONL [--no-refresh]
+//   node oidc/server.mjs PORT RESOURCE EVENTS_JSONL [--no-refresh] [--no-registration-management]
 //
 // Dynamic registration (RFC 7591) with management (RFC 7592), PKCE, resource indicators
 // (RFC 8707) issuing JWT access tokens for RESOURCE, `iss` in the authorization response
@@ -15,6 +15,9 @@ import Provider from 'oidc-provider';
 
 const [port, resource, eventsFile, ...flags] = process.argv.slice(2);
 const noRefresh = flags.includes('--no-refresh');
+// Without RFC 7592: registration responses carry no registration_client_uri (step-up then
+// registers again).
+const management = !flags.includes('--no-registration-management');
 const issuer = `http://127.0.0.1:${port}`;
 const TOKEN_TTL = 3;
 
@@ -40,7 +43,7 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: true },
     registration: { enabled: true },
-    registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
+    registrationManagement: { enabled: management, rotateRegistrationAccessToken: false },
     clientCredentials: { enabled: true },
     revocation: { enabled: true },
     dPoP: { enabled: true },

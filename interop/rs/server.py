@@ -1,7 +1,11 @@
 """The interop suite's resource server: the official MCP Python SDK (`mcp`, pinned in
 interop/requirements.txt), streamable HTTP, verifying oidc-provider's JWT access tokens.
 
-    python rs/server.py PORT ISSUER LOG_JSONL [REQUIRED_SCOPE]
+    python rs/server.py PORT ISSUER LOG_JSONL [REQUIRED_SCOPE] [--tool-scope TOOL=SCOPE ...]
+
+`--tool-scope admin=mcp:admin` makes the `admin` tool need `mcp:admin` on top of the required
+scope: a call with a token without it gets 403 `insufficient_scope` naming the scope (logged
+as `refused`, reason `insufficient_scope`), the step-up challenge (SEP-835).
 
 The verifier checks the signature against the issuer's JWKS, the issuer, the audience (this
 server's URL, the RFC 8707 resource) and the expiry; every verification is appended to LOG_JSONL
@@ -23,8 +27,15 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 
-port, issuer, log_file = sys.argv[1], sys.argv[2], sys.argv[3]
-required = sys.argv[4].split() if len(sys.argv) > 4 else ["mcp:tools"]
+args = sys.argv[1:]
+tool_scopes: dict[str, list[str]] = {}
+while "--tool-scope" in args:
+    i = args.index("--tool-scope")
+    tool, _, needed = args[i + 1].partition("=")
+    tool_scopes[tool] = needed.split()
+    del args[i : i + 2]
+port, issuer, log_file = args[0], args[1], args[2]
+required = args[3].split() if len(args) > 3 else ["mcp:tools"]
 # The issuer of the tokens when the metadata names another URL for the AS (the Entra `/common`
 # alias, whose tokens come from the tenant's issuer): scenarios/providers.py.
 token_issuer = os.environ.get("INTEROP_TOKEN_ISSUER", issuer)
@@ -40,10 +51,10 @@ class JwtVerifier:
     def __init__(self) -> None:
         self.jwks = jwt.PyJWKClient(f"{token_issuer}/jwks")
 
-    async def verify_token(self, token: str) -> AccessToken | None:
-        try:
-            key = self.jwks.get_signing_key_from_jwt(token)
-            claims = jwt.decode(
+    def claims(self, token: str) -> dict[str, object]:
+        key = self.jwks.get_signing_key_from_jwt(token)
+        return dict(
+            jwt.decode(
                 token,
                 key.key,
                 algorithms=["ES256", "RS256"],
@@ -51,6 +62,11 @@ class JwtVerifier:
                 issuer=token_issuer,
                 options={"require": ["exp", "aud", "iss"]},
             )
+        )
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        try:
+            claims = self.claims(token)
         except Exception as e:  # every refusal is logged with its reason
             log({"event": "refused", "reason": f"{type(e).__name__}: {e}", "at": time.time()})
             return None
@@ -75,9 +91,10 @@ class JwtVerifier:
         )
 
 
+verifier = JwtVerifier()
 server = MCPServer(
     "interop",
-    token_verifier=JwtVerifier(),
+    token_verifier=verifier,
     auth=AuthSettings(
         issuer_url=issuer,
         resource_server_url=resource,
@@ -96,6 +113,70 @@ def whoami() -> str:
     return json.dumps({"client_id": token.client_id, "scope": token.scopes})
 
 
-app = server.streamable_http_app(json_response=True)
+@server.tool()
+def admin() -> str:
+    """A tool that may need a further scope (--tool-scope admin=SCOPE)."""
+    token = get_access_token()
+    assert token is not None
+    log({"event": "tool_call", "tool": "admin", "client_id": token.client_id, "scope": token.scopes})
+    return json.dumps({"client_id": token.client_id, "scope": token.scopes})
+
+
+class ToolScopes:
+    """ASGI middleware: a `tools/call` of a tool named by --tool-scope, with a valid token that
+    lacks the tool's scope, gets 403 insufficient_scope (RFC 6750 §3.1) naming that scope."""
+
+    def __init__(self, app, scopes: dict[str, list[str]]) -> None:  # noqa: ANN001 - ASGI app
+        self.app, self.scopes = app, scopes
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI
+        if scope["type"] != "http" or scope["method"] != "POST" or not self.scopes:
+            return await self.app(scope, receive, send)
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        replayed = False
+
+        async def replay() -> dict[str, object]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        needed = self.needed(body)
+        headers = dict((k.decode().lower(), v.decode()) for k, v in scope["headers"])
+        bearer = headers.get("authorization", "")
+        if needed and bearer[:7].lower() == "bearer ":
+            try:
+                granted = str(verifier.claims(bearer[7:]).get("scope", "")).split()
+            except Exception:  # the SDK's own check refuses it (401)
+                granted = None
+            missing = [s for s in needed if granted is not None and s not in granted]
+            if missing:
+                log({"event": "refused", "reason": "insufficient_scope", "missing": missing, "at": time.time()})
+                challenge = (
+                    f'Bearer error="insufficient_scope", scope="{" ".join(needed)}", '
+                    f'resource_metadata="http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp"'
+                )
+                await send({"type": "http.response.start", "status": 403, "headers": [(b"www-authenticate", challenge.encode()), (b"content-type", b"application/json")]})
+                await send({"type": "http.response.body", "body": b'{"error": "insufficient_scope"}'})
+                return None
+        return await self.app(scope, replay, send)
+
+    def needed(self, body: bytes) -> list[str]:
+        try:
+            message = json.loads(body)
+        except ValueError:
+            return []
+        if not isinstance(message, dict) or message.get("method") != "tools/call":
+            return []
+        params = message.get("params") or {}
+        return self.scopes.get(str(params.get("name")), []) if isinstance(params, dict) else []
+
+
+app = ToolScopes(server.streamable_http_app(json_response=True), tool_scopes)
 log({"event": "listening", "resource": resource})
 uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning")

@@ -11,7 +11,7 @@ use crate::client::ClientConfig;
 use crate::discovery::Discovery;
 use crate::error::{Check, Error, Result};
 use crate::http::HttpClient;
-use crate::metadata::OAuthToken;
+use crate::metadata::{OAuthClientInformationFull, OAuthToken};
 use crate::storage::TokenStorage;
 use crate::token::{ClientAuth, TokenEndpointAuthMethod};
 use crate::trace::{Step, Tracer};
@@ -248,7 +248,7 @@ impl Identity<'_> {
     }
 
     /// RFC 7591 dynamic client registration.
-    fn register(&self, d: &Discovery, scope: Option<&str>) -> Result<ClientAuth> {
+    pub(super) fn register(&self, d: &Discovery, scope: Option<&str>) -> Result<ClientAuth> {
         let Some(endpoint) = &d.registration_endpoint else {
             return Err(Error::Registration {
                 message: format!(
@@ -298,13 +298,18 @@ impl Identity<'_> {
         }
         let auth = ClientAuth::from_client_info(&info)?;
         step.ok(format!("client {} ({})", auth.client_id, auth.method));
-        if let Err(e) = self.storage.set_client_info(&d.issuer, &info) {
+        self.keep(d, &info, &auth);
+        Ok(auth)
+    }
+
+    /// Store a new or updated registration and use it from now on.
+    pub(super) fn keep(&self, d: &Discovery, info: &OAuthClientInformationFull, auth: &ClientAuth) {
+        if let Err(e) = self.storage.set_client_info(&d.issuer, info) {
             self.tracer
                 .step(Step::Registration)
                 .failed(format!("registration not stored: {e}"));
         }
-        self.known.remember(&d.issuer, &auth);
-        Ok(auth)
+        self.known.remember(&d.issuer, auth);
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod hygiene;
 pub(crate) mod identity;
+mod update;
 
 pub(crate) use identity::{Identity, KnownClient};
 

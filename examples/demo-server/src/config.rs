@@ -381,6 +381,13 @@ pub struct DemoConfig {
     pub endpoint_prefix: Option<String>,
     /// Serve `/register` and advertise `registration_endpoint`.
     pub registration_enabled: bool,
+    /// RFC 7592 client configuration: registration responses carry `registration_client_uri`
+    /// (`/register/{client_id}`) and a `registration_access_token`, and `PUT` there replaces
+    /// the client's metadata (`redirect_uris`, `scope`, …).
+    pub registration_management: bool,
+    /// Authorization requests for a dynamic client asking for a scope outside the client's
+    /// registered `scope` are refused with `invalid_scope` (as oidc-provider does).
+    pub enforce_registered_scope: bool,
     /// Serve `/revoke` (RFC 7009) and advertise `revocation_endpoint`.
     pub revocation_enabled: bool,
     /// `token_endpoint_auth_methods_supported`, also the set DCR negotiates from. Empty = leave
@@ -475,6 +482,8 @@ impl Default for DemoConfig {
             as_metadata_location: AsMetadataLocation::Oauth,
             endpoint_prefix: None,
             registration_enabled: true,
+            registration_management: false,
+            enforce_registered_scope: false,
             revocation_enabled: true,
             token_endpoint_auth_methods: vec![
                 AuthMethod::None,

@@ -124,7 +124,7 @@ fn take_route_fault(shared: &Shared, req: &Request) -> Option<FaultAction> {
     Some(action)
 }
 
-fn lock_state(shared: &Shared) -> std::sync::MutexGuard<'_, State> {
+pub(crate) fn lock_state(shared: &Shared) -> std::sync::MutexGuard<'_, State> {
     shared.state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -204,9 +204,17 @@ fn route(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Respo
             }
             "/register" if cfg.registration_enabled => {
                 return match method {
-                    "POST" => register(shared, cfg, req),
+                    "POST" => register(shared, cfg, urls, req),
                     _ => method_not_allowed("POST"),
                 };
+            }
+            n if cfg.registration_enabled && cfg.registration_management => {
+                if let Some(id) = n.strip_prefix("/register/") {
+                    return match method {
+                        "PUT" => crate::manage::update(shared, id, req),
+                        _ => method_not_allowed("PUT"),
+                    };
+                }
             }
             _ => {}
         }
@@ -660,7 +668,7 @@ fn registration_error(code: &str, description: &str) -> Response {
     )
 }
 
-fn register(shared: &Shared, cfg: &DemoConfig, req: &Request) -> Response {
+fn register(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> Response {
     let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&req.body) else {
         return registration_error("invalid_client_metadata", "the body must be a JSON object");
     };
@@ -749,6 +757,10 @@ fn register(shared: &Shared, cfg: &DemoConfig, req: &Request) -> Response {
         doc["response_types"] = json!(["code"]);
     }
 
+    let registration_access_token =
+        crate::manage::management_members(cfg, urls, &mut doc, &client_id);
+    let mut metadata = doc.as_object().cloned().unwrap_or_default();
+    metadata.remove("registration_access_token");
     lock_state(shared).clients.insert(
         client_id.clone(),
         Client {
@@ -758,6 +770,9 @@ fn register(shared: &Shared, cfg: &DemoConfig, req: &Request) -> Response {
             redirect_uris,
             jwt_key,
             dynamic: true,
+            scope: body.get("scope").and_then(Value::as_str).map(str::to_owned),
+            registration_access_token,
+            metadata,
         },
     );
     Response::json(
@@ -897,6 +912,11 @@ fn authorize(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request) -> R
     let outcome: Result<(), (String, String)> = (|| {
         if let Some(e) = &cfg.faults.authorize_error {
             return Err(error(e, "the resource owner denied the request"));
+        }
+        if let Some(d) =
+            crate::manage::outside_registered_scope(cfg, &client, param(&params, "scope"))
+        {
+            return Err(error("invalid_scope", &d));
         }
         if param(&params, "response_type") != Some("code") {
             return Err(error(

@@ -34,6 +34,7 @@ mod dpop;
 mod handlers;
 mod http;
 mod jwt;
+mod manage;
 mod record;
 mod server;
 mod state;

@@ -20,6 +20,12 @@ pub(crate) struct Client {
     pub jwt_key: Option<JwtKey>,
     /// Registered through DCR (so `redirect_uri` is validated).
     pub dynamic: bool,
+    /// The registered `scope` (DCR), if any.
+    pub scope: Option<String>,
+    /// RFC 7592: the token that authorizes `PUT /register/{client_id}`.
+    pub registration_access_token: Option<String>,
+    /// The registered metadata as last answered (RFC 7592 `PUT` replaces it).
+    pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 /// An issued, not yet redeemed authorization code.
@@ -135,6 +141,9 @@ impl State {
                 redirect_uris: p.redirect_uris.clone(),
                 jwt_key: p.jwt_key.clone(),
                 dynamic: !p.redirect_uris.is_empty(),
+                scope: None,
+                registration_access_token: None,
+                metadata: serde_json::Map::new(),
             });
         }
         if cfg.cimd_supported && is_cimd_client_id(client_id) {
@@ -145,6 +154,9 @@ impl State {
                 redirect_uris: Vec::new(),
                 jwt_key: None,
                 dynamic: false,
+                scope: None,
+                registration_access_token: None,
+                metadata: serde_json::Map::new(),
             });
         }
         None

@@ -2,7 +2,8 @@
 //!
 //! `mcp-auth-interop-client OPTIONS_JSON CALLS PAUSE_SECS TOOL_JSON`: builds a client from the
 //! options JSON (the same [`mcp_auth::ClientOptions`] the C ABI and Python accept), runs
-//! `initialize`, then `CALLS` times `tools/call` with TOOL_JSON's `name` and `arguments`, pausing `PAUSE_SECS` between calls so the access
+//! `initialize`, then `CALLS` times `tools/call` with TOOL_JSON's `name` and `arguments` (an
+//! array of such objects: call i uses element i, the last one repeated), pausing `PAUSE_SECS` between calls so the access
 //! token expires in between (the servers issue short-lived tokens). Each result goes to stdout
 //! as one line; trace events go to stderr. The suite checks the servers' logs, not this output.
 
@@ -32,6 +33,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let mut session: Option<String> = None;
     let mut send = |method: &str, params: Value, id: Option<u64>| -> Result<Value, Error> {
+        if method == "initialize" {
+            session = None; // a new session
+        }
         let mut body = json!({"jsonrpc": "2.0", "method": method, "params": params});
         if let Some(i) = id {
             body["id"] = json!(i);
@@ -63,18 +67,34 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         Ok(response.json_message().unwrap_or(Value::Null))
     };
-    send(
-        "initialize",
-        json!({"protocolVersion": "2025-11-25", "capabilities": {},
-               "clientInfo": {"name": "mcp-auth-interop", "version": "0"}}),
-        Some(1),
-    )?;
+    let init = json!({"protocolVersion": "2025-11-25", "capabilities": {},
+                      "clientInfo": {"name": "mcp-auth-interop", "version": "0"}});
+    send("initialize", init.clone(), Some(1))?;
     send("notifications/initialized", json!({}), None)?;
     for i in 0..calls {
         if i > 0 {
             std::thread::sleep(Duration::from_secs_f64(pause));
         }
-        let r = send("tools/call", tool.clone(), Some(10 + u64::from(i)))?;
+        let params = match &tool {
+            Value::Array(tools) => tools
+                .get(i as usize)
+                .or(tools.last())
+                .cloned()
+                .unwrap_or(Value::Null),
+            one => one.clone(),
+        };
+        let r = match send("tools/call", params.clone(), Some(10 + u64::from(i))) {
+            // MCP 2025-11-25 (streamable HTTP): a 404 for the session means it is gone; start a
+            // new one (the Python SDK binds a session to the client that created it, so a new
+            // client registration ends it).
+            Err(e) if e.http_status() == Some(404) => {
+                eprintln!("interop client: session gone (404): initializing again");
+                send("initialize", init.clone(), Some(2))?;
+                send("notifications/initialized", json!({}), None)?;
+                send("tools/call", params, Some(20 + u64::from(i)))?
+            }
+            other => other?,
+        };
         println!("call {i}: {}", r["result"]);
     }
     Ok(())
