@@ -430,6 +430,8 @@ mcpauth_status mcpauth_reply_set_error(mcpauth_reply *reply, const char *message
  *   "server_url": "https://mcp.example.com/mcp",
  *   "client_name": "my host", "scope": "files:read",
  *   "client_metadata_url": "https://host.example/client.json",
+ *   "client_metadata": {"token_endpoint_auth_method": "client_secret_post",
+ *                       "client_uri": "https://host.example", "software_id": "my-host"},
  *   "client_id": "pre-registered", "client_secret": "…",
  *   "token_endpoint_auth_method": "client_secret_basic",
  *   "private_key_pem": "-----BEGIN PRIVATE KEY-----…", "signing_algorithm": "ES256",
@@ -445,6 +447,12 @@ mcpauth_status mcpauth_reply_set_error(mcpauth_reply *reply, const char *message
  * }
  * ```
  *
+ * `client_metadata` is a full RFC 7591 client metadata object for dynamic registration, laid
+ * over the computed defaults (a member given wins; a redirect URI the redirect handler dictates
+ * stays first in `redirect_uris`). An option given where it has no effect is refused (e.g.
+ * `token_endpoint_auth_method` without `client_id`: for dynamic registration it is
+ * `client_metadata.token_endpoint_auth_method`).
+ *
  * The built-in implementations are selected here: `"storage"` is `{"type":"memory"}`
  * (default) or `{"type":"file","path":"/path/credentials.json"}` (path optional: default
  * `$MCP_AUTH_HOME/credentials.json`, else `$XDG_CONFIG_HOME/mcp-auth/credentials.json`, else
@@ -458,7 +466,8 @@ mcpauth_status mcpauth_reply_set_error(mcpauth_reply *reply, const char *message
  * - `out`: on success, a new configuration (free with `mcpauth_client_config_free`).
  *
  * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_INVALID_ARGUMENT` (not JSON, an unknown
- * member, a wrong type; the message names it), `MCPAUTH_STATUS_NULL_ARGUMENT`,
+ * member, a wrong type, an option without effect; the message names it),
+ * `MCPAUTH_STATUS_NULL_ARGUMENT`,
  * `MCPAUTH_STATUS_INVALID_UTF8`.
  *
  * Thread-safe.

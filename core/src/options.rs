@@ -7,6 +7,10 @@
 //!   "client_name": "my host",
 //!   "scope": "files:read",
 //!   "client_metadata_url": "https://host.example/client.json",
+//!   "client_metadata": {"token_endpoint_auth_method": "client_secret_post",
+//!                       "scope": "files:read files:write", "client_uri": "https://host.example",
+//!                       "logo_uri": "https://host.example/logo.png", "contacts": ["ops@host.example"],
+//!                       "software_id": "my-host", "software_version": "1.2.0"},
 //!   "client_id": "pre-registered-id", "client_secret": "…",
 //!   "token_endpoint_auth_method": "client_secret_basic",
 //!   "private_key_pem": "-----BEGIN PRIVATE KEY-----…", "signing_algorithm": "ES256",
@@ -27,7 +31,23 @@
 //! A fleet shares a Redis server instead of a file:
 //! `"storage": {"type": "redis", "url": "redis://127.0.0.1:6379/0", "namespace": "mcp-auth"}`.
 //!
-//! Unknown members are rejected (a misspelt option must not be silently ignored).
+//! Unknown members are rejected (a misspelt option must not be silently ignored), and so is an
+//! option given where it has no effect: `token_endpoint_auth_method`, `client_secret`,
+//! `private_key_pem` or `client_issuer` without `client_id` (they describe a pre-registered
+//! client; for dynamic registration the method is `client_metadata.token_endpoint_auth_method`),
+//! `signing_algorithm` without `private_key_pem`, `client_metadata` with `client_id` (nothing
+//! is registered), `idp_client_secret` without the identity provider, and a member given twice
+//! (`client_name` or `redirect_uris` both at the top level and in `client_metadata`).
+//!
+//! `client_metadata` is a full RFC 7591 client metadata object (`token_endpoint_auth_method`,
+//! `scope`, `grant_types`, `response_types`, `client_name`, `client_uri`, `logo_uri`,
+//! `contacts`, `tos_uri`, `policy_uri`, `jwks_uri`, `jwks`, `software_id`,
+//! `software_version`, `application_type`, `redirect_uris`, extensions) laid over what the
+//! client registers by default: a member given wins over the computed value (`scope` over the
+//! selected scope, `grant_types`/`response_types` over the grant's, the method over the
+//! negotiated one), the others keep their defaults. One exception: a redirect handler that
+//! dictates a redirect URI (a bound loopback port) puts it first in `redirect_uris`, since the
+//! authorization request must use a registered one.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -250,6 +270,10 @@ pub struct ClientOptions {
     /// A scope to request when the server names none.
     #[serde(default)]
     pub scope: Option<String>,
+    /// RFC 7591 client metadata for dynamic registration, laid over the computed defaults
+    /// (see the module documentation).
+    #[serde(default)]
+    pub client_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// A CIMD URL.
     #[serde(default)]
     pub client_metadata_url: Option<String>,
@@ -260,7 +284,8 @@ pub struct ClientOptions {
     #[serde(default)]
     pub client_secret: Option<String>,
     /// Pre-registered method (default: `client_secret_basic` with a secret, `private_key_jwt`
-    /// with a key, else `none`).
+    /// with a key, else `none`); only with `client_id` (dynamic registration:
+    /// `client_metadata.token_endpoint_auth_method`).
     #[serde(default)]
     pub token_endpoint_auth_method: Option<String>,
     /// PEM key for `private_key_jwt`.
@@ -416,6 +441,7 @@ impl ClientOptions {
         &self,
         on_url: Option<crate::authorization::UrlHandler>,
     ) -> Result<ClientBuilder> {
+        self.check_effective()?;
         let mut b = Client::builder(&self.server_url);
         if let Some(n) = &self.client_name {
             b = b.client_name(n.clone());
@@ -505,10 +531,22 @@ impl ClientOptions {
         };
         let assertion = self.assertion.clone().map(Assertion::new);
         let redirect_uris = self.redirect_uris.clone();
+        if let Some(members) = &self.client_metadata {
+            // Checked here, so a bad member is an error of the options, not of `build`.
+            let mut probe = crate::metadata::OAuthClientMetadata::new(Vec::new());
+            probe.redirect_uris = None;
+            probe.merged(members)?;
+        }
+        let client_metadata = self.client_metadata.clone();
         let opts = self.clone();
         b = b.config(move |c| {
             if let Some(u) = redirect_uris {
                 c.client_metadata.redirect_uris = Some(u);
+            }
+            if let Some(members) = client_metadata {
+                if let Ok(md) = c.client_metadata.merged(&members) {
+                    c.client_metadata = md;
+                }
             }
             if let Some(ms) = opts.timeout_ms {
                 c.http.timeout = Duration::from_millis(ms);
@@ -644,6 +682,61 @@ impl ClientOptions {
             },
         };
         Ok(b)
+    }
+
+    /// An option given where it has no effect is an error, never silently ignored.
+    fn check_effective(&self) -> Result<()> {
+        let useless = |what: &'static str, why: &str| Err(Error::invalid_argument(what, why));
+        if self.client_id.is_none() {
+            if self.token_endpoint_auth_method.is_some() {
+                return useless(
+                    "token_endpoint_auth_method",
+                    "it is the method of a pre-registered client and has no effect without client_id; for dynamic registration set client_metadata.token_endpoint_auth_method",
+                );
+            }
+            if self.client_issuer.is_some() {
+                return useless(
+                    "client_issuer",
+                    "it is the issuer of a pre-registered client and has no effect without client_id",
+                );
+            }
+        }
+        if self.signing_algorithm.is_some() && self.private_key_pem.is_none() {
+            return useless(
+                "signing_algorithm",
+                "it has no effect without private_key_pem",
+            );
+        }
+        if self.client_id.is_some() && self.client_metadata.is_some() {
+            return useless(
+                "client_metadata",
+                "it is sent with dynamic registration, and a pre-registered client_id registers nothing",
+            );
+        }
+        let member = |name: &str| {
+            self.client_metadata
+                .as_ref()
+                .is_some_and(|m| m.contains_key(name))
+        };
+        if self.client_name.is_some() && member("client_name") {
+            return useless(
+                "client_name",
+                "given both at the top level and in client_metadata; keep one",
+            );
+        }
+        if self.redirect_uris.is_some() && member("redirect_uris") {
+            return useless(
+                "redirect_uris",
+                "given both at the top level and in client_metadata; keep one",
+            );
+        }
+        if self.idp_client_secret.is_some() && self.idp_client_id.is_none() {
+            return useless(
+                "idp_client_secret",
+                "it has no effect without idp_token_endpoint, idp_client_id and id_token",
+            );
+        }
+        Ok(())
     }
 
     fn pre_registered(&self) -> Result<Option<PreRegisteredClient>> {

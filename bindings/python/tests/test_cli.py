@@ -515,3 +515,34 @@ def test_file_storage_lock_deadline_and_forgetting_a_client(tmp_path) -> None:
     assert store.get_client_info("https://as2.example").client_id == "c2"
     assert store.get_tokens("https://r.example/mcp").access_token == "at"
     assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_login_takes_client_metadata(demo, home, tmp_path) -> None:
+    """`--client-metadata` (inline JSON or @file) reaches the registration: the demo server's
+    answer, stored in the credential file, carries the members, and the method is used."""
+    doc = {"token_endpoint_auth_method": "client_secret_post", "software_id": "cli-host", "contacts": ["ops@cli.example"]}
+    md = tmp_path / "md.json"
+    md.write_text(json.dumps(doc))
+    r = paste_login(demo.url, home, "--client-metadata", f"@{md}")
+    assert r.returncode == 0, r.stderr
+    data = json.loads((Path(home["MCP_AUTH_HOME"]) / "credentials.json").read_text())
+    clients = list(data["clients"].values())
+    assert len(clients) == 1, data.keys()
+    assert clients[0]["token_endpoint_auth_method"] == "client_secret_post"
+    assert clients[0]["software_id"] == "cli-host"
+    assert clients[0]["contacts"] == ["ops@cli.example"]
+    t = run("token", demo.url, env=home)
+    assert t.returncode == 0 and mcp_status(demo.url, t.stdout.strip()) == 200
+
+
+def test_client_metadata_usage_errors(demo, home) -> None:
+    for value, named in [
+        ("[1]", "a JSON object is expected"),
+        ("{not json", "not JSON"),
+        ("@/nonexistent/md.json", "cannot read"),
+        ('{"client_id": "x"}', "client_id is not client metadata"),
+        ('{"logo_uri": "ftp://x/l.png"}', "logo_uri"),
+    ]:
+        r = run("login", "--no-browser", "--client-metadata", value, demo.url, env=home)
+        assert r.returncode == 2, (value, r.returncode, r.stderr)
+        assert named in r.stderr, (value, r.stderr)

@@ -364,3 +364,40 @@ def test_every_core_option_is_accepted(demo, tmp_path) -> None:
         m.Client(demo.url, grant="password")
     with pytest.raises(m.InvalidArgumentError):
         m.Client(demo.url, grant="enterprise_managed", id_token="x")  # the IdP fields go together
+
+
+def test_client_metadata_reaches_the_registration(demo, tmp_path) -> None:
+    """A dict `client_metadata` is the options JSON's: laid over the defaults; what the demo
+    server registered (its answer, stored) shows the members, and the method is the one used."""
+    path = tmp_path / "creds.json"
+    c = m.Client(
+        demo.url,
+        storage=path,
+        client_metadata={
+            "token_endpoint_auth_method": "client_secret_post",
+            "client_uri": "https://py.example",
+            "contacts": ["ops@py.example"],
+            "software_id": "py-host",
+            "software_version": "2.0",
+        },
+    )
+    c.access_token()
+    info = m.FileStorage(path).get_client_info(demo.origin)
+    assert info is not None
+    d = info.to_dict()
+    assert d["token_endpoint_auth_method"] == "client_secret_post"
+    assert d["client_uri"] == "https://py.example"
+    assert d["contacts"] == ["ops@py.example"]
+    assert d["software_id"] == "py-host"
+    assert d["software_version"] == "2.0"
+    assert d["client_name"] == "mcp-auth"  # not given: the default
+    assert d["redirect_uris"] == [c.redirect_uri]
+
+
+def test_options_without_effect_are_refused() -> None:
+    with pytest.raises(m.InvalidArgumentError, match=r"client_metadata\.token_endpoint_auth_method"):
+        m.Client("http://127.0.0.1:1/mcp", token_endpoint_auth_method="client_secret_post")
+    with pytest.raises(m.InvalidArgumentError, match="client_metadata"):
+        m.Client("http://127.0.0.1:1/mcp", client_id="pre", client_metadata={"scope": "a"})
+    with pytest.raises(m.InvalidArgumentError, match="client_id is not client metadata"):
+        m.Client("http://127.0.0.1:1/mcp", client_metadata={"client_id": "x"})

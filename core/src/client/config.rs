@@ -490,7 +490,13 @@ impl ClientBuilder {
             Some(v) => v.insert(0, redirect_uri.clone()),
             None => config.client_metadata.redirect_uris = Some(vec![redirect_uri.clone()]),
         }
+        // The grant's grant and response types, unless the metadata name others (explicit
+        // members win over computed defaults).
+        let default_types = config.client_metadata.grant_types
+            == crate::metadata::DEFAULT_GRANT_TYPES.map(str::to_owned)
+            && config.client_metadata.response_types == ["code"];
         match config.grant {
+            _ if !default_types => {}
             Grant::ClientCredentials => {
                 config.client_metadata.grant_types = vec!["client_credentials".to_owned()];
             }

@@ -193,12 +193,56 @@ impl OAuthClientMetadata {
             .map_err(|reason| Error::invalid_argument("client metadata", reason))
     }
 
+    /// These metadata with `members` (a client metadata object, RFC 7591 §2) laid over them:
+    /// each member given replaces the value here, the others are kept; the result is checked
+    /// like a parsed object. Members that are not client metadata (`client_id`,
+    /// `client_secret`, `registration_access_token`, …: what a registration *response* carries)
+    /// are refused, naming the member.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] (what: `"client_metadata"`) naming the offending member.
+    pub fn merged(&self, members: &Map<String, Value>) -> Result<Self> {
+        for name in members.keys() {
+            if NOT_CLIENT_METADATA.contains(&name.as_str()) {
+                return Err(Error::invalid_argument(
+                    "client_metadata",
+                    format!(
+                        "{name} is not client metadata (RFC 7591 §2) but what a registration answers; a pre-registered client is configured with client_id and client_secret at the top level"
+                    ),
+                ));
+            }
+        }
+        let Value::Object(mut map) = self.registration_body() else {
+            unreachable!("client metadata serializes to an object")
+        };
+        map.entry("redirect_uris").or_insert(Value::Null);
+        if self.application_type.is_none() {
+            map.insert("application_type".to_owned(), Value::Null);
+        }
+        for (name, value) in members {
+            map.insert(name.clone(), value.clone());
+        }
+        Self::from_map(map).map_err(|reason| Error::invalid_argument("client_metadata", reason))
+    }
+
     /// The RFC 7591 §3.1 registration request body: every member that is set (the reference's
     /// `model_dump(by_alias=True, mode="json", exclude_none=True)`), plus the `extra` members.
     pub fn registration_body(&self) -> Value {
         serde_json::to_value(self).expect("a map with string keys always serializes")
     }
 }
+
+/// Members of a registration response (RFC 7591 §3.2.1, RFC 7592 §3) that are not client
+/// metadata: refused by [`OAuthClientMetadata::merged`].
+const NOT_CLIENT_METADATA: [&str; 7] = [
+    "client_id",
+    "client_secret",
+    "client_id_issued_at",
+    "client_secret_expires_at",
+    "registration_access_token",
+    "registration_client_uri",
+    "issuer",
+];
 
 // ---------------------------------------------------------------------------------------------
 // OAuthClientInformationFull (RFC 7591 §3.2.1)

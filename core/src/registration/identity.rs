@@ -83,7 +83,7 @@ impl Identity<'_> {
             ));
         }
         let Some((auth, source)) = self.existing(d, true)? else {
-            return self.register(d, scope);
+            return self.register(d, scope, false);
         };
         step.ok(match source {
             Source::PreRegistered => {
@@ -247,8 +247,14 @@ impl Identity<'_> {
         }
     }
 
-    /// RFC 7591 dynamic client registration.
-    pub(super) fn register(&self, d: &Discovery, scope: Option<&str>) -> Result<ClientAuth> {
+    /// RFC 7591 dynamic client registration, with `scope` (the selected one, unless the client
+    /// metadata name a scope; `widen`: always `scope`, a union that covers the named one).
+    pub(super) fn register(
+        &self,
+        d: &Discovery,
+        scope: Option<&str>,
+        widen: bool,
+    ) -> Result<ClientAuth> {
         let Some(endpoint) = &d.registration_endpoint else {
             return Err(Error::Registration {
                 message: format!(
@@ -260,7 +266,10 @@ impl Identity<'_> {
             });
         };
         let mut md = self.config.client_metadata.clone();
-        md.scope = scope.map(str::to_owned);
+        // The selected scope, unless the client metadata name one (explicit wins).
+        if widen || md.scope.is_none() {
+            md.scope = scope.map(str::to_owned);
+        }
         // Ask for a method the AS supports (never rely on a default it does not support).
         if md.token_endpoint_auth_method.is_none() {
             md.token_endpoint_auth_method =

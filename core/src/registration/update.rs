@@ -87,7 +87,7 @@ impl Identity<'_> {
                     "the update of client {} was refused ({e}); registering again with scope \"{union}\"",
                     info.client_id
                 ));
-                self.register(d, Some(&union))
+                self.register(d, Some(&union), true)
             }
         }
     }
@@ -130,7 +130,7 @@ impl Identity<'_> {
             "{} refused scope \"{wanted}\" for client {}, registered with \"{registered}\" (invalid_scope): registering again with scope \"{union}\"",
             d.issuer, client.client_id
         ));
-        self.register(d, Some(&union)).map(Some)
+        self.register(d, Some(&union), true).map(Some)
     }
 
     /// RFC 7592 §2.2: `PUT` the registration's metadata with `scope` replaced to `uri`, with

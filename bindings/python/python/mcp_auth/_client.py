@@ -83,8 +83,13 @@ class Client:
         on_authorization_url: ``on_authorization_url(url, browser_opened)`` receives the
             authorization URL of a ``"loopback"``/``"browser"`` redirect, to show it to the
             user (the library never prints it; it logs it at INFO with ``state`` redacted).
-        client_metadata: RFC 7591 metadata for dynamic registration (an
-            ``OAuthClientMetadata``, a dict, or the reference SDK's pydantic model).
+        client_metadata: RFC 7591 metadata for dynamic registration. A dict (any mapping) is
+            the options JSON's ``client_metadata``: its members are laid over what the client
+            registers by default (``token_endpoint_auth_method``, ``scope``, ``grant_types``,
+            ``client_uri``, ``logo_uri``, ``contacts``, ``software_id``, …; a member given
+            wins, the redirect URI a redirect handler dictates stays first). An
+            ``OAuthClientMetadata`` or the reference SDK's pydantic model replaces the metadata
+            as a whole.
         **options: every other core option (``mcp_auth::options::ClientOptions``):
             ``client_name``, ``scope``, ``redirect_uris``, ``client_metadata_url``,
             ``client_id``, ``client_secret``, ``token_endpoint_auth_method``,
@@ -155,6 +160,9 @@ class Client:
         else:
             raise TypeError(f"unknown redirect_handler {redirect_handler!r}")
         opts.update(options)
+        if isinstance(client_metadata, Mapping):
+            opts["client_metadata"] = dict(client_metadata)
+            client_metadata = None
         self._native = _native.Client(
             _json_text(opts),
             storage=storage_obj,

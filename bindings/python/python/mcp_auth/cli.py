@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -165,6 +166,8 @@ def _client(args: argparse.Namespace, **kw: Any) -> Client:
         opts["scope"] = args.scope
     if getattr(args, "client_name", None):
         opts["client_name"] = args.client_name
+    if getattr(args, "client_metadata", None):
+        opts["client_metadata"] = _client_metadata(args.client_metadata)
     if args.provider:
         opts["provider"] = args.provider
     overrides = _overrides(args)
@@ -177,6 +180,23 @@ def _client(args: argparse.Namespace, **kw: Any) -> Client:
     url = _redis_url(args)
     storage: Any = {"type": "redis", "url": url} if url else _store_path(args)
     return Client(args.url, storage=storage, **opts)
+
+
+def _client_metadata(value: str) -> dict[str, Any]:
+    """--client-metadata: a JSON object, or @FILE holding one."""
+    text = value
+    if value.startswith("@"):
+        try:
+            text = Path(value[1:]).expanduser().read_text()
+        except OSError as e:
+            raise UsageError(f"--client-metadata: cannot read {value[1:]}: {e}") from None
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        raise UsageError(f"--client-metadata: not JSON ({e})") from None
+    if not isinstance(doc, dict):
+        raise UsageError("--client-metadata: a JSON object is expected (RFC 7591 client metadata)")
+    return doc
 
 
 def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
@@ -720,6 +740,13 @@ def parser() -> argparse.ArgumentParser:
         "--client-secret", help="its secret (default: $MCP_AUTH_CLIENT_SECRET; prefer the variable)"
     )
     login.add_argument("--client-name", help="client_name for dynamic registration (default: mcp-auth)")
+    login.add_argument(
+        "--client-metadata",
+        metavar="JSON|@FILE",
+        help="RFC 7591 client metadata for dynamic registration, a JSON object (or @file holding "
+        "one): token_endpoint_auth_method, scope, grant_types, client_uri, logo_uri, contacts, "
+        "software_id, ...; its members win over the defaults",
+    )
     login.set_defaults(func=cmd_login)
     status = command(
         "status",
