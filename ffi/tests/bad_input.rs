@@ -29,6 +29,10 @@ use std::sync::Mutex;
 use mcp_auth_demo_server::{DemoConfig, DemoServer};
 use mcpauth::*;
 
+// The streamed-response exports (in their own file: this one is long enough).
+#[path = "bad_input/stream.rs"]
+mod stream;
+
 // ---------------------------------------------------------------------------------------------
 // The header: declared functions, their pointer parameters and documented statuses
 // ---------------------------------------------------------------------------------------------
@@ -1362,6 +1366,7 @@ fn every_export_survives_bad_input() {
     stateless_functions(&runner);
     client_api(&runner, &server);
     bridge(&runner, &server);
+    stream::stream_api(&runner, &server);
 
     let covered = runner.covered.lock().unwrap();
     let mut failures = runner.failures.lock().unwrap().clone();
