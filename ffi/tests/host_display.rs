@@ -18,8 +18,11 @@ use serde_json::json;
 
 const USER_CODE: &str = "WDJB-MJHT";
 
+/// What the callback received: verification URI, complete URI, user code, expiry.
+type Shown = (String, Option<String>, String, u64);
+
 #[derive(Default)]
-struct Seen(Mutex<Vec<(String, Option<String>, String, u64)>>);
+struct Seen(Mutex<Vec<Shown>>);
 
 unsafe extern "C" fn on_code(
     userdata: *mut c_void,
