@@ -10,110 +10,27 @@
 //! the read minus its RSS before must stay under 16 MiB (plain runs only: valgrind and the
 //! sanitizers have their own allocators).
 //!
-//! `MCPAUTH_TEST_MODE` as in `c_examples.rs` (plain, `valgrind`, `asan`, `tsan`); under
-//! valgrind and the sanitizers the result is 24 MiB (more than the sockets buffer) and the
-//! stream 5 s: the protocol is the same, only a hang ends. `MCPAUTH_TEST_SSE_SECS` shortens the
-//! stream for a local plain run (default 60). `MCPAUTH_LIB_DIR` names a directory holding
-//! `libmcpauth.a` (default: build it).
+//! `MCPAUTH_TEST_MODE` as in `c_examples.rs` (plain, `valgrind`, `asan`, `tsan`; the runner is
+//! `cprog`); under valgrind and the sanitizers the result is 24 MiB (more than the sockets
+//! buffer) and the stream 5 s: the protocol is the same, only a hang ends.
+//! `MCPAUTH_TEST_SSE_SECS` shortens the stream for a local plain run (default 60).
+//! `MCPAUTH_LIB_DIR` names a directory holding `libmcpauth.a` (default: build it).
+
+mod cprog;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use cprog::{Mode, make, mode, out_dir, root};
 use mcp_auth_demo_server::{DemoConfig, DemoServer, StreamCounters};
 
 const MIB: u64 = 1024 * 1024;
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Mode {
-    Plain,
-    Valgrind,
-    Asan,
-    Tsan,
-}
-
-fn mode() -> Mode {
-    match std::env::var("MCPAUTH_TEST_MODE").as_deref() {
-        Ok("valgrind") => Mode::Valgrind,
-        Ok("asan") => Mode::Asan,
-        Ok("tsan") => Mode::Tsan,
-        Ok("") | Err(_) => Mode::Plain,
-        Ok(other) => panic!("unknown MCPAUTH_TEST_MODE {other:?} (valgrind, asan, tsan)"),
-    }
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// `target/<profile>` of this test binary.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
-/// The directory holding a fresh `libmcpauth.a`.
-fn lib_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("MCPAUTH_LIB_DIR") {
-        return PathBuf::from(d);
-    }
-    let dir = profile_dir();
-    let target = dir.parent().unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "-p", "mcp-auth-ffi"])
-        .arg("--target-dir")
-        .arg(target)
-        .current_dir(root());
-    match dir.file_name().unwrap().to_str().unwrap() {
-        "debug" => {}
-        "release" => {
-            cmd.arg("--release");
-        }
-        other => {
-            cmd.args(["--profile", other]);
-        }
-    }
-    assert!(
-        cmd.status().expect("cannot run cargo").success(),
-        "cargo build -p mcp-auth-ffi failed"
-    );
-    dir
-}
-
 /// Build `stream.c` (through `examples/c/Makefile`, as the other C tests) and return its path.
 fn build() -> PathBuf {
-    let out = profile_dir()
-        .join("c-tests")
-        .join(format!("{:?}-stream", mode()).to_lowercase());
-    let mut cmd = Command::new("make");
-    cmd.arg("-s")
-        .arg("-C")
-        .arg(root().join("examples/c"))
-        .arg(format!("OUT={}", out.display()))
-        .arg(format!("LIBDIR={}", lib_dir().display()))
-        .arg(format!("SRCDIR={}", root().join("ffi/tests/c").display()))
-        .arg("EXAMPLES=stream");
-    match mode() {
-        Mode::Asan => {
-            cmd.arg("SANITIZE=1");
-        }
-        Mode::Tsan => {
-            cmd.arg("SANITIZE=thread");
-        }
-        _ => {}
-    }
-    let o = cmd.output().expect("cannot run make");
-    assert!(
-        o.status.success(),
-        "building stream.c failed:\n{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out.join("stream")
+    make(&root().join("ffi/tests/c"), "stream");
+    out_dir().join("stream")
 }
 
 fn kib_after(text: &str, key: &str) -> u64 {

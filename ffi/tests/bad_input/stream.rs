@@ -1,5 +1,5 @@
 //! Bad input on the streamed-response exports (`mcpauth_client_send_streamed`,
-//! `mcpauth_stream_*`), with the runner of `bad_input.rs`.
+//! `mcpauth_stream_*`), with the runner of `main.rs`.
 
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::CString;
@@ -8,9 +8,9 @@ use std::ptr;
 use mcp_auth_demo_server::DemoServer;
 use mcpauth::*;
 
+use super::cases::{new_client, new_config};
 use super::{
-    Arg, Bytes, Expect, Handle, OutHandle, OutStr, OutVal, Runner, last_message, new_client,
-    new_config, opt, req,
+    Arg, Bytes, Expect, Handle, OutHandle, OutStr, OutVal, Runner, last_message, opt, req,
 };
 
 /// A `(uint8_t *, size_t)` buffer the library writes into.
