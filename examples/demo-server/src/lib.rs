@@ -38,6 +38,7 @@ mod manage;
 mod record;
 mod server;
 mod state;
+mod stream;
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
@@ -54,6 +55,7 @@ pub use dpop::DpopCounters;
 pub use handlers::SUPPORTED_PROTOCOL_VERSIONS;
 pub use jwt::{CLOCK_SKEW_SECS, Es256KeyPair, JWT_BEARER_ASSERTION_TYPE, JwtKey, pem};
 pub use record::RecordedRequest;
+pub use stream::StreamCounters;
 
 use handlers::Urls;
 use http::Request;
@@ -301,6 +303,12 @@ impl DemoServer {
         }
     }
 
+    /// What streamed responses (the `big` and `ticker` tools, `GET` streams) did since the
+    /// start, counted as the server hands bytes to the connection.
+    pub fn stream_counters(&self) -> StreamCounters {
+        self.state().stream_stats
+    }
+
     /// The revocation endpoint URL, if revocation is on.
     pub fn revocation_endpoint(&self) -> Option<String> {
         let (urls, cfg) = self.urls();
@@ -316,6 +324,7 @@ impl DemoServer {
         st.grant_hits.clear();
         st.refresh_stats = Default::default();
         st.dpop_stats = Default::default();
+        st.stream_stats = Default::default();
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
