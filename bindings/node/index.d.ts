@@ -158,9 +158,18 @@ export interface ClientOptions {
   scope?: string;
   /** A Client ID Metadata Document URL (CIMD). */
   clientMetadataUrl?: string;
+  /**
+   * RFC 7591 client metadata for dynamic registration, member names as written (snake_case:
+   * `token_endpoint_auth_method`, `scope`, `grant_types`, `client_uri`, `logo_uri`, `contacts`,
+   * `software_id`, ...), laid over what the client registers by default: a member given wins
+   * (the redirect URI a redirect handler dictates stays first). With `clientId` it is an error
+   * (nothing is registered).
+   */
+  clientMetadata?: Record<string, unknown>;
   /** Pre-registered client. */
   clientId?: string;
   clientSecret?: string;
+  /** The pre-registered client's method; only with `clientId` (dynamic registration: `clientMetadata.token_endpoint_auth_method`). */
   tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | (string & {});
   privateKeyPem?: string;
   signingAlgorithm?: 'ES256' | 'RS256';

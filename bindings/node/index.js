@@ -132,6 +132,8 @@ export function optionsJson(options) {
   for (const [camel, key] of [['authorizationParams', 'authorization_params'], ['tokenParams', 'token_params']]) {
     if (options.overrides?.[camel] !== undefined) json.overrides[key] = { ...options.overrides[camel] };
   }
+  // RFC 7591 client metadata: member names as written (snake_case, extensions unchanged).
+  if (options.clientMetadata !== undefined) json.client_metadata = { ...options.clientMetadata };
   let redirectHandler = null;
   if (options.redirect !== undefined) {
     const { handler, ...redirect } = options.redirect;

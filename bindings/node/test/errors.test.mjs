@@ -242,6 +242,20 @@ test('options: camelCase to the JSON members, nested objects too; JS-only option
   assert.deepEqual(JSON.parse(optionsJson({ serverUrl: 'https://h/mcp', redirect: { type: 'loopback', timeoutSecs: 5, openBrowser: false } }).json).redirect,
     { type: 'loopback', timeout_secs: 5, open_browser: false });
   assert.throws(() => optionsJson({ serverUrl: 'https://h/mcp', redirect: { type: 'callback' } }), TypeError);
+  // Client metadata members go as written (RFC 7591 names, extensions unchanged).
+  assert.deepEqual(
+    JSON.parse(optionsJson({ serverUrl: 'https://h/mcp', clientMetadata: { token_endpoint_auth_method: 'client_secret_post', xCustom: 1 } }).json)
+      .client_metadata,
+    { token_endpoint_auth_method: 'client_secret_post', xCustom: 1 },
+  );
+});
+
+test('an option without effect is an invalid_argument naming the way', async () => {
+  const e = await rejectsWith(
+    McpAuthClient.create({ serverUrl: server.url, tokenEndpointAuthMethod: 'client_secret_post' }),
+    'invalid_argument',
+  );
+  assert.ok(e.message.includes('client_metadata.token_endpoint_auth_method'), e.message);
 });
 
 test('a failing store: storage, naming the operation', async () => {
