@@ -68,13 +68,16 @@ def mcp_call(resource: str, token: str, tool: dict[str, object]) -> str:
     return result
 
 
-@surface("python-cli")
+def cli_applies(cell: Cell, scenario: Scenario) -> None:
+    if scenario.options(cell).get("grant") == "client_credentials":
+        raise NotApplicable("the CLI's login is the interactive authorization code flow")
+
+
+@surface("python-cli", applies=cli_applies)
 def run_cli(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
     """The Python package's CLI as a shell host uses it: `mcp-auth login` once (the browser),
     then `mcp-auth token` before each call (refreshing when needed); when `token` says "not
     logged in" (exit 7: nothing left to refresh with), `mcp-auth login` again."""
-    if scenario.options(cell).get("grant") == "client_credentials":
-        raise NotApplicable("the CLI's login is the interactive authorization code flow")
     env = dict(env, MCP_AUTH_HOME=str(cell.dir / "home"))
     out: list[str] = []
 
@@ -120,13 +123,17 @@ def run_sdk_dropin(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple
     return run_host([SDK_PYTHON, SDK_HOST, "dropin"], cell, scenario, env)
 
 
-@surface("python-sdk-reference")
-def run_sdk_reference(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
-    """The same host with the SDK's own `OAuthClientProvider` (and its client_credentials /
-    private_key_jwt extensions): the reference, not mcp-auth. Its failures are the SDK's."""
+def reference_applies(cell: Cell, scenario: Scenario) -> None:
     options = scenario.options(cell)
     if scenario.expect_failure is not None:
         raise NotApplicable("the cell checks that mcp-auth's error names the fix")
     if options.get("grant", "authorization_code") not in ("authorization_code", "client_credentials"):
         raise NotApplicable(f"the SDK client has no {options['grant']} grant")
+
+
+@surface("python-sdk-reference", applies=reference_applies)
+def run_sdk_reference(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
+    """The same host with the SDK's own `OAuthClientProvider` (and its client_credentials /
+    private_key_jwt extensions): the reference, not mcp-auth. Its failures are the SDK's
+    (scenarios/reference.py)."""
     return run_host([SDK_PYTHON, SDK_HOST, "reference"], cell, scenario, env)
