@@ -68,14 +68,16 @@ class Storage:
         return self.tokens
 
     async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = OAuthToken.model_validate(tokens.model_dump())
+        # Kept as given, as the SDK's example storage does (the SDK's own OAuthToken model
+        # admits only token_type "Bearer", so re-validating would refuse a DPoP token).
+        self.tokens = tokens
         self.save()
 
     async def get_client_info(self) -> OAuthClientInformationFull | None:
         return self.client_info
 
     async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client_info = OAuthClientInformationFull.model_validate(client_info.model_dump())
+        self.client_info = client_info
         self.save()
 
 

@@ -50,3 +50,9 @@ reference_failure(
     "refuses the scope",
     "invalid_scope",
 )
+reference_failure(
+    "dpop",
+    "it has no DPoP: its code exchange carries no proof and the AS, which requires DPoP-bound "
+    "tokens for the client, refuses it",
+    "DPoP proof JWT not provided",
+)
