@@ -141,6 +141,16 @@ impl crate::http::HttpClient for CheckedHttp {
         checkpoint()?;
         Ok(response)
     }
+
+    fn execute_streamed(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<crate::http::StreamedResponse> {
+        checkpoint()?;
+        let response = self.0.execute_streamed(request)?;
+        checkpoint()?;
+        Ok(response)
+    }
 }
 
 #[cfg(test)]

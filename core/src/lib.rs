@@ -74,6 +74,7 @@ pub use cancel::CancelToken;
 pub use challenge::CapturedChallenge;
 pub use client::{
     Client, ClientBuilder, ClientConfig, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient,
+    ResponseStream,
 };
 pub use error::{Check, Error, ErrorKind, OAuthErrorResponse, Result};
 pub use options::ClientOptions;

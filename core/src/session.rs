@@ -19,11 +19,11 @@ use crate::authorization::{self, RedirectContext, RedirectHandler};
 use crate::cache::MetadataCache;
 use crate::cancel::{CancelToken, CheckedHttp, checkpoint};
 use crate::challenge::CapturedChallenge;
-use crate::client::{ClientConfig, Grant, MCP_ACCEPT, ProbeResult, Response};
+use crate::client::{ClientConfig, Grant, MCP_ACCEPT, ProbeResult, ResponseStream};
 use crate::discovery::{Discoverer, Discovery};
 use crate::dpop::{self, DpopState};
 use crate::error::{Error, Result};
-use crate::http::HttpClient;
+use crate::http::{HttpClient, StreamedResponse};
 use crate::metadata::OAuthToken;
 use crate::policy::{CrossOrigin, PolicedHttp, Policy};
 use crate::registration::{Identity, KnownClient};
@@ -50,6 +50,21 @@ struct State {
 
 /// A clock: seconds since the Unix epoch.
 pub(crate) type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The largest error body read before deciding on a 401/403/400 answer to an MCP request.
+const MAX_ERROR_BODY: u64 = 1024 * 1024;
+
+/// Read an MCP error answer's body (at most [`MAX_ERROR_BODY`]; the rest is dropped): its
+/// challenge or DPoP nonce demand decides what happens next.
+fn read_error_body(response: StreamedResponse) -> Result<http::Response<Vec<u8>>> {
+    use std::io::Read;
+    let (parts, body) = response.into_parts();
+    let mut buf = Vec::new();
+    body.take(MAX_ERROR_BODY)
+        .read_to_end(&mut buf)
+        .map_err(ResponseStream::error_of)?;
+    Ok(http::Response::from_parts(parts, buf))
+}
 
 /// How a refresh ended.
 enum Refreshed {
@@ -179,8 +194,8 @@ impl Session {
     }
 
     /// Send `request` with the token, acquiring one on 401 and on a step-up 403, then retrying
-    /// (see [`crate::Client::send`]).
-    pub(crate) fn send(&self, request: http::Request<Vec<u8>>) -> Result<Response> {
+    /// (see [`crate::Client::send_streamed`]). The final response's body is left unread.
+    pub(crate) fn send_streamed(&self, request: http::Request<Vec<u8>>) -> Result<ResponseStream> {
         if !self.policy.is_resource_origin(request.uri()) {
             return self.send_elsewhere(request);
         }
@@ -200,7 +215,7 @@ impl Session {
                 .tracer
                 .step(Step::McpRequest)
                 .http(req.method().as_str(), &url);
-            let response = self.http.execute(req)?;
+            let response = self.http.execute_streamed(req)?;
             let status = response.status().as_u16();
             step.status(status);
             let detail = if token.is_some() {
@@ -213,9 +228,23 @@ impl Session {
             } else {
                 step.ok(detail);
             }
+            let dpop_bound = token.as_ref().is_some_and(|t| t.is_dpop());
+            // Only an error answer's body matters here (its challenge, a DPoP nonce demand);
+            // anything else goes to the caller unread.
+            let may_demand_nonce = dpop_bound
+                && status == 400
+                && response.headers().contains_key(dpop::DPOP_NONCE_HEADER);
+            if status != 401 && status != 403 && !may_demand_nonce {
+                return Ok(ResponseStream::new(
+                    response,
+                    last_challenge,
+                    authorizations,
+                ));
+            }
+            let response = read_error_body(response)?;
             // RFC 9449 §9: the resource server demands a nonce in the proof; retry with it
             // (no new token needed).
-            if token.as_ref().is_some_and(|t| t.is_dpop()) {
+            if dpop_bound {
                 if let Some(nonce) = dpop::demanded_nonce(&response) {
                     if self.dpop.set_rs_nonce_if_new(nonce) {
                         continue;
@@ -223,11 +252,19 @@ impl Session {
                 }
             }
             if status != 401 && status != 403 {
-                return Ok(Response::new(response, last_challenge, authorizations));
+                return Ok(ResponseStream::buffered(
+                    response,
+                    last_challenge,
+                    authorizations,
+                ));
             }
             let captured = CapturedChallenge::from_response(status, response.headers());
             if status == 403 && !captured.is_step_up() {
-                return Ok(Response::new(response, Some(captured), authorizations));
+                return Ok(ResponseStream::buffered(
+                    response,
+                    Some(captured),
+                    authorizations,
+                ));
             }
             if authorizations >= self.config.max_authorizations {
                 return Err(Error::Unauthorized {
@@ -265,7 +302,7 @@ impl Session {
 
     /// The origin binding ([`crate::policy`]): a request for another origin than the protected
     /// resource's never carries the token; it is refused, or sent once as it is.
-    pub(crate) fn send_elsewhere(&self, request: http::Request<Vec<u8>>) -> Result<Response> {
+    pub(crate) fn send_elsewhere(&self, request: http::Request<Vec<u8>>) -> Result<ResponseStream> {
         let url = public_url(&request.uri().to_string());
         if self.config.cross_origin == CrossOrigin::Refuse {
             return Err(Error::ForeignOrigin {
@@ -277,10 +314,10 @@ impl Session {
             .tracer
             .step(Step::McpRequest)
             .http(request.method().as_str(), &url);
-        let response = self.direct.execute(request)?;
+        let response = self.direct.execute_streamed(request)?;
         step.status(response.status().as_u16());
         step.ok("another origin: sent without the token");
-        Ok(Response::new(response, None, 0))
+        Ok(ResponseStream::new(response, None, 0))
     }
 
     /// A valid access token, refreshing or authorizing if needed.

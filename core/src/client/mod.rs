@@ -25,6 +25,7 @@ use crate::secret::AccessToken;
 use crate::session::Session;
 
 mod config;
+mod stream;
 
 pub use crate::challenge::CapturedChallenge;
 pub use crate::discovery::Discovery;
@@ -32,6 +33,7 @@ pub use crate::policy::CrossOrigin;
 pub use config::{
     ClientBuilder, ClientConfig, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient,
 };
+pub use stream::ResponseStream;
 
 /// The MCP protocol version this client speaks, sent as `MCP-Protocol-Version` on metadata
 /// requests (as the reference does).
@@ -57,22 +59,6 @@ pub struct Response {
 }
 
 impl Response {
-    pub(crate) fn new(
-        response: http::Response<Vec<u8>>,
-        challenge: Option<CapturedChallenge>,
-        authorizations: u32,
-    ) -> Self {
-        let status = response.status().as_u16();
-        let (p, b) = response.into_parts();
-        Response {
-            status,
-            headers: p.headers,
-            body: b,
-            challenge,
-            authorizations,
-        }
-    }
-
     /// The JSON-RPC message in the body: the JSON body itself, or the first `data:` event of
     /// a `text/event-stream` body (MCP streamable HTTP answers POSTs either way).
     pub fn json_message(&self) -> Option<serde_json::Value> {
@@ -168,9 +154,29 @@ impl Client {
     /// # Errors
     /// [`Error::Unauthorized`] when the server still refuses after the allowed
     /// authorizations (the last challenge is in the error); any flow error otherwise.
+    ///
+    /// The response is read whole: MCP limits apply (no cap unless
+    /// [`HttpConfig::stream_max_body_bytes`](crate::http::HttpConfig::stream_max_body_bytes),
+    /// the idle timeout between reads), not the OAuth ones. To read a large result or an event
+    /// stream as it arrives, use [`Client::send_streamed`].
     pub fn send(&self, request: http::Request<Vec<u8>>) -> Result<Response> {
         let _call = self.session.cancel.enter();
-        self.session.send(request)
+        self.session.send_streamed(request)?.into_response()
+    }
+
+    /// [`Client::send`], returning as soon as the final response's head has arrived, with the
+    /// body to be read as it comes ([`ResponseStream`]: `Read`, or server-sent events one by
+    /// one): a large tool result, a POST answered with `text/event-stream`, a `GET` stream.
+    ///
+    /// Authorization happens before the body is read: 401 and step-up 403 answers are
+    /// handled (their bodies read, at most 1 MiB) exactly as in [`Client::send`]. The stream
+    /// is not cancelled by [`Client::cancel`]; drop it to end it (the connection is closed).
+    ///
+    /// # Errors
+    /// As [`Client::send`], up to the response head.
+    pub fn send_streamed(&self, request: http::Request<Vec<u8>>) -> Result<ResponseStream> {
+        let _call = self.session.cancel.enter();
+        self.session.send_streamed(request)
     }
 
     /// POST a JSON-RPC message to the MCP endpoint (`Content-Type: application/json`,

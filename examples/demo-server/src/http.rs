@@ -29,6 +29,8 @@ pub(crate) struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// A body produced over time instead of `body` ([`crate::stream`]).
+    pub produce: Option<crate::stream::Produce>,
 }
 
 impl Response {
@@ -37,7 +39,13 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            produce: None,
         }
+    }
+
+    pub fn produce(mut self, produce: crate::stream::Produce) -> Self {
+        self.produce = Some(produce);
+        self
     }
 
     pub fn json(status: u16, value: &serde_json::Value) -> Self {

@@ -37,6 +37,7 @@ mod jwt;
 mod record;
 mod server;
 mod state;
+mod stream;
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
@@ -53,6 +54,7 @@ pub use dpop::DpopCounters;
 pub use handlers::SUPPORTED_PROTOCOL_VERSIONS;
 pub use jwt::{CLOCK_SKEW_SECS, Es256KeyPair, JWT_BEARER_ASSERTION_TYPE, JwtKey, pem};
 pub use record::RecordedRequest;
+pub use stream::StreamCounters;
 
 use handlers::Urls;
 use http::Request;
@@ -300,6 +302,12 @@ impl DemoServer {
         }
     }
 
+    /// What streamed responses (the `big` and `ticker` tools, `GET` streams) did since the
+    /// start, counted as the server hands bytes to the connection.
+    pub fn stream_counters(&self) -> StreamCounters {
+        self.state().stream_stats
+    }
+
     /// The revocation endpoint URL, if revocation is on.
     pub fn revocation_endpoint(&self) -> Option<String> {
         let (urls, cfg) = self.urls();
@@ -315,6 +323,7 @@ impl DemoServer {
         st.grant_hits.clear();
         st.refresh_stats = Default::default();
         st.dpop_stats = Default::default();
+        st.stream_stats = Default::default();
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {

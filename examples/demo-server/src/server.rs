@@ -26,7 +26,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::config::FaultAction;
 use crate::handlers::{self, Outcome};
@@ -44,6 +44,8 @@ pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 pub(crate) struct Body {
     chunks: VecDeque<Bytes>,
     exact: Option<u64>,
+    /// Chunks still being produced ([`crate::stream`]), after `chunks`.
+    produced: Option<mpsc::Receiver<Bytes>>,
 }
 
 impl Body {
@@ -54,13 +56,18 @@ impl Body {
         } else {
             VecDeque::from([Bytes::from(bytes)])
         };
-        Body { chunks, exact }
+        Body {
+            chunks,
+            exact,
+            produced: None,
+        }
     }
 
     fn streamed(chunks: VecDeque<Bytes>) -> Body {
         Body {
             chunks,
             exact: None,
+            produced: None,
         }
     }
 }
@@ -71,13 +78,19 @@ impl hyper::body::Body for Body {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Ready(self.chunks.pop_front().map(|c| Ok(Frame::data(c))))
+        if let Some(c) = self.chunks.pop_front() {
+            return Poll::Ready(Some(Ok(Frame::data(c))));
+        }
+        match self.produced.as_mut() {
+            Some(rx) => rx.poll_recv(cx).map(|c| c.map(|c| Ok(Frame::data(c)))),
+            None => Poll::Ready(None),
+        }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.chunks.is_empty()
+        self.chunks.is_empty() && self.produced.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -248,6 +261,19 @@ fn to_hyper(resp: Response, body: Body) -> hyper::Response<Body> {
     out
 }
 
+/// A handler's response: written at once, or produced over time by a task on this runtime.
+fn reply(shared: &Arc<Shared>, mut resp: Response) -> hyper::Response<Body> {
+    let Some(produce) = resp.produce.take() else {
+        return ordinary(resp);
+    };
+    let body = Body {
+        chunks: VecDeque::new(),
+        exact: produce.length(),
+        produced: Some(produce.spawn(shared.clone())),
+    };
+    to_hyper(resp, body)
+}
+
 fn ordinary(resp: Response) -> hyper::Response<Body> {
     let body = Body::full(resp.body.clone());
     to_hyper(resp, body)
@@ -282,7 +308,7 @@ async fn respond(
     let req = to_request(&parts, body);
     record(&shared, id, &req);
     match handlers::handle(&shared, &req) {
-        Outcome::Respond(resp) => Ok(ordinary(resp)),
+        Outcome::Respond(resp) => Ok(reply(&shared, resp)),
         Outcome::Fault(action) => match action {
             FaultAction::Respond {
                 status,
@@ -292,6 +318,7 @@ async fn respond(
                 status,
                 headers,
                 body,
+                produce: None,
             })),
             FaultAction::Redirect { status, location } => Ok(ordinary(
                 Response::new(status)

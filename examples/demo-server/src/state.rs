@@ -92,6 +92,7 @@ pub(crate) struct State {
     /// DPoP proof `jti`s seen (a replayed proof is refused).
     pub dpop_jtis: HashSet<String>,
     pub dpop_stats: crate::DpopCounters,
+    pub stream_stats: crate::StreamCounters,
     pub jtis: HashSet<String>,
     pub path_hits: HashMap<String, usize>,
     pub grant_hits: HashMap<String, usize>,
