@@ -56,3 +56,9 @@ reference_failure(
     "tokens for the client, refuses it",
     "DPoP proof JWT not provided",
 )
+reference_failure(
+    "authlib-no-refresh-token",
+    "the same as mcp-auth's columns: its default metadata asks for the `refresh_token` grant the "
+    "AS does not advertise, and authlib refuses the registration",
+    "Invalid claim: 'grant_types'",
+)
