@@ -1,10 +1,11 @@
 # The interop suite (interop/run.py, docs/interop.md): mcp-auth against real third-party servers
 # on loopback, from the package registries, pinned: node `oidc-provider` (authorization server),
 # the official MCP Python SDK (resource server), the official TypeScript SDK's example server
-# with its demo authorization server. Installs what it needs by itself: npm ci (cache in
-# target/npm-cache), a venv in target/interop/venv, the Python package (python-develop, for the
-# CLI column), the C column's host (interop/client-c, static against libmcpauth.a). Prints its
-# own wall time.
+# with its demo authorization server, Python `authlib` (a second authorization server family).
+# Installs what it needs by itself: npm ci (cache in target/npm-cache), a venv in
+# target/interop/venv, the Python package (python-develop, for the CLI and the SDK columns,
+# which run in its venv with the pinned `mcp`), the C column's host (interop/client-c, static
+# against libmcpauth.a). Prints its own wall time.
 #
 #   make interop      every cell; the table goes to docs/interop.md outside CI
 
