@@ -24,6 +24,9 @@ use crate::errors::{run_interruptible, to_pyerr};
 /// The default chunk size of `iter_bytes` and of `read()` to the end.
 const CHUNK: usize = 64 * 1024;
 
+/// The most one `read(n)` / `readinto` returns.
+const MAX_READ: usize = 4 * 1024 * 1024;
+
 /// How the body is being read: bytes, or (once `events()` was called) events.
 enum Body {
     Bytes(ResponseStream),
@@ -168,7 +171,8 @@ fn read_some(body: &mut Body, n: usize) -> mcp_auth::Result<Vec<u8>> {
             "the body is being read as events (events() was called)",
         ));
     };
-    let mut buf = vec![0u8; n];
+    // One read returns what has arrived: a buffer larger than this would only be zeroed.
+    let mut buf = vec![0u8; n.min(MAX_READ)];
     let got = loop {
         match stream.read(&mut buf) {
             Ok(got) => break got,
@@ -253,7 +257,8 @@ impl PyStreamedResponse {
     fn is_event_stream(&self) -> bool {
         self.event_stream
     }
-    /// Whether `close()` was called (or a read failed, was cancelled or interrupted).
+    /// Whether `close()` was called, an iteration reached the end, or a read failed, was
+    /// cancelled or interrupted.
     #[getter]
     fn closed(&self) -> bool {
         self.shared.closed.load(Ordering::SeqCst)
