@@ -342,6 +342,20 @@ typedef void (*mcpauth_trace_fn)(void *userdata, const char *event_json);
 typedef void (*mcpauth_url_fn)(void *userdata, const char *authorization_url, bool browser_opened);
 
 /**
+ * Device code handler of a `{"type":"device"}` redirect (RFC 8628): show the user where to go
+ * and the code to enter. `verification_uri_complete` (the URI with the code in it, to open or
+ * show as a QR code) is NULL when the server gives none; `expires_in` is in seconds. The
+ * library never prints the code itself (without a handler it logs it at warn level, see
+ * `mcpauth_set_log_callback`). The strings are borrowed for the call. Must return promptly:
+ * the token endpoint is polled after it returns.
+ */
+typedef void (*mcpauth_device_code_fn)(void *userdata,
+                                       const char *verification_uri,
+                                       const char *verification_uri_complete,
+                                       const char *user_code,
+                                       uint64_t expires_in);
+
+/**
  * Receives one log record: `level` (1 error, 2 warning, 3 info, 4 debug, 5 trace), `target`
  * (the Rust module, e.g. `"mcp_auth::trace"`) and `message`, both borrowed for the call only.
  * Records never carry a secret (tokens, codes, client secrets); URLs are reduced to their
@@ -597,6 +611,28 @@ mcpauth_status mcpauth_client_config_set_trace(mcpauth_client_config *config,
 mcpauth_status mcpauth_client_config_set_url_handler(mcpauth_client_config *config,
                                                      mcpauth_url_fn handler,
                                                      void *userdata);
+
+/**
+ * Receive the code of a `{"type":"device"}` redirect (RFC 8628 device authorization), to show
+ * it to the user (see `mcpauth_device_code_fn`): the library never prints it (without a
+ * handler it logs it at warn level, see `mcpauth_set_log_callback`).
+ *
+ * Same rules as `mcpauth_client_config_set_storage` for threads, unwinding and `userdata`.
+ *
+ * - `config`: the configuration.
+ * - `handler`: the callback; not NULL.
+ * - `userdata`: the host's pointer (may be NULL).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+ *
+ * Not thread-safe: needs exclusive access to `config`.
+ *
+ * # Safety
+ * `config` is NULL or a live configuration; the callback follows the contract above.
+ */
+mcpauth_status mcpauth_client_config_set_device_code_handler(mcpauth_client_config *config,
+                                                             mcpauth_device_code_fn handler,
+                                                             void *userdata);
 
 /**
  * Build a client from a configuration (which is not consumed, and may be freed afterwards).

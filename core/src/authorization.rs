@@ -188,14 +188,16 @@ pub trait RedirectHandler: Send + Sync {
     ) -> Result<AuthorizationCodeResult>;
 
     /// Show the user the code of an RFC 8628 device authorization
-    /// ([`crate::device`]); by default on stderr (the trace carries it too).
+    /// ([`crate::device`]); by default it goes to the log at `warn` level (the trace carries
+    /// it too): the library prints nothing itself.
     ///
     /// # Errors
     /// Whatever the handler's display fails with.
     fn show_device_code(&self, info: &crate::device::DeviceAuthorization) -> Result<()> {
-        eprintln!(
-            "To authorize, open {} and enter the code {}",
-            info.verification_uri, info.user_code
+        log::warn!(
+            "to authorize, open {} and enter the code {}",
+            info.verification_uri,
+            info.user_code
         );
         Ok(())
     }

@@ -215,8 +215,9 @@ fn wait(d: Duration, deadline: Instant) -> Result<()> {
 /// Shows a device code to the user (a host's own display).
 pub type ShowCode = Arc<dyn Fn(&DeviceAuthorization) + Send + Sync>;
 
-/// The redirect handler of a device-grant client: it shows the code (stderr, and the browser
-/// when asked) and cannot complete an authorization-code redirect.
+/// The redirect handler of a device-grant client: it hands the code to the host (or, without a
+/// host display, to the log at `warn` level: the library prints nothing itself), opens the
+/// browser when asked, and cannot complete an authorization-code redirect.
 #[derive(Clone)]
 pub struct DeviceDisplay {
     open_browser: bool,
@@ -232,21 +233,16 @@ impl fmt::Debug for DeviceDisplay {
 }
 
 impl DeviceDisplay {
-    /// Print the code to stderr; with `open_browser`, also open the system browser on the
-    /// verification URI (with the code in it when the server gives one).
-    pub fn terminal(open_browser: bool) -> Self {
-        DeviceDisplay {
-            open_browser,
-            show: None,
-        }
+    /// Hand the code to `show` (the host's display), or to the log when `None`; with
+    /// `open_browser`, also open the system browser on the verification URI (with the code in
+    /// it when the server gives one).
+    pub fn new(open_browser: bool, show: Option<ShowCode>) -> Self {
+        DeviceDisplay { open_browser, show }
     }
 
-    /// Hand the code to the host.
+    /// Hand the code to the host, opening no browser.
     pub fn custom(show: ShowCode) -> Self {
-        DeviceDisplay {
-            open_browser: false,
-            show: Some(show),
-        }
+        Self::new(false, Some(show))
     }
 }
 
@@ -263,14 +259,14 @@ impl RedirectHandler for DeviceDisplay {
     }
 
     fn show_device_code(&self, info: &DeviceAuthorization) -> Result<()> {
-        if let Some(show) = &self.show {
-            show(info);
-            return Ok(());
+        match &self.show {
+            Some(show) => show(info),
+            None => log::warn!(
+                "to authorize, open {} and enter the code {} (no host display is set for the device code)",
+                info.verification_uri,
+                info.user_code
+            ),
         }
-        eprintln!(
-            "To authorize, open {} and enter the code {}",
-            info.verification_uri, info.user_code
-        );
         if self.open_browser {
             let url = info
                 .verification_uri_complete
@@ -281,7 +277,7 @@ impl RedirectHandler for DeviceDisplay {
             if webbrowser::open_browser_with_options(webbrowser::Browser::Default, url, &options)
                 .is_err()
             {
-                eprintln!("(could not start a browser; open the URL by hand)");
+                log::warn!("could not start a browser for the verification URI");
             }
         }
         Ok(())

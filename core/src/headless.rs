@@ -28,6 +28,7 @@ pub struct PasteBack {
     redirect_uri: String,
     timeout: Duration,
     show: Show,
+    on_url: Option<crate::authorization::UrlHandler>,
     input: Mutex<Option<Input>>,
     lines: Mutex<Option<Receiver<String>>>,
 }
@@ -42,15 +43,16 @@ impl fmt::Debug for PasteBack {
 }
 
 impl PasteBack {
-    /// Paste-back on the terminal: the URL and instructions go to stderr, the redirected URL
-    /// is read from stdin. `redirect_uri` is the URI registered and sent (a loopback URI such
-    /// as `http://127.0.0.1:8976/callback`; nothing listens on it).
-    pub fn terminal(redirect_uri: impl Into<String>, timeout: Duration) -> Self {
+    /// Paste-back from standard input: the redirected URL is read from stdin; the URL and
+    /// instructions go to `show` (the host's display; the library prints nothing itself).
+    /// `redirect_uri` is the URI registered and sent (a loopback URI such as
+    /// `http://127.0.0.1:8976/callback`; nothing listens on it).
+    pub fn stdin(redirect_uri: impl Into<String>, timeout: Duration, show: Show) -> Self {
         Self::new(
             redirect_uri,
             timeout,
             Box::new(std::io::BufReader::new(std::io::stdin())),
-            Arc::new(|text: &str| eprintln!("{text}")),
+            show,
         )
     }
 
@@ -65,9 +67,18 @@ impl PasteBack {
             redirect_uri: redirect_uri.into(),
             timeout,
             show,
+            on_url: None,
             input: Mutex::new(Some(input)),
             lines: Mutex::new(None),
         }
+    }
+
+    /// Also hand the authorization URL to the host's URL handler (the one a loopback browser
+    /// redirect uses, see [`LoopbackBrowser::on_url`](crate::authorization::LoopbackBrowser::on_url)),
+    /// with `false` for "no browser was opened", before waiting for the paste.
+    pub fn on_url(mut self, handler: crate::authorization::UrlHandler) -> Self {
+        self.on_url = Some(handler);
+        self
     }
 
     /// Whether a pasted line is the redirect: the redirect URI with a query, or just the
@@ -115,6 +126,9 @@ impl RedirectHandler for PasteBack {
         let rx = lines.as_ref().ok_or_else(|| Error::Internal {
             message: "paste-back reader missing".to_owned(),
         })?;
+        if let Some(on_url) = &self.on_url {
+            on_url(authorization_url, false);
+        }
         (self.show)(&format!(
             "Open this URL in a browser to authorize:\n\n  {authorization_url}\n\nAfter approving, paste the URL your browser was redirected to (it starts with {}; the page may fail to load) and press Enter:",
             self.redirect_uri

@@ -44,6 +44,27 @@ use crate::secret::{Assertion, ClientSecret};
 use crate::storage::{FileStorage, MemoryStorage};
 use crate::token::{JwtAlgorithm, SigningKey, TokenEndpointAuthMethod};
 
+/// The host's display for what the user must see during a login
+/// ([`ClientOptions::builder_with_display`]).
+#[derive(Clone, Default)]
+pub struct HostDisplay {
+    /// Receives the authorization URL of a `loopback` or `paste` redirect, and whether a
+    /// browser was opened on it.
+    pub on_url: Option<crate::authorization::UrlHandler>,
+    /// Receives an RFC 8628 device authorization (verification URI, user code) of a
+    /// `device` redirect.
+    pub on_device_code: Option<crate::device::ShowCode>,
+}
+
+impl std::fmt::Debug for HostDisplay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostDisplay")
+            .field("on_url", &self.on_url.is_some())
+            .field("on_device_code", &self.on_device_code.is_some())
+            .finish()
+    }
+}
+
 /// Where tokens and registrations are kept.
 #[derive(Clone, Default, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -404,11 +425,11 @@ impl ClientOptions {
     /// [`Error::InvalidArgument`] for inconsistent options (e.g. a key that does not load);
     /// [`Error::Transport`] if the loopback port cannot be bound.
     pub fn builder(&self) -> Result<ClientBuilder> {
-        self.builder_with_url_handler(None)
+        self.builder_with_display(HostDisplay::default())
     }
 
     /// [`ClientOptions::builder`], with `on_url` receiving the authorization URL of a
-    /// `loopback` redirect (see [`LoopbackBrowser::on_url`]): how a host shows it.
+    /// `loopback` or `paste` redirect (see [`LoopbackBrowser::on_url`]): how a host shows it.
     ///
     /// # Errors
     /// As [`ClientOptions::builder`].
@@ -416,6 +437,23 @@ impl ClientOptions {
         &self,
         on_url: Option<crate::authorization::UrlHandler>,
     ) -> Result<ClientBuilder> {
+        self.builder_with_display(HostDisplay {
+            on_url,
+            on_device_code: None,
+        })
+    }
+
+    /// [`ClientOptions::builder`], with the host's display ([`HostDisplay`]) for what the user
+    /// must see: the authorization URL, a device code. Without one, what the user must see
+    /// goes to the log (`log` facade, `warn` level); the library prints nothing itself.
+    ///
+    /// # Errors
+    /// As [`ClientOptions::builder`].
+    pub fn builder_with_display(&self, display: HostDisplay) -> Result<ClientBuilder> {
+        let HostDisplay {
+            on_url,
+            on_device_code,
+        } = display;
         let mut b = Client::builder(&self.server_url);
         if let Some(n) = &self.client_name {
             b = b.client_name(n.clone());
@@ -629,14 +667,30 @@ impl ClientOptions {
                 redirect_uri,
                 port,
                 timeout_secs,
-            } => b.redirect_handler(Arc::new(crate::headless::PasteBack::terminal(
-                redirect_uri.clone().unwrap_or_else(|| {
-                    format!("http://127.0.0.1:{}/callback", port.unwrap_or(8976))
-                }),
-                Duration::from_secs(*timeout_secs),
-            ))),
+            } => {
+                // The instructions go to the log; the URL also to the host's handler.
+                let shown_by_host = on_url.is_some();
+                let show: crate::headless::Show = Arc::new(move |text: &str| {
+                    if shown_by_host {
+                        log::info!("{text}");
+                    } else {
+                        log::warn!("{text}");
+                    }
+                });
+                let mut paste = crate::headless::PasteBack::stdin(
+                    redirect_uri.clone().unwrap_or_else(|| {
+                        format!("http://127.0.0.1:{}/callback", port.unwrap_or(8976))
+                    }),
+                    Duration::from_secs(*timeout_secs),
+                    show,
+                );
+                if let Some(show) = on_url {
+                    paste = paste.on_url(show);
+                }
+                b.redirect_handler(Arc::new(paste))
+            }
             RedirectOptions::Device { open_browser } => b.redirect_handler(Arc::new(
-                crate::device::DeviceDisplay::terminal(*open_browser),
+                crate::device::DeviceDisplay::new(*open_browser, on_device_code),
             )),
             RedirectOptions::Callback { redirect_uri } => match redirect_uri {
                 Some(u) => b.redirect_handler(Arc::new(HeadlessRedirect::with_redirect_uri(u))),

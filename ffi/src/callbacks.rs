@@ -203,6 +203,22 @@ pub type mcpauth_url_fn = Option<
     ),
 >;
 
+/// Device code handler of a `{"type":"device"}` redirect (RFC 8628): show the user where to go
+/// and the code to enter. `verification_uri_complete` (the URI with the code in it, to open or
+/// show as a QR code) is NULL when the server gives none; `expires_in` is in seconds. The
+/// library never prints the code itself (without a handler it logs it at warn level, see
+/// `mcpauth_set_log_callback`). The strings are borrowed for the call. Must return promptly:
+/// the token endpoint is polled after it returns.
+pub type mcpauth_device_code_fn = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        verification_uri: *const c_char,
+        verification_uri_complete: *const c_char,
+        user_code: *const c_char,
+        expires_in: u64,
+    ),
+>;
+
 /// The host's `void *userdata`, handed back to its callbacks.
 #[derive(Clone, Copy)]
 pub(crate) struct UserData(pub(crate) *mut c_void);
@@ -232,6 +248,8 @@ pub(crate) type RedirectFn =
     unsafe extern "C" fn(*mut c_void, *const c_char, *mut mcpauth_reply) -> i32;
 pub(crate) type TraceFn = unsafe extern "C" fn(*mut c_void, *const c_char);
 pub(crate) type UrlFn = unsafe extern "C" fn(*mut c_void, *const c_char, bool);
+pub(crate) type DeviceCodeFn =
+    unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *const c_char, u64);
 
 fn callback_failed(what: &str, rc: i32, reply: &mcpauth_reply) -> String {
     match &reply.error {
@@ -502,5 +520,41 @@ impl TraceObserver for CTrace {
         // SAFETY: the host registered `callback` with `userdata` for calls from any thread;
         // `json` is valid for the duration of the call.
         unsafe { (self.callback)(self.userdata.0, json.as_ptr()) }
+    }
+}
+
+/// A device code display implemented by a C callback.
+#[derive(Clone)]
+pub(crate) struct CDeviceCode {
+    pub(crate) callback: DeviceCodeFn,
+    pub(crate) userdata: UserData,
+}
+
+impl CDeviceCode {
+    pub(crate) fn handler(self) -> mcp_auth::device::ShowCode {
+        std::sync::Arc::new(move |info: &mcp_auth::device::DeviceAuthorization| self.call(info))
+    }
+
+    fn call(&self, info: &mcp_auth::device::DeviceAuthorization) {
+        let uri = lossy_cstring(&info.verification_uri);
+        let complete = info
+            .verification_uri_complete
+            .as_deref()
+            .and_then(SecretCString::new);
+        let Some(code) = SecretCString::new(&info.user_code) else {
+            return;
+        };
+        let complete_ptr = complete.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+        // SAFETY: the host registered `callback` with `userdata` for calls from any thread;
+        // the strings are valid for the duration of the call.
+        unsafe {
+            (self.callback)(
+                self.userdata.0,
+                uri.as_ptr(),
+                complete_ptr,
+                code.as_ptr(),
+                info.expires_in,
+            )
+        };
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mcp_auth::Client;
 use mcp_auth::authorization::CallbackRedirect;
-use mcp_auth::options::RedirectOptions;
+use mcp_auth::options::{HostDisplay, RedirectOptions};
 use mcp_auth::secret::AccessToken;
 
 use crate::boundary::{
@@ -54,9 +54,10 @@ pub unsafe extern "C" fn mcpauth_client_new(
     ffi_boundary(|| {
         // SAFETY: the caller's contract (# Safety).
         let (config, out) = unsafe { (handle(config, "config")?, Out::new(out, "out")?) };
-        let mut builder = config
-            .options
-            .builder_with_url_handler(config.url.clone().map(|u| u.handler()))?;
+        let mut builder = config.options.builder_with_display(HostDisplay {
+            on_url: config.url.clone().map(|u| u.handler()),
+            on_device_code: config.device_code.clone().map(|d| d.handler()),
+        })?;
         if let Some(s) = &config.storage {
             builder = builder.storage(Arc::new(s.clone()));
         }

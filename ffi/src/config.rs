@@ -6,9 +6,10 @@ use mcp_auth::ClientOptions;
 
 use crate::boundary::{Out, ffi_boundary, ffi_void, free_handle, handle_mut, into_handle, req_str};
 use crate::callbacks::{
-    CRedirect, CStorage, CTrace, CUrl, UserData, mcpauth_redirect_fn, mcpauth_storage_get_fn,
-    mcpauth_storage_lock_fn, mcpauth_storage_remove_fn, mcpauth_storage_set_fn,
-    mcpauth_storage_unlock_fn, mcpauth_trace_fn, mcpauth_url_fn,
+    CDeviceCode, CRedirect, CStorage, CTrace, CUrl, UserData, mcpauth_device_code_fn,
+    mcpauth_redirect_fn, mcpauth_storage_get_fn, mcpauth_storage_lock_fn,
+    mcpauth_storage_remove_fn, mcpauth_storage_set_fn, mcpauth_storage_unlock_fn, mcpauth_trace_fn,
+    mcpauth_url_fn,
 };
 use crate::error::FfiError;
 use crate::status::mcpauth_status;
@@ -26,6 +27,7 @@ pub struct mcpauth_client_config {
     pub(crate) redirect: Option<CRedirect>,
     pub(crate) trace: Option<CTrace>,
     pub(crate) url: Option<CUrl>,
+    pub(crate) device_code: Option<CDeviceCode>,
 }
 
 /// Create a client configuration from JSON options.
@@ -93,6 +95,7 @@ pub unsafe extern "C" fn mcpauth_client_config_new(
             redirect: None,
             trace: None,
             url: None,
+            device_code: None,
         }));
         Ok(())
     })
@@ -296,6 +299,40 @@ pub unsafe extern "C" fn mcpauth_client_config_set_url_handler(
         let config = unsafe { handle_mut(config, "config")? };
         let callback = handler.ok_or_else(|| FfiError::null("handler"))?;
         config.url = Some(CUrl {
+            callback,
+            userdata: UserData(userdata),
+        });
+        Ok(())
+    })
+}
+
+/// Receive the code of a `{"type":"device"}` redirect (RFC 8628 device authorization), to show
+/// it to the user (see `mcpauth_device_code_fn`): the library never prints it (without a
+/// handler it logs it at warn level, see `mcpauth_set_log_callback`).
+///
+/// Same rules as `mcpauth_client_config_set_storage` for threads, unwinding and `userdata`.
+///
+/// - `config`: the configuration.
+/// - `handler`: the callback; not NULL.
+/// - `userdata`: the host's pointer (may be NULL).
+///
+/// Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+///
+/// Not thread-safe: needs exclusive access to `config`.
+///
+/// # Safety
+/// `config` is NULL or a live configuration; the callback follows the contract above.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mcpauth_client_config_set_device_code_handler(
+    config: *mut mcpauth_client_config,
+    handler: mcpauth_device_code_fn,
+    userdata: *mut c_void,
+) -> mcpauth_status {
+    ffi_boundary(|| {
+        // SAFETY: the caller's contract (# Safety).
+        let config = unsafe { handle_mut(config, "config")? };
+        let callback = handler.ok_or_else(|| FfiError::null("handler"))?;
+        config.device_code = Some(CDeviceCode {
             callback,
             userdata: UserData(userdata),
         });

@@ -595,6 +595,31 @@ fn url_callback(callback: Py<PyAny>) -> mcp_auth::authorization::UrlHandler {
     })
 }
 
+/// Calls a Python `on_device_code(info)` with a dict (`verification_uri`,
+/// `verification_uri_complete` or None, `user_code`, `expires_in`); an exception is raised
+/// after the core call returns.
+fn device_code_callback(callback: Py<PyAny>) -> mcp_auth::device::ShowCode {
+    Arc::new(move |info: &mcp_auth::device::DeviceAuthorization| {
+        Python::attach(|py| {
+            let call = || -> PyResult<()> {
+                let d = pyo3::types::PyDict::new(py);
+                d.set_item("verification_uri", &info.verification_uri)?;
+                d.set_item(
+                    "verification_uri_complete",
+                    info.verification_uri_complete.as_deref(),
+                )?;
+                d.set_item("user_code", &info.user_code)?;
+                d.set_item("expires_in", info.expires_in)?;
+                callback.bind(py).call1((d,))?;
+                Ok(())
+            };
+            if let Err(e) = call() {
+                set_pending(e);
+            }
+        });
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Client
 // ---------------------------------------------------------------------------------------------
@@ -650,7 +675,7 @@ impl PyClient {
     /// Build a client from the core's JSON options; the callbacks replace the storage,
     /// redirect handler and observer the options name.
     #[new]
-    #[pyo3(signature = (options_json, *, storage = None, redirect_handler = None, redirect_uri = None, observer = None, client_metadata = None, on_authorization_url = None))]
+    #[pyo3(signature = (options_json, *, storage = None, redirect_handler = None, redirect_uri = None, observer = None, client_metadata = None, on_authorization_url = None, on_device_code = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -661,11 +686,15 @@ impl PyClient {
         observer: Option<Py<PyAny>>,
         client_metadata: Option<&Bound<'_, PyAny>>,
         on_authorization_url: Option<Py<PyAny>>,
+        on_device_code: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let err = |e: Error| to_pyerr(py, &e);
         let options = ClientOptions::from_json(options_json).map_err(err)?;
         let mut builder = options
-            .builder_with_url_handler(on_authorization_url.map(url_callback))
+            .builder_with_display(mcp_auth::options::HostDisplay {
+                on_url: on_authorization_url.map(url_callback),
+                on_device_code: on_device_code.map(device_code_callback),
+            })
             .map_err(err)?;
         if let Some(md) = client_metadata.filter(|m| !m.is_none()) {
             builder = builder.client_metadata(PyOAuthClientMetadata::extract_core(md)?);

@@ -387,7 +387,11 @@ fn http_details() {
             .unwrap()
             .contains("authorization")
     );
-    assert_eq!(c.get("/mcp").status, 405);
+    // GET on the MCP endpoint is a stream (authorized like a POST); other methods are not.
+    assert_eq!(c.get("/mcp").status, 401);
+    let r = c.send("PUT", "/mcp", &[], b"");
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, POST"));
 }
 
 #[test]

@@ -90,7 +90,13 @@ class Client:
         observer: ``observer(TraceEvent)`` is called for every step of the flow.
         on_authorization_url: ``on_authorization_url(url, browser_opened)`` receives the
             authorization URL of a ``"loopback"``/``"browser"`` redirect, to show it to the
-            user (the library never prints it; it logs it at INFO with ``state`` redacted).
+            user (the library never prints it; it logs it at INFO with ``state`` redacted),
+            and of a ``{"type": "paste"}`` redirect.
+        on_device_code: ``on_device_code(info)`` receives the RFC 8628 device authorization
+            of a ``{"type": "device"}`` redirect as a dict (``verification_uri``,
+            ``verification_uri_complete`` or ``None``, ``user_code``, ``expires_in``), to show
+            it to the user (without it, the code is logged at WARNING on the ``mcp_auth``
+            logger; the library never prints it).
         client_metadata: RFC 7591 metadata for dynamic registration (an
             ``OAuthClientMetadata``, a dict, or the reference SDK's pydantic model).
         **options: every other core option (``mcp_auth::options::ClientOptions``):
@@ -126,6 +132,7 @@ class Client:
         observer: Callable[[TraceEvent], Any] | None = None,
         client_metadata: Any = None,
         on_authorization_url: Callable[[str, bool], Any] | None = None,
+        on_device_code: Callable[[dict[str, Any]], Any] | None = None,
         **options: Any,
     ) -> None:
         opts: dict[str, Any] = {"server_url": server_url}
@@ -171,6 +178,7 @@ class Client:
             observer=observer,
             client_metadata=client_metadata,
             on_authorization_url=on_authorization_url,
+            on_device_code=on_device_code,
         )
 
     @property

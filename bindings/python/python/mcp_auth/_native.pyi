@@ -628,6 +628,7 @@ class Client:
         observer: Any = None,
         client_metadata: Any = None,
         on_authorization_url: Any = None,
+        on_device_code: Any = None,
     ) -> Self: ...
     @property
     def server_url(self) -> str: ...

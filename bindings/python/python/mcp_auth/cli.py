@@ -429,10 +429,19 @@ def _show_authorization_url(url: str, browser_opened: bool) -> None:
         )
 
 
+def _show_device_code(info: dict[str, Any]) -> None:
+    """The CLI shows the device code itself (the library never prints)."""
+    print(
+        f"To authorize, open {info['verification_uri']} and enter the code {info['user_code']}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def cmd_login(args: argparse.Namespace) -> int:
     paste: PasteBack | None = None
     if args.device:
-        client = _client(args)
+        client = _client(args, on_device_code=_show_device_code)
         print("Authorizing with a device code (RFC 8628)… (Ctrl-C to cancel)", file=sys.stderr, flush=True)
     elif args.no_browser:
         try:
