@@ -246,6 +246,20 @@ typedef struct mcpauth_reply mcpauth_reply;
 typedef struct mcpauth_response mcpauth_response;
 
 /**
+ * A response whose body is read as it arrives, from `mcpauth_client_send_streamed`: status
+ * and headers at once, then the body with `mcpauth_stream_read` (bytes) or
+ * `mcpauth_stream_next_event` (server-sent events). Memory stays bounded by the caller's
+ * buffer (and one event).
+ *
+ * Not thread-safe for reading: `mcpauth_stream_read` and `mcpauth_stream_next_event` need
+ * exclusive access (one thread at a time); the `const` getters may be called from any thread
+ * while no read runs. Free it with `mcpauth_stream_free` (which closes the connection if the
+ * body was not read to its end). Independent of its client: it stays valid after
+ * `mcpauth_client_free`.
+ */
+typedef struct mcpauth_stream mcpauth_stream;
+
+/**
  * Storage callback: look up the value stored under (`kind`, `key`).
  *
  * `kind` is `MCPAUTH_STORAGE_KIND_TOKENS` or `MCPAUTH_STORAGE_KIND_CLIENT_INFO` (other kinds
@@ -1240,6 +1254,210 @@ mcpauth_status mcpauth_response_bridge(const mcpauth_response *response,
                                        const char *origin,
                                        const char *options_json,
                                        char **out_json);
+
+/**
+ * `mcpauth_client_send`, returning as soon as the final response's head has arrived, with the
+ * body to be read as it comes: a large tool result, a POST answered with
+ * `text/event-stream`, a `GET` stream. Authorization happens before the head: a 401 runs the
+ * flow and a 403 `insufficient_scope` challenge steps up, then the request is retried, as in
+ * `mcpauth_client_send`. Blocks until the head is there.
+ *
+ * The body has no size cap unless the `stream_max_body_bytes` option sets one, and no
+ * whole-request timeout: `connect_timeout_ms` bounds the connection and
+ * `stream_idle_timeout_ms` (default 5 minutes) each wait for more of the body.
+ *
+ * - `client`: the client.
+ * - `method`: the HTTP method, e.g. `"POST"`.
+ * - `url`: the URL; may be NULL for the configured server URL.
+ * - `headers_json`: extra headers as a JSON object of names to string values, e.g.
+ *   `{"Content-Type":"application/json","Accept":"application/json, text/event-stream"}`;
+ *   may be NULL. An `Authorization` header is replaced by the client's.
+ * - `body`, `body_len`: the request body; `body` may be NULL when `body_len` is 0.
+ * - `out`: on success, a new stream (free with `mcpauth_stream_free`).
+ *
+ * Statuses: as `mcpauth_client_send` (up to the head): `MCPAUTH_STATUS_OK`,
+ * `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+ * `MCPAUTH_STATUS_INVALID_ARGUMENT`, `MCPAUTH_STATUS_TRANSPORT`, `MCPAUTH_STATUS_TIMEOUT`,
+ * `MCPAUTH_STATUS_RESPONSE_TOO_LARGE`, `MCPAUTH_STATUS_INVALID_RESPONSE`,
+ * `MCPAUTH_STATUS_DISCOVERY`, `MCPAUTH_STATUS_REGISTRATION`, `MCPAUTH_STATUS_AUTHORIZATION`,
+ * `MCPAUTH_STATUS_TOKEN`, `MCPAUTH_STATUS_UNAUTHORIZED`, `MCPAUTH_STATUS_SECURITY_CHECK`,
+ * `MCPAUTH_STATUS_INSECURE_URL`, `MCPAUTH_STATUS_UNSUPPORTED`, `MCPAUTH_STATUS_STORAGE`,
+ * `MCPAUTH_STATUS_INTERNAL`, `MCPAUTH_STATUS_ADDRESS_REFUSED`,
+ * `MCPAUTH_STATUS_FOREIGN_ORIGIN`.
+ *
+ * Thread-safe.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_client_send_streamed(const mcpauth_client *client,
+                                            const char *method,
+                                            const char *url,
+                                            const char *headers_json,
+                                            const uint8_t *body,
+                                            size_t body_len,
+                                            mcpauth_stream **out);
+
+/**
+ * Free a stream, closing its connection if the body was not read to its end. NULL is a
+ * no-op; must not be called twice on the same pointer, nor while another thread reads it.
+ *
+ * # Safety
+ * `stream` is NULL or a stream from `mcpauth_client_send_streamed` not freed yet.
+ */
+void mcpauth_stream_free(mcpauth_stream *stream);
+
+/**
+ * The HTTP status of the final response.
+ *
+ * - `stream`: the stream.
+ * - `out`: on success, the status (e.g. 200).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+ *
+ * Thread-safe while no read runs.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_stream_status(const mcpauth_stream *stream, uint16_t *out);
+
+/**
+ * The value of a response header, as `mcpauth_response_header`: names compare
+ * case-insensitively, several values are joined with `", "`, bytes that are not UTF-8 become
+ * U+FFFD.
+ *
+ * - `stream`: the stream.
+ * - `name`: the header name, e.g. `"content-type"`.
+ * - `out`: on success, a new string (free with `mcpauth_string_free`), or NULL when the
+ *   header is absent.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`, `MCPAUTH_STATUS_INVALID_UTF8`,
+ * `MCPAUTH_STATUS_INVALID_ARGUMENT` (`name` is not a header name).
+ *
+ * Thread-safe while no read runs.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_stream_header(const mcpauth_stream *stream, const char *name, char **out);
+
+/**
+ * Every response header as a JSON array of `[name, value]` pairs, as
+ * `mcpauth_response_headers_json`.
+ *
+ * - `stream`: the stream.
+ * - `out_json`: on success, a new string (free with `mcpauth_string_free`).
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+ *
+ * Thread-safe while no read runs.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_stream_headers_json(const mcpauth_stream *stream, char **out_json);
+
+/**
+ * The last 401/403 challenge seen while sending, as `mcpauth_response_challenge_json`.
+ *
+ * - `stream`: the stream.
+ * - `out_json`: on success, a new string (free with `mcpauth_string_free`), or NULL when no
+ *   challenge was seen.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+ *
+ * Thread-safe while no read runs.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_stream_challenge_json(const mcpauth_stream *stream, char **out_json);
+
+/**
+ * How many tokens were acquired (authorizations or refreshes) while sending this request.
+ *
+ * - `stream`: the stream.
+ * - `out`: on success, the count.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+ *
+ * Thread-safe while no read runs.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_stream_authorizations(const mcpauth_stream *stream, uint32_t *out);
+
+/**
+ * Whether the body is a `text/event-stream` (read it with `mcpauth_stream_next_event`).
+ *
+ * - `stream`: the stream.
+ * - `out`: on success, true for an event stream.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`.
+ *
+ * Thread-safe while no read runs.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_stream_is_event_stream(const mcpauth_stream *stream, bool *out);
+
+/**
+ * Read the next bytes of the body into `buf`, blocking until at least one byte arrived or the
+ * body ended. A short count is not the end: only `*out_len == 0` is.
+ *
+ * Once `mcpauth_stream_next_event` has been called on the stream, bytes can no longer be read
+ * (`MCPAUTH_STATUS_INVALID_ARGUMENT`): the event reader holds buffered bytes.
+ *
+ * - `stream`: the stream.
+ * - `buf`, `cap`: where to put the bytes; `cap` must not be 0.
+ * - `out_len`: on success, how many bytes were written to `buf`; 0 at the end of the body.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`,
+ * `MCPAUTH_STATUS_INVALID_ARGUMENT` (`cap` is 0, or events are being read),
+ * `MCPAUTH_STATUS_TIMEOUT` (nothing arrived within the idle timeout),
+ * `MCPAUTH_STATUS_RESPONSE_TOO_LARGE` (past `stream_max_body_bytes`),
+ * `MCPAUTH_STATUS_TRANSPORT` (the connection failed),
+ * `MCPAUTH_STATUS_INTERNAL`.
+ *
+ * Not thread-safe: one thread at a time per stream.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above; `buf` is valid for writes of `cap`
+ * bytes.
+ */
+mcpauth_status mcpauth_stream_read(mcpauth_stream *stream,
+                                   uint8_t *buf,
+                                   size_t cap,
+                                   size_t *out_len);
+
+/**
+ * The next server-sent event of a `text/event-stream` body (WHATWG HTML §9.2.6), blocking
+ * until one is complete, as JSON:
+ * `{"event":"message","data":"…","id":"…"|null,"retry_ms":3000|null}` (`event` is
+ * `"message"` when the event named no type; `data` joins its `data:` lines with `\n`; `id`
+ * is the last event ID, what a reconnection sends as `Last-Event-ID`; `retry_ms` the
+ * reconnection time last set by the stream). Bytes read before with `mcpauth_stream_read`
+ * are not seen again. One event is capped at 16 MiB.
+ *
+ * - `stream`: the stream.
+ * - `out_event_json`: on success, a new string (free with `mcpauth_string_free`), or NULL at
+ *   the end of the stream.
+ *
+ * Statuses: `MCPAUTH_STATUS_OK`, `MCPAUTH_STATUS_NULL_ARGUMENT`,
+ * `MCPAUTH_STATUS_TIMEOUT` (nothing arrived within the idle timeout),
+ * `MCPAUTH_STATUS_RESPONSE_TOO_LARGE` (past `stream_max_body_bytes`),
+ * `MCPAUTH_STATUS_INVALID_RESPONSE` (an event over the cap), `MCPAUTH_STATUS_TRANSPORT`,
+ * `MCPAUTH_STATUS_INTERNAL`.
+ *
+ * Not thread-safe: one thread at a time per stream.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described above.
+ */
+mcpauth_status mcpauth_stream_next_event(mcpauth_stream *stream, char **out_event_json);
 
 /**
  * The message of the last failure on the calling thread, or NULL if the last fallible call

@@ -83,15 +83,15 @@ test-ffi: test-ffi-valgrind test-ffi-asan test-ffi-tsan test-ffi-python test-ffi
 
 test-ffi-valgrind: ffi-build
 	@command -v valgrind >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq valgrind; }
-	MCPAUTH_TEST_MODE=valgrind MCPAUTH_LIB_DIR=$(FFI_DIR) $(CARGO) test -p mcp-auth-ffi --test c_examples --test c_fleet
+	MCPAUTH_TEST_MODE=valgrind MCPAUTH_LIB_DIR=$(FFI_DIR) $(CARGO) test -p mcp-auth-ffi --test c_examples --test c_fleet --test c_stream
 
 test-ffi-asan: ffi-build
-	MCPAUTH_TEST_MODE=asan MCPAUTH_LIB_DIR=$(FFI_DIR) $(CARGO) test -p mcp-auth-ffi --test c_examples --test c_fleet
+	MCPAUTH_TEST_MODE=asan MCPAUTH_LIB_DIR=$(FFI_DIR) $(CARGO) test -p mcp-auth-ffi --test c_examples --test c_fleet --test c_stream
 
 # The C programs built with -fsanitize=thread (libmcpauth.a itself is not instrumented: that
 # needs a nightly toolchain with rust-src); ffi/tests/tsan.supp says what is suppressed and why.
 test-ffi-tsan: ffi-build
-	MCPAUTH_TEST_MODE=tsan MCPAUTH_LIB_DIR=$(FFI_DIR) $(CARGO) test -p mcp-auth-ffi --test c_examples --test c_fleet
+	MCPAUTH_TEST_MODE=tsan MCPAUTH_LIB_DIR=$(FFI_DIR) $(CARGO) test -p mcp-auth-ffi --test c_examples --test c_fleet --test c_stream
 
 test-ffi-python: ffi-build
 	MCPAUTH_LIB=$(FFI_DIR)/libmcpauth.so $(WITH_DEMO_SERVER) python3 examples/python-ctypes/demo.py {url}

@@ -172,9 +172,16 @@ export interface ClientOptions {
   idpClientSecret?: string;
   idToken?: string;
   dpop?: 'auto' | 'always' | 'never';
-  /** HTTP timeout in milliseconds (default 30000). */
+  /** HTTP timeout in milliseconds (default 30000) of OAuth requests and of `send`'s head. */
   timeoutMs?: number;
+  /** Body cap of OAuth responses (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Connection timeout in milliseconds. */
+  connectTimeoutMs?: number;
+  /** MCP responses (`send`, `sendStreamed`): the longest wait for more of the body (default 5 minutes; 0 for none). */
+  streamIdleTimeoutMs?: number;
+  /** MCP responses: a body cap in bytes (default none). */
+  streamMaxBodyBytes?: number;
   userAgent?: string;
   protocolVersion?: string;
   requirePkceS256?: boolean;
@@ -247,6 +254,59 @@ export declare class McpAuthResponse {
   json<T = unknown>(): T;
 }
 
+export interface SendStreamedRequest extends SendRequest {
+  /** The most bytes one chunk holds (default 65536). */
+  chunkSize?: number;
+}
+
+/** A server-sent event (WHATWG HTML §9.2.6). */
+export interface ServerSentEvent {
+  /** The event type (`message` when the event named none). */
+  event: string;
+  /** The `data:` lines joined with `\n`. */
+  data: string;
+  /** The last event ID (for `Last-Event-ID` on reconnection), or null. */
+  id: string | null;
+  /** The reconnection time in milliseconds last set by the stream, or null. */
+  retry: number | null;
+}
+
+/**
+ * The response of `sendStreamed`: the head at once, the body as it arrives. Iterate it for
+ * `Uint8Array` chunks, or `events()` for server-sent events (one or the other). Reads run on a
+ * worker thread of the stream's own.
+ */
+export declare class McpAuthStream implements AsyncIterable<Uint8Array>, AsyncDisposable {
+  private constructor();
+  readonly status: number;
+  readonly ok: boolean;
+  /** `[name, value]` pairs, names lowercased, in order. */
+  readonly headers: Array<[string, string]>;
+  /** The last 401/403 challenge seen while sending, or null. */
+  readonly challenge: ChallengeInfo | null;
+  /** Tokens acquired (authorizations or refreshes) while sending. */
+  readonly authorizations: number;
+  /** Whether the body is `text/event-stream`. */
+  readonly isEventStream: boolean;
+  header(name: string): string | null;
+  /** The next chunk, or null at the end of the body. */
+  read(): Promise<Uint8Array | null>;
+  /** The next event, or null at the end of the stream. */
+  nextEvent(): Promise<ServerSentEvent | null>;
+  /** The chunks of the body; the stream closes when the loop ends. */
+  [Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined>;
+  /** The events of the body; the stream closes when the loop ends. */
+  events(): AsyncGenerator<ServerSentEvent, void, undefined>;
+  /** The rest of the body at once (small bodies), then closes. */
+  bytes(): Promise<Uint8Array>;
+  /** Close the connection (if the body was not read to its end). Idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Raised by reads of a stream after `close()`. */
+export declare class StreamClosedError extends Error {}
+
 export interface ProbeResult {
   status: number;
   challenge: ChallengeInfo | null;
@@ -280,6 +340,8 @@ export declare class McpAuthClient implements AsyncDisposable {
   private constructor();
   static create(options: ClientOptions): Promise<McpAuthClient>;
   send(request?: SendRequest): Promise<McpAuthResponse>;
+  /** `send`, resolving at the head with the body read as it arrives (no cap by default, the idle timeout). */
+  sendStreamed(request?: SendStreamedRequest): Promise<McpAuthStream>;
   postJson(message: object | string, options?: CallOptions): Promise<McpAuthResponse>;
   probe(options?: CallOptions): Promise<ProbeResult>;
   discover(options?: CallOptions): Promise<DiscoveryResult>;

@@ -206,6 +206,165 @@ export class McpAuthResponse {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Streamed responses
+// ---------------------------------------------------------------------------------------------
+
+const DEFAULT_CHUNK_SIZE = 64 * 1024;
+
+/** Raised by reads of a stream after `close()`. */
+export class StreamClosedError extends Error {
+  constructor() {
+    super('the McpAuthStream is closed');
+    this.name = 'StreamClosedError';
+  }
+}
+
+/**
+ * The response of `sendStreamed`: status and headers at once, the body as it arrives. Iterate
+ * it (`for await (const chunk of stream)`: `Uint8Array` chunks) or its server-sent events
+ * (`for await (const event of stream.events())`). Reads run on a worker thread of the stream's
+ * own, so a long stream holds up neither the event loop nor the client's other calls. Memory
+ * stays bounded by one chunk (or one event) at a time.
+ */
+export class McpAuthStream {
+  #lane;
+  #address;
+  #chunkSize;
+  #mode = null;
+  #busy = false;
+  #closed = false;
+  #closing = null;
+  #abort = null;
+  #signal;
+  #onAbort = null;
+
+  /** @internal */
+  constructor(head, lane, { chunkSize, signal }) {
+    this.#lane = lane;
+    this.#address = head.stream;
+    this.#chunkSize = chunkSize;
+    this.#signal = signal ?? null;
+    /** HTTP status of the final response. */
+    this.status = head.status;
+    /** Every header as `[name, value]`, names lowercased, in order. */
+    this.headers = head.headers ?? [];
+    /** The last 401/403 challenge seen while sending (also after a successful retry), or null. */
+    this.challenge = head.challenge;
+    /** Tokens acquired (authorizations or refreshes) while sending this request. */
+    this.authorizations = head.authorizations;
+    /** Whether the body is `text/event-stream` (read it with `events()`). */
+    this.isEventStream = head.eventStream;
+    if (this.#signal) {
+      this.#onAbort = () => {
+        this.#abort?.(abortReason(this.#signal));
+        this.close();
+      };
+      this.#signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+  }
+
+  /** `status` is 200–299. */
+  get ok() {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  /** The value of a header (case-insensitive; repeated values joined with `", "`), or null. */
+  header(name) {
+    const lower = name.toLowerCase();
+    const values = this.headers.filter(([n]) => n === lower).map(([, v]) => v);
+    return values.length ? values.join(', ') : null;
+  }
+
+  /** One native read on the stream's lane; rejects at once when the signal aborts. */
+  #op(op, mode) {
+    if (this.#closed) {
+      return Promise.reject(this.#signal?.aborted ? abortReason(this.#signal) : new StreamClosedError());
+    }
+    if (this.#mode !== null && this.#mode !== mode) {
+      return Promise.reject(new TypeError('a stream is read either as bytes or as events, not both'));
+    }
+    if (this.#busy) return Promise.reject(new TypeError('a read of this stream is already in progress'));
+    this.#mode = mode;
+    this.#busy = true;
+    const p = this.#lane.call(op, { stream: this.#address, size: this.#chunkSize });
+    return new Promise((resolve, reject) => {
+      this.#abort = reject;
+      p.then(resolve, reject).finally(() => {
+        this.#busy = false;
+        this.#abort = null;
+      });
+    });
+  }
+
+  /** The next chunk of the body (a `Uint8Array` of at most `chunkSize` bytes), or null at its end. */
+  read() {
+    return this.#op('streamRead', 'bytes');
+  }
+
+  /** The next server-sent event `{event, data, id, retry}`, or null at the end of the stream. */
+  nextEvent() {
+    return this.#op('streamNextEvent', 'events');
+  }
+
+  async *[Symbol.asyncIterator]() {
+    try {
+      for (let chunk = await this.read(); chunk !== null; chunk = await this.read()) yield chunk;
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** The body's server-sent events, each as soon as it is complete; closes the stream at the end. */
+  async *events() {
+    try {
+      for (let e = await this.nextEvent(); e !== null; e = await this.nextEvent()) yield e;
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** The rest of the body as one `Uint8Array` (for small bodies), then closes the stream. */
+  async bytes() {
+    const chunks = [];
+    for await (const c of this) chunks.push(c);
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+
+  /**
+   * Close the stream: the connection is closed if the body was not read to its end. A read in
+   * progress rejects at once with `StreamClosedError`; the native stream is freed when that
+   * read returns (its next bytes, or the idle timeout). Idempotent.
+   */
+  close() {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close() {
+    this.#closed = true;
+    this.#abort?.(this.#signal?.aborted ? abortReason(this.#signal) : new StreamClosedError());
+    if (this.#onAbort) this.#signal.removeEventListener('abort', this.#onAbort);
+    // Messages run in order on the lane: the free runs after a read in progress.
+    await this.#lane.call('streamFree', { stream: this.#address }).catch(() => {});
+    await this.#lane.terminate();
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.close();
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')]() {
+    return `McpAuthStream { status: ${this.status}${this.isEventStream ? ', event stream' : ''}${this.#closed ? ', closed' : ''} }`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Lanes: worker threads running native calls
 // ---------------------------------------------------------------------------------------------
 
@@ -492,6 +651,28 @@ export class McpAuthClient {
     else if (body instanceof Uint8Array) bytes = body;
     else if (body != null) throw new TypeError('body must be a string or a Uint8Array');
     return new McpAuthResponse(await this.#call('send', { method, url, headers, body: bytes }, signal));
+  }
+
+  /**
+   * `send`, resolving as soon as the final response's head has arrived (after the same 401
+   * flow and step-up retries), with the body to be read as it comes: a large tool result, a
+   * POST answered with `text/event-stream`, a `GET` stream. No body cap unless the
+   * `streamMaxBodyBytes` option sets one; `streamIdleTimeoutMs` bounds each wait for more.
+   * `signal` aborts the request and, later, the reading (the stream closes).
+   */
+  async sendStreamed(request = {}) {
+    const { method = 'POST', url, headers, body, signal, chunkSize = DEFAULT_CHUNK_SIZE } = request;
+    let bytes = null;
+    if (typeof body === 'string') bytes = new TextEncoder().encode(body);
+    else if (body instanceof Uint8Array) bytes = body;
+    else if (body != null) throw new TypeError('body must be a string or a Uint8Array');
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new TypeError('chunkSize must be an integer >= 1');
+    const head = await this.#call('sendStreamed', { method, url, headers, body: bytes }, signal);
+    // The stream is read on a lane of its own (no client there: only stream calls).
+    const lane = new Lane(this.#library, { trace: null, callback: () => {} });
+    const stream = new McpAuthStream(head, lane, { chunkSize, signal });
+    if (signal?.aborted) await stream.close();
+    return stream;
   }
 
   /** POST a JSON-RPC message (an object or a JSON string) to the MCP endpoint. */

@@ -127,6 +127,31 @@ fn parse_headers(json: &str) -> FfiResult<Vec<(http::HeaderName, http::HeaderVal
     Ok(out)
 }
 
+/// The request of `mcpauth_client_send` / `mcpauth_client_send_streamed` from its arguments.
+pub(crate) fn build_request(
+    c: &mcpauth_client,
+    method: &str,
+    url: Option<&str>,
+    headers_json: Option<&str>,
+    body: &[u8],
+) -> FfiResult<http::Request<Vec<u8>>> {
+    let method = http::Method::from_bytes(method.as_bytes())
+        .map_err(|_| FfiError::invalid("method", "not an HTTP method"))?;
+    let url = url.unwrap_or(&c.client.config().server_url);
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| FfiError::invalid("url", format!("{e}")))?;
+    let mut request = http::Request::builder().method(method).uri(uri);
+    if let Some(h) = headers_json {
+        for (n, v) in parse_headers(h)? {
+            request = request.header(n, v);
+        }
+    }
+    request
+        .body(body.to_vec())
+        .map_err(|e| FfiError::invalid("request", e))
+}
+
 /// Send an HTTP request with the client's bearer token, running the authorization flow on a
 /// 401, and on a 403 `insufficient_scope` step-up challenge (SEP-2350), then retrying. Blocks
 /// until done.
@@ -184,21 +209,7 @@ pub unsafe extern "C" fn mcpauth_client_send(
                 Out::new(out, "out")?,
             )
         };
-        let method = http::Method::from_bytes(method.as_bytes())
-            .map_err(|_| FfiError::invalid("method", "not an HTTP method"))?;
-        let url = url.unwrap_or(&c.client.config().server_url);
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|e| FfiError::invalid("url", format!("{e}")))?;
-        let mut request = http::Request::builder().method(method).uri(uri);
-        if let Some(h) = headers {
-            for (n, v) in parse_headers(h)? {
-                request = request.header(n, v);
-            }
-        }
-        let request = request
-            .body(body.to_vec())
-            .map_err(|e| FfiError::invalid("request", e))?;
+        let request = build_request(c, method, url, headers, body)?;
         let response = c.client.send(request)?;
         out.write(response_handle(response));
         Ok(())

@@ -26,7 +26,8 @@
 //! - **NULL.** Every pointer is checked: a NULL that is not documented as allowed gives
 //!   `MCPAUTH_STATUS_NULL_ARGUMENT`. Every `_free` function accepts NULL.
 //! - **Handles** are opaque (`mcpauth_client_config`, `mcpauth_client`, `mcpauth_response`,
-//!   `mcpauth_reply`), created by `_new` and released by `_free`. Freeing twice is undefined.
+//!   `mcpauth_stream`, `mcpauth_reply`), created by `_new` (or the call that returns them) and
+//!   released by `_free`. Freeing twice is undefined.
 //! - **Panics** never cross the boundary: a caught panic gives `MCPAUTH_STATUS_PANIC`.
 //! - **Threads.** Each type states its thread safety. A `const T *` parameter may be shared
 //!   between threads; a `T *` parameter needs exclusive access. Callbacks take `void *userdata`
@@ -52,6 +53,9 @@ mod cancel;
 mod logging;
 
 mod response;
+
+// Streamed responses, after the buffered ones.
+mod stream;
 
 mod error;
 
@@ -103,6 +107,7 @@ pub use registration::*;
 pub use response::*;
 pub use scope::*;
 pub use status::*;
+pub use stream::*;
 pub use token::*;
 
 /// The ABI version of this library: incremented on every incompatible change of the C ABI

@@ -95,6 +95,32 @@ function withResponse(fn, ...args) {
   return readResponse(out[0]);
 }
 
+/** The head of a new stream; the stream is freed if it cannot be read. */
+function streamHead(stream) {
+  try {
+    const status = [0];
+    check(api.streamStatus(stream, status));
+    const authorizations = [0];
+    check(api.streamAuthorizations(stream, authorizations));
+    const eventStream = [false];
+    check(api.streamIsEventStream(stream, eventStream));
+    return {
+      stream,
+      status: status[0],
+      headers: outJson(api.streamHeaders, stream),
+      challenge: outJson(api.streamChallenge, stream),
+      authorizations: authorizations[0],
+      eventStream: Boolean(eventStream[0]),
+    };
+  } catch (e) {
+    api.streamFree(stream);
+    throw e;
+  }
+}
+
+/** Native read buffers of the streams this lane reads, by stream address. */
+const buffers = new Map();
+
 function onTrace(_userdata, eventJson) {
   try {
     parentPort.postMessage({ type: 'trace', event: eventJson });
@@ -221,6 +247,47 @@ const ops = {
       bytes ? bytes.length : 0,
     );
   },
+  sendStreamed({ method, url, headers, body }) {
+    const bytes = body ?? null;
+    const out = [0];
+    check(
+      api.sendStreamed(
+        client,
+        method,
+        url ?? null,
+        headers ? JSON.stringify(headers) : null,
+        bytes,
+        bytes ? bytes.length : 0,
+        out,
+      ),
+    );
+    return streamHead(out[0]);
+  },
+  /** The next bytes of a stream (a copy, transferred to the main thread), or null at its end. */
+  streamRead({ stream, size }) {
+    let buf = buffers.get(stream);
+    if (!buf || buf.size !== size) {
+      if (buf) k.free(buf.mem);
+      buf = { mem: k.alloc('uint8_t', size), size };
+      buffers.set(stream, buf);
+    }
+    const len = [0];
+    check(api.streamRead(stream, buf.mem, size, len));
+    const n = Number(len[0]);
+    return n === 0 ? null : new Uint8Array(k.view(buf.mem, n)).slice();
+  },
+  /** The next server-sent event of a stream, or null at its end. */
+  streamNextEvent({ stream }) {
+    const e = outJson(api.streamNextEvent, stream);
+    return e === null ? null : { event: e.event, data: e.data, id: e.id, retry: e.retry_ms };
+  },
+  streamFree({ stream }) {
+    api.streamFree(stream);
+    const buf = buffers.get(stream);
+    if (buf) k.free(buf.mem);
+    buffers.delete(stream);
+    return null;
+  },
   postJson({ body }) {
     return withResponse(api.postJson, client, body);
   },
@@ -272,5 +339,6 @@ parentPort.on('message', ({ id, op, args }) => {
         ? { id, ok: false, error: e.error }
         : { id, ok: false, error: { status: -1, statusName: 'BINDING', message: String(e?.message ?? e) } };
   }
-  parentPort.postMessage(reply);
+  // A chunk of a stream moves to the main thread without a copy.
+  parentPort.postMessage(reply, reply.value instanceof Uint8Array ? [reply.value.buffer] : []);
 });

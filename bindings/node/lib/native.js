@@ -191,6 +191,17 @@ export function declareClient(lib) {
       'int32_t mcpauth_response_authorizations(uintptr_t response, _Out_ uint32_t *out)',
     ),
     responseJsonMessage: lib.func('int32_t mcpauth_response_json_message(uintptr_t response, _Out_ void **out_json)'),
+    sendStreamed: lib.func(
+      'int32_t mcpauth_client_send_streamed(uintptr_t client, const char *method, const char *url, const char *headers_json, const uint8_t *body, size_t body_len, _Out_ uintptr_t *out)',
+    ),
+    streamFree: lib.func('void mcpauth_stream_free(uintptr_t stream)'),
+    streamStatus: lib.func('int32_t mcpauth_stream_status(uintptr_t stream, _Out_ uint16_t *out)'),
+    streamHeaders: lib.func('int32_t mcpauth_stream_headers_json(uintptr_t stream, _Out_ void **out_json)'),
+    streamChallenge: lib.func('int32_t mcpauth_stream_challenge_json(uintptr_t stream, _Out_ void **out_json)'),
+    streamAuthorizations: lib.func('int32_t mcpauth_stream_authorizations(uintptr_t stream, _Out_ uint32_t *out)'),
+    streamIsEventStream: lib.func('int32_t mcpauth_stream_is_event_stream(uintptr_t stream, _Out_ bool *out)'),
+    streamRead: lib.func('int32_t mcpauth_stream_read(uintptr_t stream, void *buf, size_t cap, _Out_ size_t *out_len)'),
+    streamNextEvent: lib.func('int32_t mcpauth_stream_next_event(uintptr_t stream, _Out_ void **out_event_json)'),
     protos: p,
   };
 }

@@ -13,6 +13,9 @@ import {
   type ClientOptions,
   type ErrorKind,
   type McpAuthResponse,
+  type McpAuthStream,
+  type ServerSentEvent,
+  StreamClosedError,
   type TraceEvent,
   type TokenStorage,
   type Revocation,
@@ -61,6 +64,25 @@ export async function usage(serverUrl: string): Promise<string | null> {
     const contentType: string | null = r.header('content-type');
     const sent = await client.send({ method: 'GET', url: serverUrl, headers: { Accept: 'text/event-stream' } });
     void [status, text, contentType, sent.ok, sent.body.byteLength, r.authorizations];
+    const stream: McpAuthStream = await client.sendStreamed({
+      body: '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"big","arguments":{"bytes":9}}}',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      chunkSize: 16 * 1024,
+      signal: controller.signal,
+    });
+    if (stream.isEventStream) {
+      for await (const e of stream.events()) {
+        const event: ServerSentEvent = e;
+        const retry: number | null = event.retry;
+        void [event.data, event.id, retry];
+      }
+    } else {
+      let n = 0;
+      for await (const chunk of stream) n += chunk.byteLength;
+      const next: Uint8Array | null = await stream.read().catch((e: unknown) => (e instanceof StreamClosedError ? null : null));
+      void [n, next, stream.status, stream.header('content-type'), stream.challenge?.status];
+    }
+    await stream.close();
     const discovered = await client.discover();
     const issuer: string = discovered.issuer;
     const probe = await client.probe();

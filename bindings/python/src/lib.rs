@@ -10,6 +10,7 @@ mod errors;
 mod functions;
 mod models;
 mod storage;
+mod stream;
 
 use pyo3::prelude::*;
 
@@ -52,6 +53,8 @@ mod _native {
     };
     #[pymodule_export]
     use crate::storage::PyFileStorage;
+    #[pymodule_export]
+    use crate::stream::{PyServerSentEvent, PyStreamedResponse};
 
     use pyo3::prelude::*;
 

@@ -223,7 +223,7 @@ pub(super) fn bridge(r: &Runner, server: &DemoServer) {
     case!(mcpauth_bridge_fetch_protected_resource_metadata(u, rs, o); mcpauth_bridge_fetch_protected_resource_metadata(u.get(), rs.get(), 5000, o.get()));
 }
 
-fn new_config(json: &str) -> *mut mcpauth_client_config {
+pub(super) fn new_config(json: &str) -> *mut mcpauth_client_config {
     let json = CString::new(json).unwrap();
     let mut config = ptr::null_mut();
     // SAFETY: valid arguments.
@@ -232,7 +232,7 @@ fn new_config(json: &str) -> *mut mcpauth_client_config {
     config
 }
 
-fn new_client(config: *const mcpauth_client_config) -> *mut mcpauth_client {
+pub(super) fn new_client(config: *const mcpauth_client_config) -> *mut mcpauth_client {
     let mut client = ptr::null_mut();
     // SAFETY: valid arguments.
     let s = unsafe { mcpauth_client_new(config, &mut client) };

@@ -786,6 +786,8 @@ unsafe extern "C" fn noop_device_code(
 }
 
 mod cases;
+// The streamed-response exports.
+mod stream;
 
 use cases::{bridge, client_api, plain_functions, stateless_functions};
 
@@ -807,6 +809,7 @@ fn every_export_survives_bad_input() {
     stateless_functions(&runner);
     client_api(&runner, &server);
     bridge(&runner, &server);
+    stream::stream_api(&runner, &server);
 
     let covered = runner.covered.lock().unwrap();
     let mut failures = runner.failures.lock().unwrap().clone();

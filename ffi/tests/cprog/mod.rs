@@ -1,6 +1,6 @@
 //! Building and running the C programs (`examples/c`, `ffi/tests/c`, `examples/cpp`) for the
-//! C test binaries (`c_examples`, `c_fleet`), plainly or under valgrind or a sanitizer as
-//! `MCPAUTH_TEST_MODE` says (see `c_examples.rs`).
+//! C test binaries (`c_examples`, `c_fleet`, `c_stream`), plainly or under valgrind or a
+//! sanitizer as `MCPAUTH_TEST_MODE` says (see `c_examples.rs`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

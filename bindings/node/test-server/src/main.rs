@@ -11,6 +11,7 @@
 //! | `count PATH` | `{"count":N}`: requests to `PATH` since the last `reset` |
 //! | `grants GRANT_TYPE` | `{"count":N}`: token requests with that `grant_type` |
 //! | `revocations` | `{"requests","refresh_tokens","access_tokens"}`: what `/revoke` (RFC 7009) did |
+//! | `streams` | `{"started","completed","abandoned","bytes_sent","events_sent"}`: the streamed responses (`big`, `ticker`) |
 //! | `reset` | zero the counters |
 //! | `expire` | every access token issued so far is expired (refresh tokens stay valid) |
 //! | `revoke` | every access and refresh token issued so far is revoked |
@@ -88,6 +89,16 @@ fn command(server: &DemoServer, line: &str) -> Result<Value, String> {
                 "requests": r.requests,
                 "refresh_tokens": r.refresh_tokens,
                 "access_tokens": r.access_tokens,
+            }))
+        }
+        "streams" => {
+            let c = server.stream_counters();
+            Ok(json!({
+                "started": c.started,
+                "completed": c.completed,
+                "abandoned": c.abandoned,
+                "bytes_sent": c.bytes_sent,
+                "events_sent": c.events_sent,
             }))
         }
         "reset" => {
