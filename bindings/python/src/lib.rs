@@ -61,6 +61,7 @@ mod _native {
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        crate::errors::record_main_thread(m.py())?;
         m.add("ERROR_KINDS", crate::errors::error_kinds())?;
         crate::bridge::add_constants(m)?;
         // The core's `log` records go to `logging.getLogger("mcp_auth")` and its children
