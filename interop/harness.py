@@ -168,6 +168,8 @@ SCENARIOS: list[Scenario] = []
 KNOWN_FAILURES: dict[tuple[str, str], tuple[str, str]] = {}
 # surface name -> runner(cell, scenario, env) -> (exit status, output)
 SURFACES: dict[str, Callable[[Cell, Scenario, dict[str, str]], tuple[int, str]]] = {}
+# surface name -> applies(cell, scenario): raises NotApplicable before any server starts
+SURFACE_APPLIES: dict[str, Callable[[Cell, Scenario], None]] = {}
 # server set name -> factory(dir, scenario) -> (cell, servers; the first one is the AS)
 SERVER_SETS: dict[str, Callable[[Path, Scenario], tuple[Cell, list[Server]]]] = {}
 
@@ -183,9 +185,14 @@ def known_failure(scenario_name: str, surface_name: str, reason: str, symptom: s
     KNOWN_FAILURES[(scenario_name, surface_name)] = (reason, symptom)
 
 
-def surface(name: str) -> Callable[[Callable[[Cell, Scenario, dict[str, str]], tuple[int, str]]], Callable[[Cell, Scenario, dict[str, str]], tuple[int, str]]]:
+def surface(name: str, applies: Callable[[Cell, Scenario], None] | None = None) -> Callable[[Callable[[Cell, Scenario, dict[str, str]], tuple[int, str]]], Callable[[Cell, Scenario, dict[str, str]], tuple[int, str]]]:
+    """Register a client column; `applies(cell, scenario)` raises NotApplicable (with the
+    reason) for a scenario the surface has no way to run, checked before the servers start."""
+
     def add(f: Callable[[Cell, Scenario, dict[str, str]], tuple[int, str]]) -> Callable[[Cell, Scenario, dict[str, str]], tuple[int, str]]:
         SURFACES[name] = f
+        if applies is not None:
+            SURFACE_APPLIES[name] = applies
         return f
 
     return add

@@ -39,6 +39,7 @@ from harness import (  # noqa: E402
     KNOWN_FAILURES,
     SCENARIOS,
     SERVER_SETS,
+    SURFACE_APPLIES,
     SURFACES,
     TARGET,
     NotApplicable,
@@ -61,6 +62,8 @@ def run_cell(scenario: Scenario, surface: str, base: Path) -> tuple[bool, str]:
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
     cell, servers = SERVER_SETS[scenario.servers](d, scenario)
+    if surface in SURFACE_APPLIES:
+        SURFACE_APPLIES[surface](cell, scenario)  # NotApplicable: no server started
 
     def restart_as() -> None:
         servers[0].stop()

@@ -9,16 +9,19 @@ import subprocess
 import time
 import urllib.request
 
-from harness import CELL_DEADLINE, PAUSE, ROOT, Cell, NotApplicable, Scenario, surface
+from harness import CELL_DEADLINE, HERE, PAUSE, ROOT, Cell, NotApplicable, Scenario, surface
 
 CLI = os.environ.get("INTEROP_CLI", str(ROOT / "bindings" / "python" / ".venv" / "bin" / "mcp-auth"))
 RUST_CLIENT = os.environ.get("INTEROP_RUST_CLIENT", str(ROOT / "target" / "debug" / "mcp-auth-interop-client"))
+C_CLIENT = os.environ.get("INTEROP_C_CLIENT", str(ROOT / "target" / "interop" / "client-c" / "client"))
+# The Python package's venv (mcp 2.3.0 and mcp_auth, built by python-develop): the SDK host.
+SDK_PYTHON = os.environ.get("INTEROP_SDK_PYTHON", str(ROOT / "bindings" / "python" / ".venv" / "bin" / "python"))
+SDK_HOST = str(HERE / "client-py" / "host.py")
 
 
-@surface("rust")
-def run_rust(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
-    """The core crate, through interop/client-rs (options JSON, initialize, N tool calls)."""
-    argv = [RUST_CLIENT, json.dumps(scenario.options(cell)), str(scenario.calls), str(PAUSE), json.dumps(cell.tool)]
+def run_host(argv: list[str], cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
+    """A host program taking OPTIONS_JSON CALLS PAUSE TOOL_JSON (client-rs, client-c)."""
+    argv = [*argv, json.dumps(scenario.options(cell)), str(scenario.calls), str(PAUSE), json.dumps(cell.tool)]
     r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=CELL_DEADLINE)
     if not scenario.forget or r.returncode != 0:
         return r.returncode, r.stdout + r.stderr
@@ -28,6 +31,19 @@ def run_rust(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, 
     time.sleep(PAUSE)  # let the stored token expire (the scenario, not synchronisation)
     r2 = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=CELL_DEADLINE)
     return r2.returncode, r.stdout + r.stderr + "--- after the AS restarted ---\n" + r2.stdout + r2.stderr
+
+
+@surface("rust")
+def run_rust(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
+    """The core crate, through interop/client-rs (options JSON, initialize, N tool calls)."""
+    return run_host([RUST_CLIENT], cell, scenario, env)
+
+
+@surface("c")
+def run_c(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
+    """The C ABI, through interop/client-c/client.c on libmcpauth: the same options JSON to
+    `mcpauth_client_config_new`, `mcpauth_client_post_json` / `mcpauth_client_send`."""
+    return run_host([C_CLIENT], cell, scenario, env)
 
 
 def mcp_call(resource: str, token: str, tool: dict[str, object]) -> str:
@@ -52,13 +68,16 @@ def mcp_call(resource: str, token: str, tool: dict[str, object]) -> str:
     return result
 
 
-@surface("python-cli")
+def cli_applies(cell: Cell, scenario: Scenario) -> None:
+    if scenario.options(cell).get("grant") == "client_credentials":
+        raise NotApplicable("the CLI's login is the interactive authorization code flow")
+
+
+@surface("python-cli", applies=cli_applies)
 def run_cli(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
     """The Python package's CLI as a shell host uses it: `mcp-auth login` once (the browser),
     then `mcp-auth token` before each call (refreshing when needed); when `token` says "not
     logged in" (exit 7: nothing left to refresh with), `mcp-auth login` again."""
-    if scenario.options(cell).get("grant") == "client_credentials":
-        raise NotApplicable("the CLI's login is the interactive authorization code flow")
     env = dict(env, MCP_AUTH_HOME=str(cell.dir / "home"))
     out: list[str] = []
 
@@ -95,3 +114,26 @@ def run_cli(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, s
             out.append(f"tool call failed: {e}")
             return 1, "\n".join(out)
     return 0, "\n".join(out)
+
+
+@surface("python-sdk-dropin")
+def run_sdk_dropin(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
+    """The official `mcp` SDK's streamable-HTTP client with `mcp_auth.sdk.OAuthClientProvider`
+    (client-py/host.py: the SDK's TokenStorage, redirect and callback handlers)."""
+    return run_host([SDK_PYTHON, SDK_HOST, "dropin"], cell, scenario, env)
+
+
+def reference_applies(cell: Cell, scenario: Scenario) -> None:
+    options = scenario.options(cell)
+    if scenario.expect_failure is not None:
+        raise NotApplicable("the cell checks that mcp-auth's error names the fix")
+    if options.get("grant", "authorization_code") not in ("authorization_code", "client_credentials"):
+        raise NotApplicable(f"the SDK client has no {options['grant']} grant")
+
+
+@surface("python-sdk-reference", applies=reference_applies)
+def run_sdk_reference(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
+    """The same host with the SDK's own `OAuthClientProvider` (and its client_credentials /
+    private_key_jwt extensions): the reference, not mcp-auth. Its failures are the SDK's
+    (scenarios/reference.py)."""
+    return run_host([SDK_PYTHON, SDK_HOST, "reference"], cell, scenario, env)

@@ -1,7 +1,17 @@
 // The interop suite's authorization server: node `oidc-provider` (pinned in
 // interop/package.json), configured as an MCP authorization server on loopback.
 //
-//   node oidc/server.mjs PORT RESOURCE EVENTS_JSONL [--no-refresh] [--no-registration-management]
+//   node oidc/server.mjs PORT RESOURCE EVENTS_JSONL [--no-refresh] [--dpop-required]
+//                        [--no-registration-management]
+//                        [--private-key-jwt CLIENT_KEY_PEM]
+//
+// --dpop-required: every registered client gets `dpop_bound_access_tokens: true` (RFC 9449
+// §5.2): token requests without a DPoP proof are refused, tokens (and a public client's
+// refresh tokens) are bound to the proof's key. --private-key-jwt: a pre-registered client
+// `interop-pkjwt` (client_credentials) that authenticates at the token endpoint with
+// `private_key_jwt` (RFC 7523), its public JWK derived from the key in CLIENT_KEY_PEM.
+// --no-registration-management: no RFC 7592 update (oidc-provider then answers a PUT to the
+// registration_client_uri with 404; step-up registers again).
 //
 // Dynamic registration (RFC 7591) with management (RFC 7592), PKCE, resource indicators
 // (RFC 8707) issuing JWT access tokens for RESOURCE, `iss` in the authorization response
@@ -9,15 +19,16 @@
 // client), DPoP, short token lifetimes. The login and consent pages are oidc-provider's own
 // (devInteractions); interop/browser.py plays the user. Every provider event is appended to
 // EVENTS_JSONL as one JSON line: the suite checks the flows from these, not from the client.
-import { appendFileSync } from 'node:fs';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const [port, resource, eventsFile, ...flags] = process.argv.slice(2);
 const noRefresh = flags.includes('--no-refresh');
-// Without RFC 7592: registration responses carry no registration_client_uri (step-up then
-// registers again).
+// Without RFC 7592 management (no update; step-up then registers again).
 const management = !flags.includes('--no-registration-management');
+const dpopRequired = flags.includes('--dpop-required');
+const pkjwtKey = flags.includes('--private-key-jwt') ? flags[flags.indexOf('--private-key-jwt') + 1] : null;
 const issuer = `http://127.0.0.1:${port}`;
 const TOKEN_TTL = 3;
 
@@ -36,9 +47,23 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_method: 'client_secret_basic',
       scope: 'mcp:tools',
     },
+    ...(pkjwtKey ? [{
+      client_id: 'interop-pkjwt',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'ES256',
+      jwks: { keys: [{ ...createPublicKey(readFileSync(pkjwtKey)).export({ format: 'jwk' }), use: 'sig', alg: 'ES256' }] },
+      scope: 'mcp:tools',
+    }] : []),
   ],
   scopes: ['openid', 'offline_access', 'mcp:tools', 'mcp:admin'],
-  clientDefaults: { grant_types: ['authorization_code', 'refresh_token'], id_token_signed_response_alg: 'ES256' },
+  clientDefaults: {
+    grant_types: ['authorization_code', 'refresh_token'],
+    id_token_signed_response_alg: 'ES256',
+    ...(dpopRequired ? { dpop_bound_access_tokens: true } : {}),
+  },
   enabledJWA: { clientAuthSigningAlgValues: ['ES256', 'RS256'], dPoPSigningAlgValues: ['ES256', 'RS256'] },
   features: {
     devInteractions: { enabled: true },
@@ -92,8 +117,10 @@ for (const event of [
     if (ctx?.oidc?.params?.scope) fields.scope = ctx.oidc.params.scope;
     if (model?.kind) fields.kind = model.kind;
     if (model?.jti) fields.jti = model.jti;
+    if (model?.jkt) fields.jkt = model.jkt;
+    if (event === 'grant.success' && ctx?.oidc?.client) fields.auth_method = ctx.oidc.client.tokenEndpointAuthMethod;
     if (model?.jkt || ctx?.oidc?.params?.dpop) fields.dpop = true;
-    if (err) fields.error = `${err.error || err.name}: ${err.error_description || err.message}`;
+    if (err) fields.error = `${err.error || err.name}: ${err.error_description || err.message}${err.error_detail ? ` (${err.error_detail})` : ''}`;
     if (event === 'grant.success' || event === 'access_token.issued' || event === 'client_credentials.issued') {
       const cnf = model?.['x5t#S256'] || model?.jkt;
       if (cnf) fields.dpop = true;

@@ -1,7 +1,7 @@
 """The interop suite's resource server: the official MCP Python SDK (`mcp`, pinned in
 interop/requirements.txt), streamable HTTP, verifying oidc-provider's JWT access tokens.
 
-    python rs/server.py PORT ISSUER LOG_JSONL [REQUIRED_SCOPE] [--tool-scope TOOL=SCOPE ...]
+    python rs/server.py PORT ISSUER LOG_JSONL [REQUIRED_SCOPE] [--dpop] [--tool-scope TOOL=SCOPE ...]
 
 `--tool-scope admin=mcp:admin` makes the `admin` tool need `mcp:admin` on top of the required
 scope: a call with a token without it gets 403 `insufficient_scope` naming the scope (logged
@@ -11,6 +11,12 @@ The verifier checks the signature against the issuer's JWKS, the issuer, the aud
 server's URL, the RFC 8707 resource) and the expiry; every verification is appended to LOG_JSONL
 (`accepted` with the token's client_id, jti and scope, or `refused` with the reason). The
 suite counts tool calls from this log, not from what the client prints.
+
+With `--dpop` the server requires DPoP-bound tokens (RFC 9449), which the SDK cannot do by
+itself: `rs/dpop.py` wraps the app, announces `dpop_bound_access_tokens_required` in the
+protected resource metadata, checks each request's DPoP proof (signature, `htm`, `htu`, `ath`,
+`iat`, `jti` replay) and hands its key thumbprint to the verifier, which requires the token's
+`cnf.jkt` to equal it; a bound token presented as a bearer token is refused.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import time
 
 import jwt
 import uvicorn
+from dpop import DpopResourceServer, proof_jkt
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
@@ -34,6 +41,8 @@ while "--tool-scope" in args:
     tool, _, needed = args[i + 1].partition("=")
     tool_scopes[tool] = needed.split()
     del args[i : i + 2]
+args = [a for a in args if not a.startswith("--")]
+dpop = "--dpop" in sys.argv
 port, issuer, log_file = args[0], args[1], args[2]
 required = args[3].split() if len(args) > 3 else ["mcp:tools"]
 # The issuer of the tokens when the metadata names another URL for the AS (the Entra `/common`
@@ -70,6 +79,11 @@ class JwtVerifier:
         except Exception as e:  # every refusal is logged with its reason
             log({"event": "refused", "reason": f"{type(e).__name__}: {e}", "at": time.time()})
             return None
+        jkt = claims.get("cnf", {}).get("jkt") if isinstance(claims.get("cnf"), dict) else None
+        if dpop and (jkt is None or jkt != proof_jkt.get()):
+            why = "not DPoP-bound" if jkt is None else ("presented without a DPoP proof" if proof_jkt.get() is None else "cnf.jkt does not match the proof's key")
+            log({"event": "refused", "reason": f"DPoP: the token is {why}", "jti": claims.get("jti"), "at": time.time()})
+            return None
         scopes = str(claims.get("scope", "")).split()
         log(
             {
@@ -78,6 +92,7 @@ class JwtVerifier:
                 "jti": claims.get("jti"),
                 "scope": scopes,
                 "dpop": "cnf" in claims,
+                "jkt": jkt,
                 "at": time.time(),
             }
         )
@@ -178,5 +193,7 @@ class ToolScopes:
 
 
 app = ToolScopes(server.streamable_http_app(json_response=True), tool_scopes)
+if dpop:
+    app = DpopResourceServer(app, resource, log)  # type: ignore[assignment]
 log({"event": "listening", "resource": resource})
 uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning")

@@ -21,6 +21,7 @@ use crate::models::{
     PyOAuthClientInformationFull, PyOAuthClientMetadata, PyOAuthMetadata, PyOAuthToken,
     PyProtectedResourceMetadata,
 };
+use crate::stream::PyStreamedResponse;
 
 // ---------------------------------------------------------------------------------------------
 // Callbacks
@@ -623,6 +624,26 @@ fn device_code_callback(callback: Py<PyAny>) -> mcp_auth::device::ShowCode {
 // Client
 // ---------------------------------------------------------------------------------------------
 
+/// An `http::Request` from the arguments of `send`.
+fn build_request(
+    py: Python<'_>,
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&Bound<'_, PyAny>>,
+) -> PyResult<http::Request<Vec<u8>>> {
+    let body = match body {
+        Some(b) if !b.is_none() => bytes_of(b)?,
+        _ => Vec::new(),
+    };
+    let mut b = http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    b.body(body)
+        .map_err(|e| to_pyerr(py, &Error::invalid_argument("request", e.to_string())))
+}
+
 /// The MCP authorization client over one MCP server (thread-safe; share it).
 #[pyclass(frozen, module = "mcp_auth._native", name = "Client")]
 pub(crate) struct PyClient {
@@ -732,19 +753,31 @@ impl PyClient {
         body: Option<&Bound<'_, PyAny>>,
         cancel: Option<PyRef<'_, PyCancelToken>>,
     ) -> PyResult<PyResponse> {
-        let body = match body {
-            Some(b) if !b.is_none() => bytes_of(b)?,
-            _ => Vec::new(),
-        };
-        let mut b = http::Request::builder().method(method).uri(url);
-        for (k, v) in &headers {
-            b = b.header(k.as_str(), v.as_str());
-        }
-        let request = b
-            .body(body)
-            .map_err(|e| to_pyerr(py, &Error::invalid_argument("request", e.to_string())))?;
+        let request = build_request(py, method, url, &headers, body)?;
         self.call(py, cancel, move |c| c.send(request))
             .map(PyResponse::from_core)
+    }
+
+    /// `send`, returning once the final response's head has arrived, with the body to be read
+    /// as it comes (MCP limits: no cap unless configured, the idle timeout between reads).
+    #[pyo3(signature = (method, url, headers = Vec::new(), body = None, *, cancel = None))]
+    fn send_streamed(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: Option<&Bound<'_, PyAny>>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
+    ) -> PyResult<PyStreamedResponse> {
+        let request = build_request(py, method, url, &headers, body)?;
+        // The stream keeps the call's token: cancelling it (or Ctrl-C) ends the reads too.
+        let token = cancel.map(|c| c.inner.clone()).unwrap_or_default();
+        let (scope, client) = (token.clone(), self.inner.clone());
+        run_interruptible(py, &token, move || {
+            scope.scope(|| client.send_streamed(request))
+        })
+        .map(|stream| PyStreamedResponse::from_core(stream, token))
     }
 
     /// POST a JSON-RPC message to the MCP endpoint through `send`.

@@ -217,14 +217,27 @@ mod workers {
 }
 
 /// Whether this is Python's main thread (the one signal handlers run on).
-fn on_main_thread(py: Python<'_>) -> bool {
-    let check = || -> PyResult<bool> {
-        let threading = py.import("threading")?;
-        let main = threading.call_method0("main_thread")?;
-        let current = threading.call_method0("current_thread")?;
-        Ok(main.is(&current))
-    };
-    check().unwrap_or(false)
+/// The main thread's identifier (`threading.main_thread().ident`), read once at import
+/// ([`record_main_thread`]).
+static MAIN_THREAD: std::sync::OnceLock<std::ffi::c_ulong> = std::sync::OnceLock::new();
+
+/// Remember which thread is the main one (module init). Later checks then run no Python code,
+/// so a signal arriving during the check cannot be swallowed.
+pub(crate) fn record_main_thread(py: Python<'_>) -> PyResult<()> {
+    let ident: std::ffi::c_ulong = py
+        .import("threading")?
+        .call_method0("main_thread")?
+        .getattr("ident")?
+        .extract()?;
+    let _ = MAIN_THREAD.set(ident);
+    Ok(())
+}
+
+fn on_main_thread(_py: Python<'_>) -> bool {
+    // SAFETY: a plain query of the calling thread's identifier (the stable ABI's
+    // `PyThread_get_thread_ident`, which `threading.get_ident` returns), valid on any thread.
+    let current = unsafe { pyo3::ffi::PyThread_get_thread_ident() };
+    MAIN_THREAD.get().is_some_and(|main| *main == current)
 }
 
 /// Run `f`, turning a panic into [`Error::Internal`].

@@ -10,6 +10,7 @@ mod errors;
 mod functions;
 mod models;
 mod storage;
+mod stream;
 
 use pyo3::prelude::*;
 
@@ -52,12 +53,15 @@ mod _native {
     };
     #[pymodule_export]
     use crate::storage::PyFileStorage;
+    #[pymodule_export]
+    use crate::stream::{PyServerSentEvent, PyStreamedResponse};
 
     use pyo3::prelude::*;
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        crate::errors::record_main_thread(m.py())?;
         m.add("ERROR_KINDS", crate::errors::error_kinds())?;
         crate::bridge::add_constants(m)?;
         // The core's `log` records go to `logging.getLogger("mcp_auth")` and its children

@@ -167,3 +167,15 @@ def test_adapter_gives_up_on_a_final_403(demo_server) -> None:
     assert 'error="insufficient_scope"' in r.headers["www-authenticate"]
     assert auth.client.max_authorizations == 3
     assert [e.step for e in events].count("token_exchange") == 3
+
+
+def test_sdk_drop_in_takes_the_sdks_machine_to_machine_metadata() -> None:
+    """The SDK's ClientCredentialsOAuthProvider builds `OAuthClientMetadata(redirect_uris=None)`;
+    the drop-in keeps that null (the core accepts it) instead of dropping the member, which the
+    core would refuse as missing (found by the interop suite's python-sdk-dropin column)."""
+    md = OAuthClientMetadata(redirect_uris=None, grant_types=["client_credentials"])
+    provider = OAuthClientProvider(
+        "http://127.0.0.1:9/mcp", md, None, grant="client_credentials", client_id="m2m", client_secret="s" * 32,
+        allow_insecure_server_url=True,
+    )
+    assert isinstance(provider, McpAuth)

@@ -239,6 +239,11 @@ def test_flows_results_traces_and_errors_never_show_secrets(demo, demo_server, r
         bridge.CorsPolicy(),
         m.CancelToken(),
     ]
+    # A streamed response and one of its events (a GET stream on the MCP URL, authorized).
+    with client.send_streamed(
+        "GET", f"{demo.url}?count=1&interval_ms=1", headers={"Accept": "text/event-stream"}
+    ) as streamed:
+        objs += [streamed, next(streamed.events())]
     # Revoked at the end of the flow: the outcome shows no token either.
     revocation_client = m.Client(demo.url, storage=store)
     objs.append(revocation_client.logout())

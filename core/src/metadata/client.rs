@@ -107,7 +107,7 @@ impl OAuthClientMetadata {
     }
 
     fn from_map(map: Map<String, Value>) -> std::result::Result<Self, Reason> {
-        let mut m = Members(map);
+        let mut m = Members::from_map(map);
         let redirect_uris = match m.slot("redirect_uris") {
             Slot::Absent => return Err("redirect_uris: field required".to_owned()),
             Slot::Null => None,
@@ -363,7 +363,7 @@ impl OAuthClientInformationFull {
 
     pub(crate) fn from_map(mut map: Map<String, Value>) -> std::result::Result<Self, Reason> {
         map.retain(|_, v| !(v.is_null() || v.as_str() == Some("")));
-        let mut m = Members(map);
+        let mut m = Members::from_map(map);
         Ok(OAuthClientInformationFull {
             client_id: m.req("client_id", credential)?,
             client_secret: m.opt("client_secret", credential)?.map(ClientSecret::new),

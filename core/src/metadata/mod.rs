@@ -226,7 +226,14 @@ fn input_has_empty_path(s: &str) -> bool {
 type Reason = String;
 
 /// A JSON object being taken apart member by member; what is left at the end is `extra`.
-pub(crate) struct Members(Map<String, Value>);
+///
+/// Built from a map ([`Members::from_map`]), or straight from JSON ([`Members::parse`]): then
+/// the members a model knows are kept beside the map, their names never allocated, and only
+/// the others go into the map.
+pub(crate) struct Members {
+    known: Vec<(&'static str, Value)>,
+    rest: Map<String, Value>,
+}
 
 enum Slot {
     Absent,
@@ -235,8 +242,32 @@ enum Slot {
 }
 
 impl Members {
+    pub(crate) fn from_map(map: Map<String, Value>) -> Self {
+        Members {
+            known: Vec::new(),
+            rest: map,
+        }
+    }
+
+    /// Parse a JSON object whose model knows the members `known`; `None` when `bytes` is not a
+    /// JSON object (the caller's [`parse_object`] then says why, with the usual message).
+    pub(crate) fn parse(bytes: &[u8], known: &'static [&'static str]) -> Option<Self> {
+        use serde::de::DeserializeSeed;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let members = MembersSeed(known).deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        Some(members)
+    }
+
+    fn take(&mut self, key: &str) -> Option<Value> {
+        match self.known.iter().position(|(k, _)| *k == key) {
+            Some(i) => Some(self.known.swap_remove(i).1),
+            None => self.rest.remove(key),
+        }
+    }
+
     fn slot(&mut self, key: &str) -> Slot {
-        match self.0.remove(key) {
+        match self.take(key) {
             None => Slot::Absent,
             Some(Value::Null) => Slot::Null,
             Some(v) => Slot::Present(v),
@@ -282,7 +313,77 @@ impl Members {
     }
 
     fn into_extra(self) -> Map<String, Value> {
-        self.0
+        let mut rest = self.rest;
+        // Known members the model did not take (none today) stay in `extra`.
+        for (k, v) in self.known {
+            rest.insert(k.to_owned(), v);
+        }
+        rest
+    }
+}
+
+/// Deserializes a JSON object into [`Members`] (see [`Members::parse`]).
+struct MembersSeed(&'static [&'static str]);
+
+/// A member name, borrowed from the input when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for MembersSeed {
+    type Value = Members;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Members, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for MembersSeed {
+    type Value = Members;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut a: A,
+    ) -> std::result::Result<Members, A::Error> {
+        let mut m = Members {
+            known: Vec::with_capacity(self.0.len()),
+            rest: Map::new(),
+        };
+        while let Some(Key(key)) = a.next_key()? {
+            let value: Value = a.next_value()?;
+            match self.0.iter().find(|k| **k == key) {
+                // A repeated member: the last one counts, as in a parsed map.
+                Some(k) => match m.known.iter_mut().find(|(n, _)| n == k) {
+                    Some(slot) => slot.1 = value,
+                    None => m.known.push((k, value)),
+                },
+                None => {
+                    m.rest.insert(key.into_owned(), value);
+                }
+            }
+        }
+        Ok(m)
     }
 }
 
@@ -451,7 +552,23 @@ pub(crate) fn parse_object(bytes: &[u8]) -> std::result::Result<Map<String, Valu
 }
 
 macro_rules! json_model {
+    // A model whose `from_json` parses straight into `Members` (the names in `$known` are
+    // not allocated): the hot documents.
+    ($t:ident, $what:literal, known: $known:expr) => {
+        json_model!(@common $t, $what, |bytes: &[u8]| match Members::parse(bytes, $known) {
+            Some(m) => Self::from_members(m),
+            None => parse_object(bytes).and_then(Self::from_map),
+        });
+        impl $t {
+            fn from_map(map: Map<String, Value>) -> std::result::Result<Self, Reason> {
+                Self::from_members(Members::from_map(map))
+            }
+        }
+    };
     ($t:ident, $what:literal) => {
+        json_model!(@common $t, $what, |bytes: &[u8]| parse_object(bytes).and_then(Self::from_map));
+    };
+    (@common $t:ident, $what:literal, $parse:expr) => {
         impl $t {
             /// Parse and validate a JSON document.
             ///
@@ -459,9 +576,8 @@ macro_rules! json_model {
             #[doc = concat!("[`Error::InvalidResponse`] (what: `\"", $what, "\"`) naming the member")]
             /// that failed, or saying why the body is not a JSON object.
             pub fn from_json(bytes: &[u8]) -> Result<Self> {
-                parse_object(bytes)
-                    .and_then(Self::from_map)
-                    .map_err(|reason| Error::invalid_response($what, reason, None))
+                let parse = $parse;
+                parse(bytes).map_err(|reason| Error::invalid_response($what, reason, None))
             }
 
             /// Validate an already-parsed JSON value.
@@ -527,6 +643,42 @@ pub use token::OAuthToken;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `OAuthToken::from_json` parses straight into members; it must agree with the map path
+    /// (`from_value`) on every document, valid or not: repeated members (the last counts),
+    /// escaped names, unmodelled members, wrong types, non-objects, trailing bytes.
+    #[test]
+    fn the_direct_parse_agrees_with_the_map_path() {
+        use crate::metadata::OAuthToken;
+        let docs: &[&str] = &[
+            r#"{"access_token":"a","token_type":"bearer","expires_in":"60","scope":"x y"}"#,
+            r#"{"access_token":"a","access_token":"b","refresh_token":"r","id_token":"i"}"#,
+            r#"{"acc\u0065ss_token":"esc","token_type":"DPoP","extra":{"n":[1,2]}}"#,
+            r#"{"access_token":"a","expires_in":-5,"issuer":null,"client_id":"c"}"#,
+            r#"{"access_token":"a","token_type":"mac"}"#,
+            r#"{"access_token":1}"#,
+            r#"{"token_type":"Bearer"}"#,
+            r#"{"access_token":"a\nb"}"#,
+            r#"["access_token"]"#,
+            r#""text""#,
+            r#"{"access_token":"a"} trailing"#,
+            r#"{"access_token":"a""#,
+        ];
+        for doc in docs {
+            let direct = OAuthToken::from_json(doc.as_bytes());
+            let via_map = serde_json::from_str::<Value>(doc)
+                .map_err(|e| e.to_string())
+                .and_then(|v| OAuthToken::from_value(v).map_err(|e| e.to_string()));
+            match (&direct, &via_map) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "{doc}");
+                    assert_eq!(a.to_json(), b.to_json(), "{doc}");
+                }
+                (Err(_), Err(_)) => {}
+                _ => panic!("{doc}: direct {direct:?}, map path {via_map:?}"),
+            }
+        }
+    }
 
     #[test]
     fn empty_path_detection() {

@@ -84,7 +84,7 @@ impl ProtectedResourceMetadata {
     }
 
     fn from_map(map: Map<String, Value>) -> std::result::Result<Self, Reason> {
-        let mut m = Members(map);
+        let mut m = Members::from_map(map);
         let resource = m.req("resource", |v| url_value(v, normalize_http_url))?;
         let authorization_servers =
             m.req("authorization_servers", |v| url_list(v, normalize_http_url))?;

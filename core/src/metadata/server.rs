@@ -132,7 +132,7 @@ impl OAuthMetadata {
     }
 
     fn from_map(map: Map<String, Value>) -> std::result::Result<Self, Reason> {
-        let mut m = Members(map);
+        let mut m = Members::from_map(map);
         let url = |v| url_value(v, normalize_http_url);
         Ok(OAuthMetadata {
             issuer: m.req("issuer", url)?,

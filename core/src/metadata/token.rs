@@ -63,7 +63,20 @@ pub struct OAuthToken {
     pub extra: Map<String, Value>,
 }
 
-json_model!(OAuthToken, "token response");
+/// The members [`OAuthToken`] models (parsed without allocating their names).
+const TOKEN_MEMBERS: &[&str] = &[
+    "access_token",
+    "token_type",
+    "expires_in",
+    "scope",
+    "refresh_token",
+    "expires_at",
+    "issuer",
+    "client_id",
+    "dpop_key",
+];
+
+json_model!(OAuthToken, "token response", known: TOKEN_MEMBERS);
 
 impl OAuthToken {
     /// A `Bearer` token with no lifetime, scope or refresh token.
@@ -82,8 +95,7 @@ impl OAuthToken {
         }
     }
 
-    fn from_map(map: Map<String, Value>) -> std::result::Result<Self, Reason> {
-        let mut m = Members(map);
+    fn from_members(mut m: Members) -> std::result::Result<Self, Reason> {
         let access_token = AccessToken::new(m.req("access_token", credential)?);
         let token_type = match m.slot("token_type") {
             Slot::Absent => "Bearer".to_owned(),

@@ -16,7 +16,7 @@ challenge on to a (browser) client, with CORS.
 
 from __future__ import annotations
 
-from ._async import AsyncClient
+from ._async import AsyncClient, AsyncStreamedResponse
 from ._client import Client, RedirectHandler
 from ._errors import (
     AddressRefusedError,
@@ -58,6 +58,8 @@ from ._native import (
     ProtectedResourceMetadata,
     Response,
     Revocation,
+    ServerSentEvent,
+    StreamedResponse,
     TraceEvent,
     __version__,
     bearer_challenge,
@@ -95,6 +97,7 @@ from ._storage import KeyedTokenStorage, MemoryStorage, TokenStorage
 __all__ = [
     "AddressRefusedError",
     "AsyncClient",
+    "AsyncStreamedResponse",
     "AuthorizationError",
     "BearerChallenge",
     "CallbackError",
@@ -131,7 +134,9 @@ __all__ = [
     "Revocation",
     "CertificateError",
     "SecurityCheckError",
+    "ServerSentEvent",
     "StorageError",
+    "StreamedResponse",
     "TokenStorage",
     "TraceEvent",
     "TransportError",

@@ -13,15 +13,145 @@ starts instead of queueing behind it. Other calls on the same client are not aff
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from typing import Any, TypeVar
 
 from ._client import Client
-from ._native import CancelToken, Discovery, ProbeResult, Response, Revocation
+from ._native import (
+    CancelToken,
+    CapturedChallenge,
+    Discovery,
+    ProbeResult,
+    Response,
+    Revocation,
+    ServerSentEvent,
+    StreamedResponse,
+)
 
-__all__ = ["AsyncClient"]
+__all__ = ["AsyncClient", "AsyncStreamedResponse"]
 
 T = TypeVar("T")
+
+
+async def _in_thread(work: Callable[[], T], on_cancel: Callable[[], None]) -> T:
+    """``work()`` on a worker thread; when the awaiting task is cancelled, ``on_cancel()`` runs
+    and the cancellation goes on at once (the thread is abandoned)."""
+    try:
+        from anyio import get_cancelled_exc_class, to_thread
+    except ImportError:  # pragma: no cover - anyio comes with httpx/httpx2 and mcp
+        import asyncio
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, work)
+        except asyncio.CancelledError:
+            on_cancel()
+            raise
+    try:
+        return await to_thread.run_sync(work, abandon_on_cancel=True)
+    except get_cancelled_exc_class():
+        on_cancel()
+        raise
+
+
+class AsyncStreamedResponse:
+    """``StreamedResponse`` read without blocking the event loop: each read runs on a worker
+    thread. Cancelling the task that awaits a read closes the stream at once (the connection
+    ends as soon as the read in progress returns: on the next data or the idle timeout).
+    Use it as an async context manager, or ``await aclose()``."""
+
+    def __init__(self, stream: StreamedResponse) -> None:
+        self.stream = stream
+
+    @property
+    def status(self) -> int:
+        return self.stream.status
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        return self.stream.headers
+
+    @property
+    def challenge(self) -> CapturedChallenge | None:
+        return self.stream.challenge
+
+    @property
+    def authorizations(self) -> int:
+        return self.stream.authorizations
+
+    @property
+    def closed(self) -> bool:
+        return self.stream.closed
+
+    def header(self, name: str) -> str | None:
+        return self.stream.header(name)
+
+    def header_values(self, name: str) -> list[str]:
+        return self.stream.header_values(name)
+
+    def is_event_stream(self) -> bool:
+        return self.stream.is_event_stream()
+
+    async def aread(self, n: int = -1) -> bytes:
+        """``StreamedResponse.read``, awaitable."""
+        return await _in_thread(functools.partial(self.stream.read, n), self.stream.close)
+
+    async def aiter_bytes(self, chunk_size: int = 65536) -> AsyncIterator[bytes]:
+        """The body in chunks of at most ``chunk_size`` bytes, each as soon as it arrived."""
+        chunks = self.stream.iter_bytes(chunk_size)
+        while True:
+            chunk = await _in_thread(functools.partial(next, chunks, None), self.stream.close)
+            if chunk is None:
+                return
+            yield chunk
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.aiter_bytes()
+
+    async def aevents(self) -> AsyncIterator[ServerSentEvent]:
+        """The body's server-sent events, each as soon as it is complete."""
+        events = self.stream.events()
+        while True:
+            event = await _in_thread(functools.partial(next, events, None), self.stream.close)
+            if event is None:
+                return
+            yield event
+
+    async def aclose(self) -> None:
+        """Close the stream (never blocks: a read in progress drops the connection when it
+        returns)."""
+        self.stream.close()
+
+    async def __aenter__(self) -> AsyncStreamedResponse:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"Async{self.stream!r}"
+
+
+class _StreamCall:
+    """What ``AsyncClient.send_streamed`` returns: await it, or ``async with`` it (the stream
+    is closed on leaving the block)."""
+
+    def __init__(self, open_stream: Callable[[], Any]) -> None:
+        self._open = open_stream
+        self._response: AsyncStreamedResponse | None = None
+
+    async def _start(self) -> AsyncStreamedResponse:
+        return AsyncStreamedResponse(await self._open())
+
+    def __await__(self) -> Generator[Any, None, AsyncStreamedResponse]:
+        return self._start().__await__()
+
+    async def __aenter__(self) -> AsyncStreamedResponse:
+        self._response = await self._start()
+        return self._response
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._response is not None:
+            await self._response.aclose()
 
 
 class AsyncClient:
@@ -53,22 +183,7 @@ class AsyncClient:
 
     async def _run(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         token = CancelToken()
-        work = functools.partial(call, *args, cancel=token, **kwargs)
-        try:
-            from anyio import get_cancelled_exc_class, to_thread
-        except ImportError:  # pragma: no cover - anyio comes with httpx/httpx2 and mcp
-            import asyncio
-
-            try:
-                return await asyncio.get_running_loop().run_in_executor(None, work)
-            except asyncio.CancelledError:
-                token.cancel()
-                raise
-        try:
-            return await to_thread.run_sync(work, abandon_on_cancel=True)
-        except get_cancelled_exc_class():
-            token.cancel()
-            raise
+        return await _in_thread(functools.partial(call, *args, cancel=token, **kwargs), token.cancel)
 
     async def send(
         self,
@@ -81,6 +196,30 @@ class AsyncClient:
     ) -> Response:
         """``Client.send``, awaitable."""
         return await self._run(self.client.send, method, url, headers=headers, body=body, json=json)
+
+    def send_streamed(
+        self,
+        method: str,
+        url: str | None = None,
+        *,
+        headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
+        body: bytes | str | None = None,
+        json: Any = None,
+    ) -> _StreamCall:
+        """``Client.send_streamed``: ``async with client.send_streamed(...) as response``
+        (or ``response = await client.send_streamed(...)``), then ``aiter_bytes()``,
+        ``aevents()`` or ``aread()`` (``AsyncStreamedResponse``)."""
+        return _StreamCall(
+            functools.partial(
+                self._run,
+                self.client.send_streamed,
+                method,
+                url,
+                headers=headers,
+                body=body,
+                json=json,
+            )
+        )
 
     async def post_json(self, message: Any) -> Response:
         """``Client.post_json``, awaitable."""

@@ -10,7 +10,15 @@ from urllib.parse import urlencode
 
 from . import _native
 from ._compat import resolve
-from ._native import CancelToken, Discovery, ProbeResult, Response, Revocation, TraceEvent
+from ._native import (
+    CancelToken,
+    Discovery,
+    ProbeResult,
+    Response,
+    Revocation,
+    StreamedResponse,
+    TraceEvent,
+)
 from ._storage import adapt_storage
 
 if TYPE_CHECKING:
@@ -221,6 +229,36 @@ class Client:
             if not any(k.lower() == "content-type" for k, _ in pairs):
                 pairs.append(("Content-Type", "application/json"))
         return self._native.send(method, url or self.server_url, pairs, body, cancel=cancel)
+
+    def send_streamed(
+        self,
+        method: str,
+        url: str | None = None,
+        *,
+        headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
+        body: bytes | str | None = None,
+        json: Any = None,
+        cancel: CancelToken | None = None,
+    ) -> StreamedResponse:
+        """``send``, returning as soon as the final response's head has arrived, with the body
+        to be read as it comes: ``read(n)``, ``readinto``, ``iter_bytes(chunk_size)`` (or
+        iterate the response), or ``events()`` for a ``text/event-stream`` (a POST answered
+        with server-sent events, a GET stream). Use it as a context manager, or ``close()`` it:
+        closing ends the connection.
+
+        The authorization flow runs first, exactly as in ``send``. MCP limits apply, not the
+        OAuth ones: no cap on the body unless the ``stream_max_body_bytes`` option sets one,
+        and ``stream_idle_timeout_ms`` (not ``timeout``) between reads. Reads release the GIL;
+        Ctrl-C interrupts them on the main thread (``KeyboardInterrupt``, the stream closed),
+        and cancelling ``cancel`` ends them with ``CancelledError``."""
+        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
+        if json is not None:
+            body = _json_dumps(json)
+            if not any(k.lower() == "content-type" for k, _ in pairs):
+                pairs.append(("Content-Type", "application/json"))
+        return self._native.send_streamed(
+            method, url or self.server_url, pairs, body, cancel=cancel
+        )
 
     def post_json(self, message: Any, *, cancel: CancelToken | None = None) -> Response:
         """POST a JSON-RPC message (a dict, or JSON text/bytes) to the MCP endpoint."""

@@ -57,6 +57,11 @@ class OAuthClientProvider(McpAuth):
             raise ValueError("redirect_handler needs a callback_handler to receive the code")
         if client_metadata_url is not None:
             options["client_metadata_url"] = client_metadata_url
+        if hasattr(client_metadata, "model_dump") and getattr(client_metadata, "redirect_uris", ()) is None:
+            # The SDK's model for a machine-to-machine client (its ClientCredentialsOAuthProvider
+            # builds one) has `redirect_uris=None`: keep it as null, which the core accepts,
+            # rather than dropping it with the other unset members (then it would be missing).
+            client_metadata = dict(client_metadata.model_dump(mode="json", exclude_none=True), redirect_uris=None)
         super().__init__(
             Client(
                 server_url,
