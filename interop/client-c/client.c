@@ -7,10 +7,13 @@
  * `mcpauth_client_config_new` as it is (the loopback browser redirect handler, storage,
  * grant, client credentials all come from it), then `initialize` (with
  * `mcpauth_client_post_json`), `notifications/initialized` and CALLS times `tools/call` with
- * TOOL_JSON as the params (with `mcpauth_client_send`, carrying the session id), pausing
+ * TOOL_JSON as the params (an array of params: call i uses element i, the last one repeated;
+ * read with `mcpauth_json_get`), with `mcpauth_client_send`, carrying the session id, pausing
  * PAUSE_SECS between calls so the access token expires in between. Each result goes to stdout
- * as one line, trace events to stderr. The suite judges the cell from the servers' records,
- * not from this output.
+ * as one line, trace events to stderr. A 404 for the session (MCP streamable HTTP: the server
+ * ended it; the Python SDK does when the client registration changed) starts a new session
+ * and repeats the call once. The suite judges the cell from the servers' records, not from
+ * this output.
  *
  * Built by mk/interop.mk through examples/c/Makefile (static link against libmcpauth.a).
  * Exit status: 0 when every request succeeded, 1 on failure, 2 on bad usage.
@@ -57,6 +60,10 @@ static int handle(struct session *s, const char *method, mcpauth_response *respo
     }
     uint16_t status = 0;
     mcpauth_response_status(response, &status);
+    if (status == 404 && s->id) {
+        fprintf(stderr, "interop client: %s answered 404: the session is gone\n", method);
+        return -2;
+    }
     if (status < 200 || status > 299) {
         fprintf(stderr, "interop client: %s answered %u\n", method, (unsigned)status);
         printf("error: %s answered %u\n", method, (unsigned)status);
@@ -112,6 +119,25 @@ static void pause_for(double secs) {
     }
 }
 
+#define INITIALIZE_PARAMS                                                                  \
+    "{\"protocolVersion\":\"" PROTOCOL_VERSION "\",\"capabilities\":{},\"clientInfo\":{\"name\":" \
+    "\"mcp-auth-interop-c\",\"version\":\"" MCPAUTH_VERSION "\"}}"
+
+/* The params of call i: TOOL_JSON, or element i of a TOOL_JSON array (the last one repeated). */
+static char *tool_params(const char *tool, int i) {
+    char *params = NULL;
+    if (tool[0] != '[') {
+        mcpauth_json_get(tool, "", &params);
+        return params;
+    }
+    for (int k = i; k >= 0 && !params; k--) {
+        char pointer[24];
+        snprintf(pointer, sizeof pointer, "/%d", k);
+        mcpauth_json_get(tool, pointer, &params);
+    }
+    return params;
+}
+
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: %s OPTIONS_JSON CALLS PAUSE_SECS TOOL_JSON\n", argv[0]);
@@ -153,7 +179,22 @@ int main(int argc, char **argv) {
     if (rc == 0) rc = rpc(&session, "notifications/initialized", "{}", -1, -1);
     for (int i = 0; rc == 0 && i < calls; i++) {
         if (i > 0) pause_for(pause);
-        rc = rpc(&session, "tools/call", tool, 10 + i, i);
+        char *params = tool_params(tool, i);
+        if (!params) {
+            fprintf(stderr, "interop client: TOOL_JSON has no params for call %d\n", i);
+            rc = -1;
+            break;
+        }
+        rc = rpc(&session, "tools/call", params, 10 + i, i);
+        if (rc == -2) {
+            /* A new session (MCP streamable HTTP), then the call again, once. */
+            mcpauth_string_free(session.id);
+            session.id = NULL;
+            rc = rpc(&session, "initialize", INITIALIZE_PARAMS, 2, -1);
+            if (rc == 0) rc = rpc(&session, "notifications/initialized", "{}", -1, -1);
+            if (rc == 0) rc = rpc(&session, "tools/call", params, 20 + i, i);
+        }
+        mcpauth_string_free(params);
     }
     mcpauth_string_free(session.id);
     mcpauth_client_free(client);

@@ -15,8 +15,10 @@ when the options name a credentials file, so a second process finds the first on
 a `redirect_handler` that opens the browser (`webbrowser`, i.e. `$BROWSER`: interop/browser.py
 plays the user) and a `callback_handler` that waits for the redirect on its own loopback
 listener. The options JSON is the core's (what the Rust and C columns take); the host maps it
-onto the SDK's constructor. Then `initialize` and CALLS times `tools/call`, pausing PAUSE_SECS
-so the token expires in between. The suite judges from the servers' records, not from this.
+onto the SDK's constructor. Then `initialize` and CALLS times `tools/call` (TOOL_JSON, or
+element i of a TOOL_JSON array), pausing PAUSE_SECS so the token expires in between; a session
+the server ended ("Session not found") is started anew once. The suite judges from the servers'
+records, not from this.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import anyio
 import httpx2
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
 # Core options the host itself maps (everything else goes to the drop-in as it is).
@@ -177,22 +180,35 @@ def provider(kind: str, options: dict[str, Any], storage: Storage) -> httpx2.Aut
     return OAuthClientProvider(url, md, storage, callback.redirect_handler, callback.callback_handler)
 
 
-async def run(kind: str, options: dict[str, Any], calls: int, pause: float, tool: dict[str, Any]) -> None:
+async def run(kind: str, options: dict[str, Any], calls: int, pause: float, tool: dict[str, Any] | list[dict[str, Any]]) -> None:
     store = options.get("storage", {})
     storage = Storage(Path(store["path"] + ".sdk.json") if store.get("type") == "file" else None)
     auth = provider(kind, options, storage)
     async with httpx2.AsyncClient(auth=auth, timeout=30) as http:
-        async with streamable_http_client(options["server_url"], http_client=http) as (read, write):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                for i in range(calls):
-                    if i:
-                        await anyio.sleep(pause)
-                    r = await session.call_tool(tool["name"], tool.get("arguments", {}))
-                    text = r.content[0].text if r.content else ""  # type: ignore[union-attr]
-                    print(f"call {i}: {'error ' if r.is_error else ''}{text}", flush=True)
-                    if r.is_error:
-                        raise RuntimeError(f"tools/call answered an error: {text}")
+        i, renewed = 0, False
+        while i < calls:
+            async with streamable_http_client(options["server_url"], http_client=http) as (read, write):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    try:
+                        while i < calls:
+                            if i:
+                                await anyio.sleep(pause)
+                            # TOOL_JSON may be a list: call i uses element i (the last one repeated).
+                            params = tool[min(i, len(tool) - 1)] if isinstance(tool, list) else tool
+                            r = await session.call_tool(params["name"], params.get("arguments", {}))
+                            text = r.content[0].text if r.content else ""  # type: ignore[union-attr]
+                            print(f"call {i}: {'error ' if r.is_error else ''}{text}", flush=True)
+                            if r.is_error:
+                                raise RuntimeError(f"tools/call answered an error: {text}")
+                            i += 1
+                    except MCPError as e:
+                        # MCP streamable HTTP: the server ended the session (the SDK server does
+                        # when the client registration changed); start a new one, once.
+                        if renewed or "Session not found" not in str(e):
+                            raise
+                        renewed = True
+                        print(f"session gone ({e}): initializing again", file=sys.stderr, flush=True)
 
 
 def leaves(e: BaseException) -> list[BaseException]:

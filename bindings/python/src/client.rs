@@ -175,11 +175,21 @@ impl TokenStorage for PyStorage {
 
     fn remove_client_info(&self, issuer: &str) -> mcp_auth::Result<()> {
         let issuer = issuer.to_owned();
-        self.call(
+        // The adapter answers false for an object without a remove method: a storage error,
+        // not a callback exception (the core may only note it, see `forget_if_unknown`).
+        let removed = self.call(
             "remove_client_info",
             |py| pyo3::types::PyTuple::new(py, [issuer]),
-            |_| Ok(()),
-        )
+            |r| Ok(r.extract::<bool>().unwrap_or(true)),
+        )?;
+        if removed {
+            Ok(())
+        } else {
+            Err(Error::Storage {
+                message: "the storage object cannot forget a client registration: add remove_client_info()"
+                    .to_owned(),
+            })
+        }
     }
 }
 

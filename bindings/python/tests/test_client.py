@@ -397,7 +397,5 @@ def test_client_metadata_reaches_the_registration(demo, tmp_path) -> None:
 def test_options_without_effect_are_refused() -> None:
     with pytest.raises(m.InvalidArgumentError, match=r"client_metadata\.token_endpoint_auth_method"):
         m.Client("http://127.0.0.1:1/mcp", token_endpoint_auth_method="client_secret_post")
-    with pytest.raises(m.InvalidArgumentError, match="client_metadata"):
-        m.Client("http://127.0.0.1:1/mcp", client_id="pre", client_metadata={"scope": "a"})
     with pytest.raises(m.InvalidArgumentError, match="client_id is not client metadata"):
         m.Client("http://127.0.0.1:1/mcp", client_metadata={"client_id": "x"})

@@ -102,8 +102,8 @@ class Client:
             registers by default (``token_endpoint_auth_method``, ``scope``, ``grant_types``,
             ``client_uri``, ``logo_uri``, ``contacts``, ``software_id``, …; a member given
             wins, the redirect URI a redirect handler dictates stays first). An
-            ``OAuthClientMetadata`` or the reference SDK's pydantic model replaces the metadata
-            as a whole.
+            ``OAuthClientMetadata`` or the reference SDK's pydantic model (and a dict given with
+            ``client_id``) replaces the metadata as a whole.
         **options: every other core option (``mcp_auth::options::ClientOptions``):
             ``client_name``, ``scope``, ``redirect_uris``, ``client_metadata_url``,
             ``client_id``, ``client_secret``, ``token_endpoint_auth_method``,
@@ -175,7 +175,10 @@ class Client:
         else:
             raise TypeError(f"unknown redirect_handler {redirect_handler!r}")
         opts.update(options)
-        if isinstance(client_metadata, Mapping):
+        if isinstance(client_metadata, Mapping) and opts.get("client_id") is None:
+            # The options JSON's member (merged over the defaults). With a pre-registered
+            # client_id it would have no effect, which the options refuse; the drop-in always
+            # passes the SDK's metadata, so it keeps the whole-object path there.
             opts["client_metadata"] = dict(client_metadata)
             client_metadata = None
         self._native = _native.Client(

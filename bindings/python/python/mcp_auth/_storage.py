@@ -157,17 +157,17 @@ class _Adapted:
         if callable(method):
             resolve(method(key, owner))
 
-    def remove_client_info(self, issuer: str) -> None:
+    def remove_client_info(self, issuer: str) -> bool:
+        """Whether the object could forget it (False: it has no such method; the core then
+        reports a storage error for an explicit `forget_client`, and only notes it in the trace
+        when it forgets a registration the server refused as unknown)."""
         s = self.storage
         for name in ("remove_client_info", "delete_client_info", "clear_client_info"):
             method = getattr(s, name, None)
             if callable(method):
                 resolve(method(issuer) if _positional_arity(method) >= 1 else method())
-                return
-        raise TypeError(
-            f"storage object {type(s).__name__} cannot forget a client registration: add "
-            "remove_client_info()"
-        )
+                return True
+        return False
 
 
 def adapt_storage(storage: Any) -> _Adapted:
