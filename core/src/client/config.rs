@@ -490,11 +490,15 @@ impl ClientBuilder {
             Some(v) => v.insert(0, redirect_uri.clone()),
             None => config.client_metadata.redirect_uris = Some(vec![redirect_uri.clone()]),
         }
-        // The grant's grant and response types, unless the metadata name others (explicit
-        // members win over computed defaults).
-        let default_types = config.client_metadata.grant_types
-            == crate::metadata::DEFAULT_GRANT_TYPES.map(str::to_owned)
-            && config.client_metadata.response_types == ["code"];
+        // The grant's grant and response types, unless the metadata name ones that include
+        // the grant's own type (explicit members win when they fit the grant).
+        let own = match config.grant {
+            Grant::ClientCredentials => "client_credentials",
+            Grant::JwtBearer | Grant::EnterpriseManaged => token::JWT_BEARER_GRANT_TYPE,
+            Grant::DeviceCode => crate::device::DEVICE_CODE_GRANT_TYPE,
+            Grant::AuthorizationCode => "authorization_code",
+        };
+        let default_types = !config.client_metadata.grant_types.iter().any(|g| g == own);
         match config.grant {
             _ if !default_types => {}
             Grant::ClientCredentials => {
