@@ -17,6 +17,8 @@ C_CLIENT = os.environ.get("INTEROP_C_CLIENT", str(ROOT / "target" / "interop" / 
 # The Python package's venv (mcp 2.3.0 and mcp_auth, built by python-develop): the SDK host.
 SDK_PYTHON = os.environ.get("INTEROP_SDK_PYTHON", str(ROOT / "bindings" / "python" / ".venv" / "bin" / "python"))
 SDK_HOST = str(HERE / "client-py" / "host.py")
+NODE_HOST = str(HERE / "client-node" / "host.mjs")
+NODE_LIB = os.environ.get("INTEROP_NODE_LIB", str(ROOT / "target" / "debug" / "libmcpauth.so"))
 
 
 def run_host(argv: list[str], cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
@@ -44,6 +46,13 @@ def run_c(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str
     """The C ABI, through interop/client-c/client.c on libmcpauth: the same options JSON to
     `mcpauth_client_config_new`, `mcpauth_client_post_json` / `mcpauth_client_send`."""
     return run_host([C_CLIENT], cell, scenario, env)
+
+
+@surface("node")
+def run_node(cell: Cell, scenario: Scenario, env: dict[str, str]) -> tuple[int, str]:
+    """The Node package (bindings/node, koffi over libmcpauth), through
+    interop/client-node/host.mjs: the same options JSON as the Rust and C columns."""
+    return run_host(["node", NODE_HOST], cell, scenario, dict(env, MCPAUTH_LIB=NODE_LIB))
 
 
 def mcp_call(resource: str, token: str, tool: dict[str, object]) -> str:

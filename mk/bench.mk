@@ -2,7 +2,7 @@
 # 2.3.0) and the Python binding per call, the loopback flows of every client (the raw-socket
 # floor, Rust, C ABI, Python binding, reference) against one demo server (pinned to CPU 0 and
 # unpinned), 1/8/64/256 threads sharing one client, warm paths, per-process peak RSS and
-# footprint. See BENCHMARKS.md.
+# footprint, and a call through Node against the same call from C. See BENCHMARKS.md.
 #
 #   make bench                     everything (ROUNDS=5 interleaved rounds), tables in target/bench/tables.md
 #   make bench QUICK=1             a smoke run
@@ -34,6 +34,8 @@ bench-build: $(BENCH_STAMP)
 bench: bench-build redis-server
 	command -v taskset >/dev/null || { apt-get update -qq && apt-get install -y -qq util-linux; }
 	PY=$(BENCH_PY) QUICK=$(QUICK) python3 bench/run.py
+	# What a call through Node adds over the same call from C (mk/node.mk).
+	$(MAKE) --no-print-directory bench-node | tee target/bench/node.md
 
 bench-criterion:
 	$(CARGO) bench -p mcp-auth

@@ -5,7 +5,7 @@
 # Installs what it needs by itself: npm ci (cache in target/npm-cache), a venv in
 # target/interop/venv, the Python package (python-develop, for the CLI and the SDK columns,
 # which run in its venv with the pinned `mcp`), the C column's host (interop/client-c, static
-# against libmcpauth.a). Prints its own wall time.
+# against libmcpauth.a), the Node column's package (node-deps). Prints its own wall time.
 #
 #   make interop      every cell; the table goes to docs/interop.md outside CI
 
@@ -27,7 +27,7 @@ $(INTEROP_VENV)/.installed: $(INTEROP_DIR)/requirements.txt
 
 interop-deps: $(INTEROP_DIR)/node_modules/.package-lock.json $(INTEROP_VENV)/.installed
 
-interop: interop-deps python-develop
+interop: interop-deps python-develop node-deps
 	$(CARGO) build -q -p mcp-auth-interop-client -p mcp-auth-ffi
 	@$(MAKE) -s -C examples/c SRCDIR=$(CURDIR)/$(INTEROP_DIR)/client-c EXAMPLES=client \
 		OUT=$(CURDIR)/target/interop/client-c LIBDIR=$(CURDIR)/target/debug

@@ -3,10 +3,14 @@
 //! method asked for, never the RFC 7591 default the AS does not support. The real-server cell
 //! is `auth-method` in interop/run.py (the TypeScript SDK's demo authorization server).
 
+mod common;
+
 use mcp_auth::metadata::{OAuthClientInformationFull, OAuthClientMetadata, OAuthMetadata};
 use mcp_auth::registration::{
-    create_client_registration_request, effective_auth_method, negotiate_auth_method,
+    create_client_registration_request, effective_auth_method, keep_advertised_grant_types,
+    negotiate_auth_method,
 };
+use mcp_auth_demo_server::DemoConfig;
 use serde_json::{Value, json};
 
 fn asm(methods: Option<Value>) -> OAuthMetadata {
@@ -73,4 +77,36 @@ fn a_silent_response_means_the_method_asked_for() {
     let mut info = OAuthClientInformationFull::new("c3");
     effective_auth_method(&mut info, None);
     assert_eq!(info.token_endpoint_auth_method, None);
+}
+
+#[test]
+fn refresh_token_is_asked_for_only_when_the_as_offers_it() {
+    let md = || OAuthClientMetadata::new(vec!["http://127.0.0.1:8080/callback".to_owned()]);
+    let mut without = asm(None);
+    without.grant_types_supported = Some(vec!["authorization_code".to_owned()]);
+    let mut m = md();
+    keep_advertised_grant_types(&mut m, Some(&without));
+    assert_eq!(m.grant_types, vec!["authorization_code"]);
+    // Offered, or nothing advertised: both grants asked for, as before.
+    let mut with = asm(None);
+    with.grant_types_supported = Some(vec!["authorization_code".into(), "refresh_token".into()]);
+    for metadata in [Some(&with), Some(&asm(None)), None] {
+        let mut m = md();
+        keep_advertised_grant_types(&mut m, metadata);
+        assert_eq!(m.grant_types, vec!["authorization_code", "refresh_token"]);
+    }
+}
+
+/// The registration the demo server receives (counted on its side) from an AS advertising only
+/// `authorization_code` (authlib refuses a request naming more: the `authlib-no-refresh-token`
+/// interop cell).
+#[test]
+fn the_registration_keeps_to_the_advertised_grant_types() {
+    let h = common::Harness::start(DemoConfig::default());
+    h.server.update(|c| {
+        c.faults.as_metadata_patch = Some(json!({"grant_types_supported": ["authorization_code"]}));
+    });
+    common::initialize(&h.client()).unwrap();
+    let body: Value = serde_json::from_slice(&h.only("/register").body).unwrap();
+    assert_eq!(body["grant_types"], json!(["authorization_code"]));
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import VENV_PY, Cell, Scenario, Server, expect, free_port, interactive, known_failure, scenario, server_set
+from harness import VENV_PY, Cell, Scenario, Server, expect, free_port, interactive, scenario, server_set
 from scenarios.basic import check_code_refresh, check_no_refresh
 
 
@@ -50,17 +50,3 @@ scenario(Scenario(
     registered(check_no_refresh),
     servers="authlib",
 ))
-
-# Every client asks to register `grant_types: ["authorization_code", "refresh_token"]`, though
-# this AS's metadata lists only `authorization_code`; authlib validates the request against its
-# metadata and refuses it (RFC 7591 §2 lets an AS reject requested values). The registration
-# should ask only for grant types the AS advertises, as it does for the auth method.
-for column in ("rust", "c", "python-cli", "python-sdk-dropin"):
-    known_failure(
-        "authlib-no-refresh-token",
-        column,
-        "the registration asks for the `refresh_token` grant the AS does not advertise "
-        "(`grant_types_supported: [authorization_code]`) and authlib refuses it; the registration "
-        "request should keep to the advertised grant types (core registration, to fix)",
-        "Invalid claim: 'grant_types'",
-    )

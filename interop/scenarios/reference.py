@@ -58,7 +58,7 @@ reference_failure(
 )
 reference_failure(
     "authlib-no-refresh-token",
-    "the same as mcp-auth's columns: its default metadata asks for the `refresh_token` grant the "
-    "AS does not advertise, and authlib refuses the registration",
+    "its default metadata asks for the `refresh_token` grant the AS does not advertise, and "
+    "authlib refuses the registration (mcp-auth keeps to `grant_types_supported`)",
     "Invalid claim: 'grant_types'",
 )

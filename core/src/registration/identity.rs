@@ -275,6 +275,7 @@ impl Identity<'_> {
             md.token_endpoint_auth_method =
                 super::negotiate_auth_method(d.metadata.as_ref()).map(str::to_owned);
         }
+        super::keep_advertised_grant_types(&mut md, d.metadata.as_ref());
         let request = super::create_client_registration_request(
             d.metadata.as_ref(),
             &md,

@@ -154,6 +154,21 @@ pub fn negotiate_auth_method(asm: Option<&OAuthMetadata>) -> Option<&'static str
         .find(|m| supported.iter().any(|s| s == m))
 }
 
+/// Leave `refresh_token` out of a dynamic registration's `grant_types` when the AS advertises
+/// `grant_types_supported` (RFC 8414 §2) without it: an AS may refuse a registration asking
+/// for a grant it does not offer (RFC 7591 §2; authlib does), and that grant is only ever an
+/// extra (without refresh tokens the client authorizes again when a token expires). The grant
+/// the flow itself uses is always asked for; a list that does not name it is the server's to
+/// refuse, with its reason.
+pub fn keep_advertised_grant_types(md: &mut OAuthClientMetadata, asm: Option<&OAuthMetadata>) {
+    let Some(supported) = asm.and_then(|a| a.grant_types_supported.as_ref()) else {
+        return;
+    };
+    if !supported.iter().any(|g| g == "refresh_token") {
+        md.grant_types.retain(|g| g != "refresh_token");
+    }
+}
+
 /// Fill in a registration response's missing `token_endpoint_auth_method` with the method the
 /// request asked for (RFC 7591 §3.2.1: the response carries the registered metadata; a server
 /// that leaves the member out registered what it was sent). A response that names a method
