@@ -67,7 +67,8 @@ async function main() {
     await rpc('notifications/initialized', {});
     for (let i = 0; i < calls; i++) {
       if (i > 0) await pause(Number(pauseArg));
-      console.log(`call ${i}: ${JSON.stringify(await rpc('tools/call', tool, 10 + i))}`);
+      const params = Array.isArray(tool) ? tool[Math.min(i, tool.length - 1)] : tool; // a list: one per call
+      console.log(`call ${i}: ${JSON.stringify(await rpc('tools/call', params, 10 + i))}`);
     }
     return 0;
   } catch (e) {
