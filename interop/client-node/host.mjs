@@ -7,8 +7,10 @@
 // names into the package's camelCase options (the package turns them back), keeping as written
 // the members whose names are data: client metadata and the overrides' extra parameters. Then
 // `initialize`, `notifications/initialized` and CALLS times `tools/call`, pausing PAUSE_SECS so
-// the token expires in between, with the session id the server assigned. The suite judges
-// from the servers' records, not from what this prints.
+// the token expires in between, with the session id the server assigned. A 404 for the session
+// (MCP streamable HTTP: the server ended it; the Python SDK does when the client registration
+// changed) starts a new session and repeats the call once. The suite judges from the servers'
+// records, not from what this prints.
 
 import { McpAuthClient } from '../../bindings/node/index.js';
 
@@ -45,26 +47,38 @@ async function main() {
     onTrace: (event) => console.error(`trace: ${JSON.stringify(event)}`),
   });
   let session = null;
-  const rpc = async (method, params, id) => {
-    const message = id === undefined ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', id, method, params };
+  const post = (message) => {
     const headers = {
       'Content-Type': 'application/json',
       Accept: 'application/json, text/event-stream',
       'MCP-Protocol-Version': PROTOCOL_VERSION,
     };
     if (session) headers['Mcp-Session-Id'] = session;
-    const r = await client.send({ method: 'POST', headers, body: JSON.stringify(message) });
+    return client.send({ method: 'POST', headers, body: JSON.stringify(message) });
+  };
+  const rpc = async (method, params, id) => {
+    const message = id === undefined ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', id, method, params };
+    let r = await post(message);
+    if (r.status === 404 && session) {
+      console.error(`interop node host: ${method} answered 404: the session is gone, starting a new one`);
+      session = null;
+      await initialize();
+      r = await post(message);
+    }
     session = r.header('mcp-session-id') ?? session;
     if (!r.ok) throw new Error(`${method} answered ${r.status}`);
     return r.message;
   };
-  try {
+  const initialize = async () => {
     await rpc(
       'initialize',
       { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-auth-interop-node', version: '0' } },
       1,
     );
     await rpc('notifications/initialized', {});
+  };
+  try {
+    await initialize();
     for (let i = 0; i < calls; i++) {
       if (i > 0) await pause(Number(pauseArg));
       const params = Array.isArray(tool) ? tool[Math.min(i, tool.length - 1)] : tool; // a list: one per call

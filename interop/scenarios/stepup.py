@@ -109,11 +109,3 @@ for name in ("step-up-registered-scope", "step-up-registered-scope-dcr"):
         "oidc-provider enforces the registered scope and refuses the step-up authorization",
         "invalid_scope",
     )
-known_failure(
-    "step-up-registered-scope-dcr",
-    "node",
-    "the Node host (interop/client-node) does not start a new MCP session when the resource server "
-    "ends it (404) after the client registered again; mcp-auth's part (new registration with the "
-    "union, authorization, token) is in the servers' records: host to fix",
-    "admin calls served: 0, expected 1",
-)
