@@ -144,6 +144,7 @@ pub fn parse_redirect(url_or_query: &str) -> Result<AuthorizationCodeResult> {
             error,
             error_description,
             error_uri,
+            state,
         };
         return Err(Error::Authorization {
             message: format!("Authorization denied: {oauth}"),
@@ -587,6 +588,43 @@ impl RedirectHandler for LoopbackBrowser {
     }
 }
 
+/// An error redirect (RFC 6749 §4.1.2.1) is acted on (a forgotten registration dropped, a
+/// refused scope widened) only when it belongs to this request: its `state` must be the
+/// request's (§10.12), like a success's. Another `state` is a failed state check: anyone who
+/// can reach the redirect URI (a local process on the loopback listener, a link in a mail)
+/// could otherwise make the client forget its registration. An error without `state` stays
+/// the authorization error it reports, stripped of its OAuth error so that nothing acts on it.
+fn error_response_of_request(e: Error, expected: &crate::secret::State) -> Error {
+    let Error::Authorization {
+        message,
+        oauth: Some(oauth),
+    } = e
+    else {
+        return e;
+    };
+    match oauth.state.as_deref() {
+        None => Error::Authorization {
+            message: format!(
+                "{message} (the error response carries no state, so it is not acted on: RFC 6749 §4.1.2.1)"
+            ),
+            oauth: None,
+        },
+        Some(returned) => match crate::pkce::verify_state(expected, Some(returned)) {
+            Ok(()) => Error::Authorization {
+                message,
+                oauth: Some(oauth),
+            },
+            Err(_) => Error::security(
+                crate::error::Check::State,
+                format!(
+                    "state parameter mismatch: the authorization error response ({}) does not belong to this request, and is ignored (RFC 6749 §10.12)",
+                    oauth.error
+                ),
+            ),
+        },
+    }
+}
+
 /// The authorization step of the code grant (RFC 6749 §4.1.1-4.1.2): build the request with
 /// PKCE (RFC 7636), `state`, `resource` and `scope`, run it through the redirect handler, and
 /// check `state` and the RFC 9207 `iss`. Returns the code with the request (which holds the
@@ -615,20 +653,23 @@ pub(crate) fn authorize_code(
     let step = tracer
         .step(crate::trace::Step::Authorization)
         .http("GET", &d.authorization_endpoint);
-    let checked = handler.authorize(&url, context).and_then(|result| {
-        crate::pkce::verify_state(&request.state, result.state.as_deref())?;
-        let template_iss = match (&result.iss, &d.metadata) {
-            (Some(iss), Some(m)) => d.overrides.iss_matches_template(iss, &m.issuer),
-            _ => false,
-        };
-        if !template_iss {
-            crate::checks::validate_authorization_response_iss(
-                result.iss.as_deref(),
-                d.metadata.as_ref(),
-            )?;
-        }
-        Ok(result)
-    });
+    let checked = handler
+        .authorize(&url, context)
+        .map_err(|e| error_response_of_request(e, &request.state))
+        .and_then(|result| {
+            crate::pkce::verify_state(&request.state, result.state.as_deref())?;
+            let template_iss = match (&result.iss, &d.metadata) {
+                (Some(iss), Some(m)) => d.overrides.iss_matches_template(iss, &m.issuer),
+                _ => false,
+            };
+            if !template_iss {
+                crate::checks::validate_authorization_response_iss(
+                    result.iss.as_deref(),
+                    d.metadata.as_ref(),
+                )?;
+            }
+            Ok(result)
+        });
     step.finish(&checked, |result| {
         format!(
             "code received, state verified{}",

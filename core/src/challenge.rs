@@ -188,6 +188,7 @@ impl BearerChallenge {
             error: self.error.clone()?,
             error_description: self.error_description.clone(),
             error_uri: self.error_uri.clone(),
+            state: None,
         })
     }
 }
@@ -712,6 +713,7 @@ impl CapturedChallenge {
             error: b.error.clone()?,
             error_description: b.error_description.clone(),
             error_uri: b.error_uri.clone(),
+            state: None,
         })
     }
 

@@ -152,7 +152,7 @@ impl fmt::Display for ErrorKind {
 
 /// An OAuth error response (RFC 6749 §5.2, §4.1.2.1; RFC 6750 §3): the `error` code and its
 /// optional description and URI, as sent by the server.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OAuthErrorResponse {
     /// The `error` code, e.g. `invalid_grant`, `insufficient_scope`.
     pub error: String,
@@ -162,6 +162,22 @@ pub struct OAuthErrorResponse {
     /// `error_uri`: a page describing the error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_uri: Option<String>,
+    /// The `state` an authorization error response (RFC 6749 §4.1.2.1) carried, which the
+    /// flow compares with its request's before acting on the error: never serialized, and
+    /// redacted in `Debug`.
+    #[serde(skip)]
+    pub state: Option<String>,
+}
+
+impl fmt::Debug for OAuthErrorResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthErrorResponse")
+            .field("error", &self.error)
+            .field("error_description", &self.error_description)
+            .field("error_uri", &self.error_uri)
+            .field("state", &self.state.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 impl OAuthErrorResponse {
@@ -182,6 +198,7 @@ impl OAuthErrorResponse {
             error: as_str(raw.error)?,
             error_description: as_str(raw.error_description),
             error_uri: as_str(raw.error_uri),
+            state: None,
         })
     }
 }

@@ -152,7 +152,7 @@ fn an_invalid_client_redirect_registers_again_once() {
     unknown_registration(&*storage, &h.server.issuer());
     // The AS sends the user agent back with the error (the first time only).
     let location = format!(
-        "{}?error=invalid_client&error_description=unknown+client",
+        "{}?error=invalid_client&error_description=unknown+client&state={{state}}",
         mcp_auth::authorization::DEFAULT_REDIRECT_URI
     );
     h.server.update(|cfg| {
@@ -188,7 +188,7 @@ fn an_unauthorized_client_redirect_registers_again_only_once() {
     let storage = Arc::new(MemoryStorage::new());
     unknown_registration(&*storage, &h.server.issuer());
     let location = format!(
-        "{}?error=unauthorized_client",
+        "{}?error=unauthorized_client&state={{state}}",
         mcp_auth::authorization::DEFAULT_REDIRECT_URI
     );
     h.server.update(|cfg| {
@@ -203,6 +203,49 @@ fn an_unauthorized_client_redirect_registers_again_only_once() {
     assert_eq!(h.requests_to("/register").len(), 1, "{:?}", h.lines());
     assert_eq!(h.requests_to("/authorize").len(), 2, "{:?}", h.lines());
     assert!(h.requests_to("/token").is_empty(), "{:?}", h.lines());
+}
+
+/// An `invalid_client` error redirect that does not belong to the request (another `state`,
+/// as anyone who can reach the redirect URI could send; or none at all) is not acted on: the
+/// flow fails, the registration stays in the store, nothing is registered.
+#[test]
+fn an_error_redirect_of_another_request_does_not_forget_the_registration() {
+    for (query, kind) in [
+        (
+            "error=invalid_client&state=forged-state-value",
+            mcp_auth::ErrorKind::SecurityCheck,
+        ),
+        ("error=invalid_client", mcp_auth::ErrorKind::Authorization),
+    ] {
+        let h = Harness::start(DemoConfig::default());
+        let storage = Arc::new(MemoryStorage::new());
+        unknown_registration(&*storage, &h.server.issuer());
+        let location = format!("{}?{query}", mcp_auth::authorization::DEFAULT_REDIRECT_URI);
+        h.server.update(|cfg| {
+            cfg.faults.routes.push(RouteFault::new(
+                "/authorize",
+                FaultAction::redirect(&location),
+            ))
+        });
+        let c = h.builder().storage(storage.clone()).build().unwrap();
+        let e = initialize(&c).unwrap_err();
+        assert_eq!(e.kind(), kind, "{query}: {e}");
+        assert!(e.to_string().contains("invalid_client"), "{e}");
+        assert!(!e.to_string().contains("forged-state-value"), "{e}");
+        assert_eq!(h.requests_to("/authorize").len(), 1, "{:?}", h.lines());
+        assert!(h.requests_to("/register").is_empty(), "{:?}", h.lines());
+        let stored = storage
+            .get_client_info(&h.server.issuer())
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.client_id, "forgotten-client", "{query}");
+        assert!(
+            !trace_details(&h)
+                .iter()
+                .any(|d| d.contains("registration forgotten")),
+            "{query}"
+        );
+    }
 }
 
 /// `invalid_client` at the code exchange (the AS forgot the client between the redirect and

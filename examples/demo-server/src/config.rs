@@ -194,7 +194,9 @@ pub enum FaultAction {
         /// Delay between two bytes.
         interval: Duration,
     },
-    /// A redirect (`status` should be 301/302/303/307/308) to `location`.
+    /// A redirect (`status` should be 301/302/303/307/308) to `location`, in which `{state}`
+    /// becomes the request's `state` query parameter (URL-encoded; empty when there is none):
+    /// an authorization error response that belongs to the request (RFC 6749 §4.1.2.1).
     Redirect {
         /// HTTP status.
         status: u16,

@@ -320,12 +320,22 @@ async fn respond(
                 body,
                 produce: None,
             })),
-            FaultAction::Redirect { status, location } => Ok(ordinary(
-                Response::new(status)
-                    .header("location", &location)
-                    .header("content-type", "text/plain")
-                    .body(format!("Redirecting to {location}").into_bytes()),
-            )),
+            FaultAction::Redirect { status, location } => {
+                let state = form_urlencoded::parse(req.query.as_deref().unwrap_or("").as_bytes())
+                    .find(|(k, _)| k == "state")
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default();
+                let location = location.replace(
+                    "{state}",
+                    &form_urlencoded::byte_serialize(state.as_bytes()).collect::<String>(),
+                );
+                Ok(ordinary(
+                    Response::new(status)
+                        .header("location", &location)
+                        .header("content-type", "text/plain")
+                        .body(format!("Redirecting to {location}").into_bytes()),
+                ))
+            }
             FaultAction::Close => Err(CloseConnection),
             FaultAction::Hang => {
                 // Never answer; give the connection up when the server stops.
