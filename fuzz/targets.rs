@@ -802,11 +802,14 @@ pub fn public_url_userinfo(data: &[u8]) {
 pub fn host_json(data: &[u8]) {
     let (a, _) = split2(data);
     match ClientOptions::from_json(&a) {
-        Ok(o) => {
-            // Building must not touch the network or bind a port; skip loopback listeners.
+        Ok(mut o) => {
+            // Building must not touch the network or bind a port: skip loopback listeners,
+            // and build headless where the default (a loopback listener) would apply.
+            o.redirect
+                .get_or_insert(mcp_auth::options::RedirectOptions::Headless);
             if !matches!(
                 o.redirect,
-                mcp_auth::options::RedirectOptions::Loopback { .. }
+                Some(mcp_auth::options::RedirectOptions::Loopback { .. })
             ) {
                 if let Ok(builder) = o.builder() {
                     let _ = builder.build();

@@ -111,12 +111,21 @@ export type StorageOptions =
   | { type: 'file'; path?: string }
   | { type: 'custom'; store: TokenStorage };
 
+/**
+ * How the authorization redirect is completed. Absent: `loopback` (the system browser, RFC 8252)
+ * for the authorization code grant, on the first of `redirectUris` when it is a loopback one.
+ */
 export type RedirectOptions =
+  /** Follow the authorization URL without a browser: only for auto-approving servers and tests. */
   | { type: 'headless' }
+  /**
+   * A listener on 127.0.0.1 and the system browser (`openBrowser`, default true); `onAuthorizationUrl`
+   * shows the URL too. Without a browser and without `onAuthorizationUrl` a login fails at once.
+   */
   | { type: 'loopback'; port?: number; timeoutSecs?: number; openBrowser?: boolean; host?: '127.0.0.1' | 'localhost'; path?: string }
   /** Paste-back: print the URL, read the redirected URL from stdin (docs/providers.md). */
   | { type: 'paste'; redirectUri?: string; port?: number; timeoutSecs?: number }
-  /** The RFC 8628 device authorization grant: the code is printed (and in the trace). */
+  /** The RFC 8628 device authorization grant: the code goes to `onDeviceCode` (else the log and the trace). */
   | { type: 'device'; openBrowser?: boolean }
   | {
       type: 'callback';
@@ -211,10 +220,28 @@ export interface ClientOptions {
   // --- Node only ---
   /** The libmcpauth file (after `$MCPAUTH_LIB`, before the system loader). */
   libraryPath?: string;
-  /** Worker threads running this client's native calls (default 4; 1 with `onTrace`, a callback redirect or a custom store). */
+  /** Worker threads running this client's native calls (default 4; 1 with `onTrace`, `onAuthorizationUrl`, `onDeviceCode`, a callback redirect or a custom store). */
   threads?: number;
   /** Receives every step of the flow, on the main thread. */
   onTrace?: (event: TraceEvent) => void;
+  /**
+   * Receives the authorization URL of a `loopback` (also the default) or `paste` redirect, and
+   * whether a browser was started on it, on the main thread: show it to the user (the library
+   * never prints it). The flow goes on waiting for the redirect meanwhile.
+   */
+  onAuthorizationUrl?: (authorizationUrl: string, browserOpened: boolean) => void;
+  /** Receives the RFC 8628 device code of a `device` redirect, on the main thread: show it to the user. */
+  onDeviceCode?: (info: DeviceCode) => void;
+}
+
+/** An RFC 8628 device authorization, as shown to the user. */
+export interface DeviceCode {
+  verificationUri: string;
+  /** The URI with the code in it (to open, or show as a QR code), if the server gave one. */
+  verificationUriComplete: string | null;
+  userCode: string;
+  /** Seconds until the code expires. */
+  expiresIn: number;
 }
 
 /** Options of every asynchronous call. */

@@ -101,7 +101,7 @@ function pureError(api, status) {
 // Options: the typed JS object to the options JSON of mcpauth_client_config_new
 // ---------------------------------------------------------------------------------------------
 
-const JS_ONLY = new Set(['libraryPath', 'threads', 'onTrace', 'redirect']);
+const JS_ONLY = new Set(['libraryPath', 'threads', 'onTrace', 'onAuthorizationUrl', 'onDeviceCode', 'redirect']);
 
 function snake(key) {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -410,6 +410,10 @@ class Lane {
       this.handlers.trace?.(m.event);
       return;
     }
+    if (m.type === 'show') {
+      this.handlers.show?.(m.what, m.args);
+      return;
+    }
     if (m.type === 'callback') {
       this.handlers.callback(m.callback, m.args, this);
       return;
@@ -502,9 +506,9 @@ export class McpAuthClient {
     const { name, api } = mainLibrary(options.libraryPath);
     const client = new McpAuthClient(CREATE);
     client.#api = api;
-    const onTrace = options.onTrace;
-    if (onTrace !== undefined && typeof onTrace !== 'function') {
-      throw new TypeError('options.onTrace must be a function');
+    const { onTrace, onAuthorizationUrl, onDeviceCode } = options;
+    for (const [name, f] of Object.entries({ onTrace, onAuthorizationUrl, onDeviceCode })) {
+      if (f !== undefined && typeof f !== 'function') throw new TypeError(`options.${name} must be a function`);
     }
     const threads = options.threads ?? DEFAULT_THREADS;
     if (!Number.isInteger(threads) || threads < 1) throw new TypeError('options.threads must be an integer >= 1');
@@ -513,9 +517,10 @@ export class McpAuthClient {
     client.#store = store;
     // Callbacks are registered in the lane that creates the client and may only be invoked
     // from it (see lib/lane.js): a client with callbacks has one lane.
-    client.#maxLanes = onTrace || redirectHandler || store ? 1 : threads;
+    client.#maxLanes = onTrace || onAuthorizationUrl || onDeviceCode || redirectHandler || store ? 1 : threads;
     client.#handlers = {
       trace: onTrace ? (e) => client.#deliverTrace(onTrace, e) : null,
+      show: (what, args) => client.#show({ url: onAuthorizationUrl, deviceCode: onDeviceCode }[what], what, args),
       callback: (name, args, lane) => client.#runCallback(name, args, lane),
     };
     const lane = new Lane(name, client.#handlers);
@@ -526,12 +531,24 @@ export class McpAuthClient {
         trace: Boolean(onTrace),
         redirect: Boolean(redirectHandler),
         storage: Boolean(store),
+        url: Boolean(onAuthorizationUrl),
+        deviceCode: Boolean(onDeviceCode),
       });
     } catch (e) {
       await lane.terminate();
       throw e;
     }
     return client;
+  }
+
+  /** Hand what the user must see (the authorization URL, a device code) to the host. */
+  #show(handler, what, args) {
+    try {
+      handler?.(...args);
+    } catch (e) {
+      const name = what === 'url' ? 'onAuthorizationUrl' : 'onDeviceCode';
+      process.emitWarning(`mcp-auth-client: the ${name} callback threw: ${e?.message ?? e}`);
+    }
   }
 
   #deliverTrace(onTrace, eventJson) {

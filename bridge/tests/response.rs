@@ -543,6 +543,7 @@ fn prm_is_fetched_from_the_demo_server() {
 fn gateway_client(server: &DemoServer, token: &str) -> Client {
     let storage = Arc::new(MemoryStorage::new());
     let client = Client::builder(&server.mcp_url())
+        .headless()
         .storage(storage.clone())
         .config(|c| c.max_authorizations = 0)
         .build()

@@ -23,6 +23,8 @@ fn options(server_url: &str, scenario: &str, context: &Value) -> Value {
         "client_name": "mcp-auth conformance client",
         "client_metadata_url": CIMD_URL,
         "timeout_ms": 10000,
+        // The suite's authorization server approves without a login page.
+        "redirect": {"type": "headless"},
     });
     if let Some(id) = context.get("client_id").and_then(Value::as_str) {
         o["client_id"] = json!(id);

@@ -42,6 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("issuer:      {}\n", server.issuer());
 
     let client = Client::builder(&server.mcp_url())
+        .headless()
         .client_name("mcp-auth demo")
         .timeout(Duration::from_secs(10))
         .observer(Arc::new(print_event))

@@ -205,7 +205,10 @@ pub trait RedirectHandler: Send + Sync {
 }
 
 /// GET the authorization URL without following redirects and read `code`/`state`/`iss` from
-/// the `Location` of the 3xx answer. For auto-approving servers, automation and tests.
+/// the `Location` of the 3xx answer. For auto-approving servers, automation and tests: only
+/// when asked ([`ClientBuilder::headless`](crate::client::ClientBuilder::headless),
+/// `{"redirect": {"type": "headless"}}`); a server that shows a login page instead fails with an
+/// error saying so.
 #[derive(Debug, Default, Clone)]
 pub struct HeadlessRedirect {
     redirect_uri: Option<String>,
@@ -244,12 +247,26 @@ impl RedirectHandler for HeadlessRedirect {
         let status = response.status().as_u16();
         if !response.status().is_redirection() {
             let oauth = OAuthErrorResponse::from_json(response.body());
-            return Err(Error::Authorization {
-                message: format!(
+            let html = response
+                .headers()
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/html"));
+            let message = if status == 200 && html {
+                // A login or consent page: a person has to complete it.
+                format!(
+                    "Authorization endpoint {} showed a page (a login or consent page) instead of redirecting: the headless redirect handler completes only auto-approving servers; use the loopback browser handler (the default), paste-back, or the device grant",
+                    public_url(authorization_url)
+                )
+            } else {
+                format!(
                     "Authorization endpoint {} answered {status} instead of redirecting; headless authorization needs an auto-approving server{}",
                     public_url(authorization_url),
                     oauth.as_ref().map(|o| format!(": {o}")).unwrap_or_default()
-                ),
+                )
+            };
+            return Err(Error::Authorization {
+                message,
                 oauth: oauth.map(Box::new),
             });
         }
@@ -350,7 +367,10 @@ impl fmt::Debug for BrowserLaunch {
 /// redirect URI is known before registration), the system browser, a timeout, and a small
 /// "you may close this window" page.
 pub struct LoopbackBrowser {
-    listener: Mutex<TcpListener>,
+    /// Bound when created, or, for a fixed port ([`LoopbackBrowser::deferred`]), when the
+    /// first authorization starts.
+    listener: Mutex<Option<TcpListener>>,
+    port: u16,
     redirect_uri: String,
     path: String,
     timeout: Duration,
@@ -418,6 +438,51 @@ impl LoopbackBrowser {
         timeout: Duration,
         launch: BrowserLaunch,
     ) -> Result<Self> {
+        Self::check_redirect_host_and_path(host, path)?;
+        let listener = Self::listen(port)?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| Error::Internal {
+                message: e.to_string(),
+            })?
+            .port();
+        let mut browser = Self::deferred(host, port, path, timeout, launch)?;
+        browser.listener = Mutex::new(Some(listener));
+        Ok(browser)
+    }
+
+    /// Like [`bind_at`](Self::bind_at) on a fixed `port`, but bound when the first
+    /// authorization starts rather than now: a client that never needs one (its token is
+    /// stored) holds no port, and two such clients do not compete for it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for another host, port `0`, or a path not starting with `/`.
+    pub fn deferred(
+        host: &str,
+        port: u16,
+        path: &str,
+        timeout: Duration,
+        launch: BrowserLaunch,
+    ) -> Result<Self> {
+        Self::check_redirect_host_and_path(host, path)?;
+        if port == 0 {
+            return Err(Error::invalid_argument(
+                "redirect port",
+                "0: an ephemeral port is known only once bound (use bind_at)",
+            ));
+        }
+        Ok(LoopbackBrowser {
+            listener: Mutex::new(None),
+            port,
+            redirect_uri: format!("http://{host}:{port}{path}"),
+            path: path.to_owned(),
+            timeout,
+            launch,
+            on_url: None,
+        })
+    }
+
+    fn check_redirect_host_and_path(host: &str, path: &str) -> Result<()> {
         if !matches!(host, "127.0.0.1" | "localhost") {
             return Err(Error::invalid_argument(
                 "redirect host",
@@ -430,31 +495,22 @@ impl LoopbackBrowser {
                 format!("{path:?} (expected an absolute path such as /callback)"),
             ));
         }
+        Ok(())
+    }
+
+    /// A non-blocking listener on `127.0.0.1:port`.
+    fn listen(port: u16) -> Result<TcpListener> {
         let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| Error::Transport {
             url: format!("http://127.0.0.1:{port}"),
             reason: format!("cannot listen for the authorization redirect: {e}"),
             source: Some(Box::new(e)),
         })?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| Error::Internal {
-                message: e.to_string(),
-            })?
-            .port();
         listener
             .set_nonblocking(true)
             .map_err(|e| Error::Internal {
                 message: e.to_string(),
             })?;
-        let path = path.to_owned();
-        Ok(LoopbackBrowser {
-            listener: Mutex::new(listener),
-            redirect_uri: format!("http://{host}:{port}{path}"),
-            path,
-            timeout,
-            launch,
-            on_url: None,
-        })
+        Ok(listener)
     }
 
     /// Hand the authorization URL to `handler` (with whether a browser was started on it)
@@ -532,7 +588,11 @@ impl RedirectHandler for LoopbackBrowser {
         authorization_url: &str,
         _context: &RedirectContext<'_>,
     ) -> Result<AuthorizationCodeResult> {
-        let listener = self.listener.lock().unwrap_or_else(|p| p.into_inner());
+        let mut bound = self.listener.lock().unwrap_or_else(|p| p.into_inner());
+        let listener = match &mut *bound {
+            Some(l) => l,
+            none => none.insert(Self::listen(self.port)?),
+        };
         log::info!(
             "waiting on {} for the authorization redirect from {}",
             self.redirect_uri,
@@ -548,9 +608,21 @@ impl RedirectHandler for LoopbackBrowser {
                 }
                 match &self.on_url {
                     Some(show) => show(authorization_url, opened),
-                    None if !opened => log::warn!(
-                        "nothing shows the authorization URL to the user (no browser, no URL handler)"
-                    ),
+                    // Waiting would only end at the timeout: nobody can complete the login.
+                    None if !opened => {
+                        return Err(Error::Authorization {
+                            message: format!(
+                                "{} and no URL handler shows the authorization URL, so nobody can complete the login at {}: give the loopback handler a URL handler (the host shows the URL), or use paste-back or the device grant on a machine without a browser, or a headless redirect for an auto-approving server",
+                                if matches!(launch, BrowserLaunch::Open) {
+                                    "No browser could be started"
+                                } else {
+                                    "No browser is to be started"
+                                },
+                                public_url(authorization_url)
+                            ),
+                            oauth: None,
+                        });
+                    }
                     None => {}
                 }
             }

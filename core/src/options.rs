@@ -124,14 +124,14 @@ impl std::fmt::Debug for StorageOptions {
     }
 }
 
-/// How the authorization redirect is completed.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// How the authorization redirect is completed. Absent: `loopback` with its defaults for the
+/// authorization code grant (the system browser, RFC 8252), nothing for the other grants.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RedirectOptions {
-    /// [`HeadlessRedirect`] (default).
-    #[default]
+    /// [`HeadlessRedirect`]: only for auto-approving servers, automation and tests.
     Headless,
-    /// [`LoopbackBrowser`].
+    /// [`LoopbackBrowser`] (the default of the authorization code grant).
     Loopback {
         /// Port on 127.0.0.1 (0: ephemeral).
         #[serde(default)]
@@ -401,9 +401,9 @@ pub struct ClientOptions {
     /// Storage.
     #[serde(default)]
     pub storage: StorageOptions,
-    /// Redirect handling.
+    /// Redirect handling (absent: see [`RedirectOptions`]).
     #[serde(default)]
-    pub redirect: RedirectOptions,
+    pub redirect: Option<RedirectOptions>,
     /// The provider profile: `auto` (default: detected from the authorization server's
     /// host), `none`, or a name (`entra`, `auth0`, `google`, `github`, `slack`, `cognito`).
     #[serde(default)]
@@ -509,7 +509,7 @@ impl ClientOptions {
             }
         };
         let grant = match (&self.redirect, self.grant.as_deref()) {
-            (RedirectOptions::Device { .. }, None) => Grant::DeviceCode,
+            (Some(RedirectOptions::Device { .. }), None) => Grant::DeviceCode,
             _ => grant,
         };
         let provider = crate::providers::ProviderChoice::parse(
@@ -671,7 +671,35 @@ impl ClientOptions {
                 ));
             }
         };
-        b = match &self.redirect {
+        let default_loopback;
+        let redirect = match &self.redirect {
+            Some(r) => r,
+            None => {
+                let profile_host = matches!(
+                    provider,
+                    crate::providers::ProviderChoice::Named(p) if p.redirect_host().is_some()
+                );
+                if grant != Grant::AuthorizationCode || !profile_host {
+                    // The builder's default: the loopback browser for the authorization code
+                    // grant (on the configured redirect URI, if a loopback one), shown by the
+                    // host too.
+                    if let Some(show) = on_url {
+                        b = b.on_authorization_url(show);
+                    }
+                    return Ok(b);
+                }
+                // A chosen profile insists on a redirect host: the loopback defaults with it.
+                default_loopback = RedirectOptions::Loopback {
+                    port: 0,
+                    timeout_secs: default_loopback_timeout(),
+                    open_browser: true,
+                    host: None,
+                    path: None,
+                };
+                &default_loopback
+            }
+        };
+        b = match redirect {
             RedirectOptions::Headless => b.redirect_handler(Arc::new(HeadlessRedirect::new())),
             RedirectOptions::Loopback {
                 port,

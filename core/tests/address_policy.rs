@@ -376,10 +376,13 @@ fn a_host_supplied_http_client_still_gets_literals_and_userinfo_checked() {
             .unwrap())
     };
     let trace = recorder();
-    let client = observed(Client::builder("https://mcp.example.com/mcp"), &trace)
-        .http_client(Arc::new(http))
-        .build()
-        .unwrap();
+    let client = observed(
+        Client::builder("https://mcp.example.com/mcp").headless(),
+        &trace,
+    )
+    .http_client(Arc::new(http))
+    .build()
+    .unwrap();
     let e = initialize(&client).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AddressRefused, "{e}");
     assert!(e.to_string().contains("169.254.169.254"), "{e}");
@@ -605,7 +608,7 @@ mod netns {
                 ..Default::default()
             };
             http.tls.ca_pem.push(self.pki.ca_pem.clone());
-            observed(Client::builder(url), trace).http_config(http)
+            observed(Client::builder(url).headless(), trace).http_config(http)
         }
 
         pub(super) fn saw(&self, path: &str) -> usize {

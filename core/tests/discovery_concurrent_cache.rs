@@ -137,6 +137,7 @@ impl HttpClient for Fake {
 
 fn client(fake: &Arc<Fake>, concurrent: bool) -> Client {
     Client::builder(SERVER)
+        .headless()
         .http_client(fake.clone())
         .concurrent_discovery(concurrent)
         .build()
@@ -145,7 +146,7 @@ fn client(fake: &Arc<Fake>, concurrent: bool) -> Client {
 
 #[test]
 fn defaults_are_sequential_and_uncached() {
-    let c = Client::builder(SERVER).build().unwrap();
+    let c = Client::builder(SERVER).headless().build().unwrap();
     assert!(!c.config().concurrent_discovery);
     assert!(!c.config().cache_metadata);
 }
@@ -332,6 +333,7 @@ fn the_default_never_requests_a_root_as_url_for_a_path_issuer() {
         ],
     );
     let d = Client::builder(SERVER)
+        .headless()
         .http_client(fake.clone())
         .build()
         .unwrap()
@@ -375,6 +377,7 @@ fn cached_fake(cache_control: &str) -> Arc<Fake> {
 fn discovery_gets(fake: &Arc<Fake>, cache: &Arc<MetadataCache>) -> usize {
     let before = fake.gets().len();
     let d = Client::builder(SERVER)
+        .headless()
         .http_client(fake.clone())
         .metadata_cache(cache.clone())
         .build()
@@ -448,6 +451,7 @@ fn a_warm_second_flow_sends_zero_discovery_requests() {
     let cache = Arc::new(MetadataCache::new());
     let flow = || {
         let c = Client::builder(&server.mcp_url())
+            .headless()
             .http_client(http.clone())
             .metadata_cache(cache.clone())
             .build()

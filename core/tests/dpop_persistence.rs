@@ -39,6 +39,7 @@ fn child_entry() {
     }
     let store: Arc<dyn TokenStorage> = Arc::new(FileStorage::new(env("STORE")));
     let client = Client::builder(&env("MCP_URL"))
+        .headless()
         .storage(store.clone())
         .pre_registered(PreRegisteredClient::public(CLIENT_ID))
         .timeout(Duration::from_secs(60))

@@ -77,6 +77,7 @@ fn client_for(
     lease: Duration,
 ) -> Client {
     Client::builder(mcp_url)
+        .headless()
         .storage(store)
         .pre_registered(PreRegisteredClient::with_secret(
             CLIENT_ID,
@@ -662,6 +663,7 @@ fn options_json_selects_the_redis_store() {
     let json = json!({
         "server_url": h.server.mcp_url(),
         "storage": {"type": "redis", "url": url, "namespace": "from-json"},
+        "redirect": {"type": "headless"},
     })
     .to_string();
     let opts = mcp_auth::options::ClientOptions::from_json(&json).unwrap();
@@ -675,6 +677,7 @@ fn options_json_selects_the_redis_store() {
     let json = json!({
         "server_url": h.server.mcp_url(),
         "storage": {"type": "redis", "url": redis.url(), "namespace": "from-json"},
+        "redirect": {"type": "headless"},
     })
     .to_string();
     let c = mcp_auth::options::ClientOptions::from_json(&json)

@@ -442,6 +442,7 @@ fn a_transport_error_keeps_its_source() {
         .unwrap()
         .port();
     let c = mcp_auth::Client::builder(&format!("http://127.0.0.1:{port}/mcp"))
+        .headless()
         .build()
         .unwrap();
     let err = c.probe().unwrap_err();

@@ -33,6 +33,7 @@ impl Setup {
     }
     fn client(&self, http: HttpConfig) -> Client {
         Client::builder(&self.mcp_url())
+            .headless()
             .http_config(http)
             .build()
             .unwrap()
@@ -179,6 +180,7 @@ fn a_client_key_that_does_not_load_fails_at_build_time() {
         ..HttpConfig::default()
     };
     let e = Client::builder("https://mcp.example.com/mcp")
+        .headless()
         .http_config(http)
         .build()
         .unwrap_err();
@@ -194,7 +196,7 @@ fn a_client_key_that_does_not_load_fails_at_build_time() {
 fn child_probe_with_default_trust() {
     let url = std::env::var("MCP_AUTH_TLS_CHILD_URL").expect("run by the parent test");
     let expect = std::env::var("MCP_AUTH_TLS_CHILD_EXPECT").unwrap();
-    let client = Client::builder(&url).build().unwrap();
+    let client = Client::builder(&url).headless().build().unwrap();
     match (expect.as_str(), client.probe()) {
         ("ok", Ok(p)) => assert_eq!(p.status, 401),
         ("certificate", Err(e)) => assert_eq!(e.kind(), ErrorKind::Certificate, "{e}"),

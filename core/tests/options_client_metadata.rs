@@ -10,7 +10,11 @@ use mcp_auth_demo_server::DemoConfig;
 use serde_json::{Value, json};
 
 fn options(h: &Harness, extra: Value) -> ClientOptions {
-    let mut o = json!({"server_url": h.server.mcp_url(), "timeout_ms": 10000});
+    let mut o = json!({
+        "server_url": h.server.mcp_url(),
+        "timeout_ms": 10000,
+        "redirect": {"type": "headless"},
+    });
     for (k, v) in extra.as_object().unwrap() {
         o[k] = v.clone();
     }

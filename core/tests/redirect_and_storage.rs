@@ -126,8 +126,9 @@ fn loopback_listener_ignores_stray_requests() {
 #[test]
 fn rfc8252_loopback_listener_receives_the_redirect_and_answers_the_browser() {
     // Drive the handler directly: a thread plays the AS redirecting the browser back.
-    let handler =
-        LoopbackBrowser::bind(0, Duration::from_secs(10), BrowserLaunch::PrintOnly).unwrap();
+    let handler = LoopbackBrowser::bind(0, Duration::from_secs(10), BrowserLaunch::PrintOnly)
+        .unwrap()
+        .on_url(Arc::new(|_: &str, _: bool| {})); // the thread below plays the browser
     let redirect_uri = handler.redirect_uri().unwrap();
     let uri = redirect_uri.clone();
     let browser = std::thread::spawn(move || {
@@ -163,8 +164,9 @@ fn rfc8252_loopback_listener_receives_the_redirect_and_answers_the_browser() {
 
 #[test]
 fn loopback_listener_times_out_with_a_clear_error() {
-    let handler =
-        LoopbackBrowser::bind(0, Duration::from_millis(200), BrowserLaunch::PrintOnly).unwrap();
+    let handler = LoopbackBrowser::bind(0, Duration::from_millis(200), BrowserLaunch::PrintOnly)
+        .unwrap()
+        .on_url(Arc::new(|_: &str, _: bool| {})); // shown, but nobody follows it
     let http =
         |_r: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, Error> { unreachable!() };
     let uri = handler.redirect_uri().unwrap();

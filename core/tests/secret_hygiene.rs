@@ -141,6 +141,7 @@ fn models_and_requests_never_print_secrets() {
     );
     assert_clean("PreRegisteredClient", &format!("{pre:?}"));
     let client = Client::builder("https://mcp.example.com/mcp")
+        .headless()
         .pre_registered(pre)
         .build()
         .unwrap();

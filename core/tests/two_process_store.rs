@@ -402,6 +402,7 @@ fn a_corrupt_file_is_a_storage_error_and_is_not_overwritten() {
 /// so each process refreshes (and rotates) repeatedly while the other does too.
 fn refresher() {
     let client = mcp_auth::Client::builder(&env("MCP_URL"))
+        .headless()
         .storage(Arc::new(FileStorage::new(env("STORE_PATH"))))
         .pre_registered(mcp_auth::PreRegisteredClient::with_secret(
             "shared-app",

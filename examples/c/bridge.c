@@ -89,7 +89,8 @@ static char *print_downstream(const char *downstream, const char *want) {
 static mcpauth_client *new_client(const char *server_url, int max_authorizations) {
     char options[1024];
     snprintf(options, sizeof options,
-             "{\"server_url\":\"%s\",\"timeout_ms\":60000,\"max_authorizations\":%d}", server_url,
+             "{\"server_url\":\"%s\",\"timeout_ms\":60000,\"max_authorizations\":%d,"
+             "\"redirect\":{\"type\":\"headless\"}}", server_url,
              max_authorizations);
     mcpauth_client_config *config = NULL;
     mcpauth_client *client = NULL;

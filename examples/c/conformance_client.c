@@ -160,7 +160,7 @@ static void build_options(struct buf *o, const char *server_url, const char *sce
     buf_puts(o, "{\"server_url\":");
     buf_json_string(o, server_url);
     buf_puts(o, ",\"client_name\":\"mcp-auth conformance client\",\"client_metadata_url\":\"" CIMD_URL
-                "\",\"timeout_ms\":");
+                "\",\"redirect\":{\"type\":\"headless\"},\"timeout_ms\":");
     buf_puts(o, timeout);
 
     char *client_id = context_get(context, "/client_id");

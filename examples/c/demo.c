@@ -268,7 +268,9 @@ int main(int argc, char **argv) {
 
     char options[2048];
     snprintf(options, sizeof options,
-             "{\"server_url\":\"%s\",\"client_name\":\"mcp-auth C demo\",\"timeout_ms\":60000%s%s%s}",
+             "{\"server_url\":\"%s\",\"client_name\":\"mcp-auth C demo\",\"timeout_ms\":60000,"
+             /* the demo server approves without a login page */
+             "\"redirect\":{\"type\":\"headless\"}%s%s%s}",
              server_url, file ? ",\"storage\":{\"type\":\"file\",\"path\":\"" : "",
              file ? storage + 5 : "", file ? "\"}" : "");
 

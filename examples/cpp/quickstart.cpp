@@ -91,7 +91,8 @@ int main(int argc, char **argv) {
         callbacks.trace = on_trace;
         callbacks.storage = storage;
         mcpauth::Client client(R"({"server_url":")" + server_url +
-                                   R"(","client_name":"mcp-auth C++ quickstart","timeout_ms":60000})",
+                                   R"(","client_name":"mcp-auth C++ quickstart","timeout_ms":60000,)"
+                                   R"("redirect":{"type":"headless"}})",
                                std::move(callbacks));
 
         // Moving a client keeps it working (the callbacks' userdata stays put).

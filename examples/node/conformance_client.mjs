@@ -28,6 +28,7 @@ function options(serverUrl, scenario, context) {
     clientName: 'mcp-auth conformance client',
     clientMetadataUrl: CIMD_URL,
     timeoutMs: 10_000,
+    redirect: { type: 'headless' }, // the suite's authorization server approves without a login page
     onTrace: (e) => process.stderr.write(`trace: ${JSON.stringify(e)}\n`),
   };
   const str = (v) => typeof v === 'string';

@@ -23,6 +23,7 @@ const client = await McpAuthClient.create({
   serverUrl,
   clientName: 'mcp-auth Node.js demo',
   timeoutMs: 10_000,
+  redirect: { type: 'headless' }, // the demo server approves without a login page
   onTrace(e) {
     const mark = { ok: 'ok  ', fallback: 'next' }[e.outcome] ?? 'FAIL';
     const http = e.method && e.url ? ` ${e.method} ${e.url}` : '';

@@ -145,7 +145,8 @@ def main():
     check("mcpauth_is_loopback_url", is_loopback_url(server_url.encode(), byref(loopback)))
 
     options = {"server_url": server_url, "client_name": "mcp-auth Python ctypes demo",
-               "timeout_ms": 10000}
+               "timeout_ms": 10000,
+               "redirect": {"type": "headless"}}  # the demo server approves without a login page
     config = c_void_p()
     check("mcpauth_client_config_new", config_new(json.dumps(options).encode(), byref(config)))
     client = c_void_p()

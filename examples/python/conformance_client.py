@@ -36,6 +36,8 @@ def options(server_url: str, scenario: str, context: dict) -> dict:
         "client_name": "mcp-auth conformance client",
         "client_metadata_url": CIMD_URL,
         "timeout_ms": 10000,
+        # The suite's authorization server approves without a login page.
+        "redirect": {"type": "headless"},
     }
     if isinstance(context.get("client_id"), str):
         o["client_id"] = context["client_id"]

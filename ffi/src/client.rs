@@ -64,7 +64,7 @@ pub unsafe extern "C" fn mcpauth_client_new(
         match (&config.redirect, &config.options.redirect) {
             (Some(r), options) => {
                 let uri = match options {
-                    RedirectOptions::Callback { redirect_uri } => redirect_uri.clone(),
+                    Some(RedirectOptions::Callback { redirect_uri }) => redirect_uri.clone(),
                     _ => None,
                 };
                 let r = r.clone();
@@ -73,7 +73,7 @@ pub unsafe extern "C" fn mcpauth_client_new(
                         r.call(url)
                     })));
             }
-            (None, RedirectOptions::Callback { .. }) => {
+            (None, Some(RedirectOptions::Callback { .. })) => {
                 return Err(FfiError::invalid(
                     "config",
                     "the redirect option {\"type\":\"callback\"} needs a handler: call mcpauth_client_config_set_redirect_handler",

@@ -688,9 +688,32 @@ fn docs_cpp_snippet_compiles_and_runs() {
         "the docs snippet does not compile:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = Command::new(&bin).output().unwrap();
+    // The snippet keeps the default redirect handler: the system browser on a loopback
+    // listener. The "browser" here is a script doing what a user's does once logged in: GET
+    // the authorization URL and follow the redirect to the listener.
+    let browser = dir.join("docs_snippet_browser");
+    std::fs::write(
+        &browser,
+        "#!/bin/sh\nexec python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=60).read()' \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = Command::new(&bin)
+        .env("BROWSER", &browser)
+        .output()
+        .unwrap();
     let text = assert_ok(&out, "docs snippet");
     assert!(text.starts_with("200 {"), "{text}");
     assert!(text.contains("\"tools\""), "{text}");
     assert_eq!(server.grant_count("authorization_code"), 1);
+    let authorize = server.requests_to("/authorize");
+    let sent = authorize[0].query_value("redirect_uri").unwrap();
+    assert!(
+        sent.starts_with("http://127.0.0.1:") && sent.ends_with("/callback"),
+        "{sent}"
+    );
 }

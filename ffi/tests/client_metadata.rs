@@ -44,6 +44,7 @@ fn client_metadata_reaches_the_registration() {
     let options = serde_json::json!({
         "server_url": server.mcp_url(),
         "timeout_ms": 10000,
+        "redirect": {"type": "headless"},
         "client_metadata": {
             "client_name": "C host",
             "token_endpoint_auth_method": "client_secret_post",

@@ -24,8 +24,11 @@ fn last_message() -> String {
 }
 
 fn client(server: &DemoServer, extra: &str) -> *mut mcpauth_client {
-    let options =
-        CString::new(format!(r#"{{"server_url":"{}"{extra}}}"#, server.mcp_url())).unwrap();
+    let options = CString::new(format!(
+        r#"{{"server_url":"{}","redirect":{{"type":"headless"}}{extra}}}"#,
+        server.mcp_url()
+    ))
+    .unwrap();
     let (mut config, mut client) = (ptr::null_mut(), ptr::null_mut());
     assert_eq!(
         unsafe { mcpauth_client_config_new(options.as_ptr(), &mut config) },

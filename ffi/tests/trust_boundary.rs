@@ -122,7 +122,10 @@ fn responder() -> (String, Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>) {
 fn send_to_another_origin_is_refused_or_goes_without_the_token() {
     let server = DemoServer::start(DemoConfig::default()).unwrap();
     let (other, hits, heads) = responder();
-    let refusing = build(&format!(r#"{{"server_url":"{}"}}"#, server.mcp_url()));
+    let refusing = build(&format!(
+        r#"{{"server_url":"{}","redirect":{{"type":"headless"}}}}"#,
+        server.mcp_url()
+    ));
     assert_eq!(
         send(&refusing, "POST", None, INITIALIZE),
         Ok(200),
@@ -147,7 +150,7 @@ fn send_to_another_origin_is_refused_or_goes_without_the_token() {
     assert_eq!(hits.load(Ordering::SeqCst), 0);
 
     let lenient = build(&format!(
-        r#"{{"server_url":"{}","cross_origin":"without_token"}}"#,
+        r#"{{"server_url":"{}","redirect":{{"type":"headless"}},"cross_origin":"without_token"}}"#,
         server.mcp_url()
     ));
     assert_eq!(
@@ -177,7 +180,7 @@ fn a_refused_server_supplied_url_is_address_refused_and_never_reached() {
     };
     let server = DemoServer::start(config).unwrap();
     let client = build(&format!(
-        r#"{{"server_url":"{}","timeout_ms":10000}}"#,
+        r#"{{"server_url":"{}","redirect":{{"type":"headless"}},"timeout_ms":10000}}"#,
         server.mcp_url()
     ));
     let e = send(&client, "POST", None, INITIALIZE).unwrap_err();

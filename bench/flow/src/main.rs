@@ -183,6 +183,7 @@ fn build_client(
     cache: Option<Arc<MetadataCache>>,
 ) -> Client {
     let mut b = Client::builder(url)
+        .headless()
         .client_name("bench")
         .concurrent_discovery(concurrent);
     if let Some(h) = http {
@@ -256,6 +257,7 @@ fn once() {
     let base = stats(&stats_url);
     let t0 = Instant::now();
     let client = Client::builder(&url)
+        .headless()
         .client_name("bench")
         .storage(Arc::new(FileStorage::new(store)))
         .build()

@@ -82,6 +82,7 @@ fn server(reuse_detection: bool) -> DemoServer {
 
 fn client(url: &str, store: Arc<dyn TokenStorage>, clock: Option<Arc<AtomicU64>>) -> Client {
     let mut b = Client::builder(url)
+        .headless()
         .storage(store)
         .pre_registered(PreRegisteredClient::with_secret(
             CLIENT_ID,

@@ -129,6 +129,30 @@ function onTrace(_userdata, eventJson) {
   }
 }
 
+/** The authorization URL to show (a notification: the flow goes on waiting on its listener). */
+function onUrl(_userdata, authorizationUrl, browserOpened) {
+  try {
+    parentPort.postMessage({ type: 'show', what: 'url', args: [authorizationUrl, Boolean(browserOpened)] });
+  } catch {
+    // A display callback must not unwind into the library.
+  }
+}
+
+/** The RFC 8628 device code to show (a notification: the token endpoint is polled after it). */
+function onDeviceCode(_userdata, verificationUri, verificationUriComplete, userCode, expiresIn) {
+  try {
+    const info = {
+      verificationUri,
+      verificationUriComplete: verificationUriComplete ?? null,
+      userCode,
+      expiresIn: Number(expiresIn),
+    };
+    parentPort.postMessage({ type: 'show', what: 'deviceCode', args: [info] });
+  } catch {
+    // A display callback must not unwind into the library.
+  }
+}
+
 const signal = new Int32Array(workerData.signal);
 const replyPort = workerData.replyPort;
 
@@ -196,7 +220,7 @@ function onStorageRemove(_userdata, kind, key, reply) {
 }
 
 const ops = {
-  create({ options, trace, redirect, storage }) {
+  create({ options, trace, redirect, storage, url, deviceCode }) {
     const config = [0];
     check(api.configNew(options, config));
     try {
@@ -204,6 +228,16 @@ const ops = {
         const cb = k.register(onTrace, k.pointer(api.protos.trace));
         registered.push(cb);
         check(api.configSetTrace(config[0], cb, null));
+      }
+      if (url) {
+        const cb = k.register(onUrl, k.pointer(api.protos.url));
+        registered.push(cb);
+        check(api.configSetUrlHandler(config[0], cb, null));
+      }
+      if (deviceCode) {
+        const cb = k.register(onDeviceCode, k.pointer(api.protos.deviceCode));
+        registered.push(cb);
+        check(api.configSetDeviceCodeHandler(config[0], cb, null));
       }
       if (redirect) {
         const cb = k.register(onRedirect, k.pointer(api.protos.redirect));

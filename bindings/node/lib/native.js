@@ -107,6 +107,10 @@ export function protos() {
     k.opaque('mcpauth_reply');
     protoCache = {
       trace: k.proto('void mcpauth_trace_fn(void *userdata, const char *event_json)'),
+      url: k.proto('void mcpauth_url_fn(void *userdata, const char *authorization_url, bool browser_opened)'),
+      deviceCode: k.proto(
+        'void mcpauth_device_code_fn(void *userdata, const char *verification_uri, const char *verification_uri_complete, const char *user_code, uint64_t expires_in)',
+      ),
       redirect: k.proto(
         'int32_t mcpauth_redirect_fn(void *userdata, const char *authorization_url, mcpauth_reply *reply)',
       ),
@@ -152,6 +156,12 @@ export function declareClient(lib) {
     configFree: lib.func('void mcpauth_client_config_free(uintptr_t config)'),
     configSetTrace: lib.func(
       'int32_t mcpauth_client_config_set_trace(uintptr_t config, mcpauth_trace_fn *observer, void *userdata)',
+    ),
+    configSetUrlHandler: lib.func(
+      'int32_t mcpauth_client_config_set_url_handler(uintptr_t config, mcpauth_url_fn *handler, void *userdata)',
+    ),
+    configSetDeviceCodeHandler: lib.func(
+      'int32_t mcpauth_client_config_set_device_code_handler(uintptr_t config, mcpauth_device_code_fn *handler, void *userdata)',
     ),
     configSetRedirect: lib.func(
       'int32_t mcpauth_client_config_set_redirect_handler(uintptr_t config, mcpauth_redirect_fn *handler, void *userdata)',

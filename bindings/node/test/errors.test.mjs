@@ -42,7 +42,7 @@ async function rejectsWith(promise, kind) {
 
 test('options the library refuses: invalid_argument and insecure_url, before any request', async () => {
   await server.cmd('reset');
-  const bad = await rejectsWith(McpAuthClient.create({ serverUrl: server.url, bogusOption: true }), 'invalid_argument');
+  const bad = await rejectsWith(McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' }, bogusOption: true }), 'invalid_argument');
   assert.equal(bad.status, 100);
   assert.match(bad.message, /bogus_option/);
   const insecure = await rejectsWith(McpAuthClient.create({ serverUrl: 'http://mcp.example.com/mcp' }), 'insecure_url');
@@ -59,7 +59,7 @@ test('nothing listening: transport', async () => {
 
 test('the user denies the authorization: authorization, with the OAuth error', async () => {
   await server.cmd('authorize_error access_denied');
-  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' } }));
   const e = await rejectsWith(client.postJson(initialize), 'authorization');
   assert.equal(e.status, 303);
   assert.equal(e.oauthError?.error, 'access_denied');
@@ -67,7 +67,7 @@ test('the user denies the authorization: authorization, with the OAuth error', a
 
 test('the token endpoint refuses: token, with the OAuth error and the HTTP status', async () => {
   await server.cmd('fault /token 1 400 {"error":"invalid_grant","error_description":"code expired"}');
-  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' } }));
   const e = await rejectsWith(client.accessToken(), 'token');
   assert.equal(e.status, 304);
   assert.equal(e.oauthError?.error, 'invalid_grant');
@@ -77,7 +77,7 @@ test('the token endpoint refuses: token, with the OAuth error and the HTTP statu
 
 test('the server keeps refusing: unauthorized, with its challenge', async () => {
   await server.cmd('always_unauthorized true');
-  const client = track(await McpAuthClient.create({ serverUrl: server.url, maxAuthorizations: 2 }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' }, maxAuthorizations: 2 }));
   const e = await rejectsWith(client.postJson(rpc('tools/list')), 'unauthorized');
   assert.equal(e.status, 305);
   assert.equal(e.httpStatus, 401);
@@ -122,7 +122,7 @@ test('a redirect handler that fails: authorization, naming the handler', async (
 
 test('an aborted signal rejects before the native call, sending nothing', async () => {
   await server.cmd('reset');
-  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' } }));
   const controller = new AbortController();
   controller.abort();
   await assert.rejects(client.postJson(initialize, { signal: controller.signal }), { name: 'AbortError' });
@@ -134,7 +134,7 @@ test('abort while queued behind a running call: rejected, never sent; the runnin
   const prm = await (await fetch(server.info.prm_url)).text();
   await server.cmd('reset');
   await server.cmd(`drip ${server.prmPath} 1 5 200 application/json ${prm}`);
-  const client = track(await McpAuthClient.create({ serverUrl: server.url, threads: 1 }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' }, threads: 1 }));
   const controller = new AbortController();
   const running = client.postJson(initialize);
   const queued = client.postJson(rpc('tools/list'), { signal: controller.signal });
@@ -153,24 +153,33 @@ test('abort in flight: a login waiting for the browser is cancelled and frees th
   let ready;
   const identified = new Promise((resolve) => (ready = resolve));
   const steps = [];
+  const shown = [];
   const client = track(
     await McpAuthClient.create({
       serverUrl: server.url,
       redirect: { type: 'loopback', timeout_secs: 300, open_browser: false },
+      // Shown to the user right before the wait on the loopback listener; nobody follows it.
+      onAuthorizationUrl: (url, opened) => {
+        shown.push([url, opened]);
+        ready();
+      },
       // One lane (a client with callbacks): the next call runs only once the aborted native
       // call has returned.
       onTrace: (e) => {
         steps.push(`${e.step}:${e.outcome}`);
-        if (e.step === 'registration' || e.step === 'client_identity') ready();
       },
     }),
   );
   const controller = new AbortController();
   const login = client.accessToken({ signal: controller.signal });
-  await identified; // next: the authorization, waiting on the loopback listener (300 s)
+  await identified; // the URL is shown: the authorization waits on the loopback listener (300 s)
   const aborted = performance.now();
   controller.abort();
   await assert.rejects(login, { name: 'AbortError' });
+  // The host was handed the URL it would show (no browser was to be started).
+  assert.equal(shown.length, 1);
+  assert.equal(new URL(shown[0][0]).searchParams.get('response_type'), 'code');
+  assert.equal(shown[0][1], false);
   const revocation = await client.logout();
   const took = performance.now() - aborted;
   console.log(`# abort to the next call's completion: ${took.toFixed(1)} ms`);
@@ -182,7 +191,7 @@ test('abort in flight: a login waiting for the browser is cancelled and frees th
 });
 
 test('calls after close reject with ClientClosedError; close is idempotent', async () => {
-  const client = await McpAuthClient.create({ serverUrl: server.url });
+  const client = await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' } });
   await client.close();
   await client.close();
   await assert.rejects(client.postJson(initialize), ClientClosedError);
@@ -252,7 +261,7 @@ test('options: camelCase to the JSON members, nested objects too; JS-only option
 
 test('an option without effect is an invalid_argument naming the way', async () => {
   const e = await rejectsWith(
-    McpAuthClient.create({ serverUrl: server.url, tokenEndpointAuthMethod: 'client_secret_post' }),
+    McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' }, tokenEndpointAuthMethod: 'client_secret_post' }),
     'invalid_argument',
   );
   assert.ok(e.message.includes('client_metadata.token_endpoint_auth_method'), e.message);
@@ -266,11 +275,11 @@ test('a failing store: storage, naming the operation', async () => {
     set: () => {},
     remove: () => {},
   };
-  const client = track(await McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store } }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' }, storage: { type: 'custom', store } }));
   const e = await rejectsWith(client.postJson(initialize), 'storage');
   assert.equal(e.status, 500);
   assert.match(e.message, /disk unreadable/);
-  await assert.rejects(McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store: {} } }), TypeError);
+  await assert.rejects(McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' }, storage: { type: 'custom', store: {} } }), TypeError);
 });
 
 test('send to another origin: foreign_origin, nothing sent; crossOrigin without_token sends without the token', async () => {
@@ -284,12 +293,12 @@ test('send to another origin: foreign_origin, nothing sent; crossOrigin without_
   await new Promise((r) => other.listen(0, '127.0.0.1', r));
   const otherUrl = `http://127.0.0.1:${other.address().port}/x`;
   try {
-    const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+    const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' } }));
     assert.equal((await client.postJson(initialize)).status, 200);
     const e = await rejectsWith(client.send({ url: otherUrl, body: '{}' }), 'foreign_origin');
     assert.equal(e.status, 404);
     assert.deepEqual(seen, []);
-    const lenient = track(await McpAuthClient.create({ serverUrl: server.url, crossOrigin: 'without_token' }));
+    const lenient = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' }, crossOrigin: 'without_token' }));
     assert.equal((await lenient.postJson(initialize)).status, 200);
     assert.equal((await lenient.send({ method: 'GET', url: otherUrl })).status, 404);
     assert.deepEqual(seen, [null]);

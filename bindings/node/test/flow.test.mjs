@@ -26,6 +26,7 @@ test('cold start: 401, discovery, registration, PKCE authorization, token, then 
   const client = track(await McpAuthClient.create({
     serverUrl: server.url,
     clientName: 'mcp-auth-client test',
+    redirect: { type: 'headless' }, // the demo server approves without a login page
     onTrace: (e) => steps.push(e.step),
   }));
   const init = await client.postJson(initialize);
@@ -54,7 +55,7 @@ test('cold start: 401, discovery, registration, PKCE authorization, token, then 
 });
 
 test('an expired token is refreshed once, without a new authorization', async () => {
-  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' } }));
   const token = await client.accessToken();
   assert.equal(typeof token, 'string');
   await server.cmd('reset');
@@ -71,7 +72,7 @@ test('an expired token is refreshed once, without a new authorization', async ()
 
 test('many promises share one client: one authorization, several worker threads', async () => {
   await server.cmd('reset');
-  const client = track(await McpAuthClient.create({ serverUrl: server.url, threads: 4 }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' }, threads: 4 }));
   const n = 24;
   const responses = await Promise.all(
     Array.from({ length: n }, (_, i) => client.postJson(rpc('tools/list', {}, i + 1))),
@@ -96,7 +97,7 @@ test('the event loop keeps running while the server delays a flow', async () => 
   const prm = await (await fetch(server.info.prm_url)).text();
   await server.cmd('reset');
   await server.cmd(`drip ${server.prmPath} 1 5 200 application/json ${prm}`);
-  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' } }));
 
   let ticks = 0;
   const timer = setInterval(() => ticks++, 1);
@@ -157,7 +158,7 @@ test('the host handles the redirect itself (async callback on the main thread)',
 
 test('send, probe, discover, authorizeAfter and logout', async () => {
   await server.cmd('reset');
-  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' } }));
   const probe = await client.probe();
   assert.equal(probe.status, 401);
   assert.equal(probe.challenge.bearer.resource_metadata, server.info.prm_url);
@@ -218,13 +219,13 @@ test('the host keeps tokens in its own (async) store; a second client reuses the
       data.delete(`${kind} ${key}`);
     },
   };
-  const first = track(await McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store } }));
+  const first = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' }, storage: { type: 'custom', store } }));
   assert.equal((await first.postJson(initialize)).status, 200);
   assert.ok(calls.includes('set tokens'), calls.join(', '));
   assert.ok(calls.includes('set client_info'), calls.join(', '));
   assert.ok(data.has(`tokens ${server.url}`));
 
-  const second = track(await McpAuthClient.create({ serverUrl: server.url, storage: { type: 'custom', store } }));
+  const second = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' }, storage: { type: 'custom', store } }));
   const r = await second.postJson(rpc('tools/list'));
   assert.equal(r.status, 200);
   assert.equal(r.authorizations, 0, 'the stored token was used');

@@ -43,6 +43,7 @@ test('a flow with overrides completes; an unknown profile is refused naming the 
   await server.cmd('reset');
   const client = track(await McpAuthClient.create({
     serverUrl: server.url,
+    redirect: { type: 'headless' },
     overrides: { resource: false, authorizationParams: { audience: '{resource}' }, prompt: 'omit' },
   }));
   const init = await client.postJson(initialize);
@@ -50,7 +51,7 @@ test('a flow with overrides completes; an unknown profile is refused naming the 
   assert.equal(await server.grants('authorization_code'), 1);
 
   await assert.rejects(
-    McpAuthClient.create({ serverUrl: server.url, provider: 'okta' }),
+    McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' }, provider: 'okta' }),
     (e) => e.kind === 'invalid_argument' && /entra/.test(e.message),
   );
 });
@@ -58,7 +59,7 @@ test('a flow with overrides completes; an unknown profile is refused naming the 
 test('an AS refusing `resource` (invalid_target): the error names overrides.resource and the entra profile', async () => {
   await server.cmd('reset');
   await server.cmd('authorize_error invalid_target');
-  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' } }));
   await assert.rejects(client.postJson(initialize), (e) => {
     assert.equal(e.kind, 'authorization');
     assert.match(e.message, /overrides\.resource/);

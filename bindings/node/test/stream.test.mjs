@@ -47,7 +47,7 @@ const gc = vm.runInNewContext('gc');
 test('a 50 MiB tool result is read chunk by chunk as it arrives, after the flow', async () => {
   await server.cmd('reset');
   const bytes = 50 * MIB;
-  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' } }));
   // A first stream, before measuring (a worker thread started and stopped): no token yet, so
   // the flow runs on the 401 before its head.
   const first = await client.sendStreamed(call('big', { bytes: 1024 }));
@@ -101,7 +101,7 @@ test('a 50 MiB tool result is read chunk by chunk as it arrives, after the flow'
 });
 
 test(`an event stream of ${SSE_SECS} s (longer than the OAuth timeout) is read event by event`, async () => {
-  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' } }));
   await client.accessToken();
   await server.cmd('reset');
   const count = SSE_SECS + 1; // one at once, then one per second
@@ -132,7 +132,7 @@ test(`an event stream of ${SSE_SECS} s (longer than the OAuth timeout) is read e
 });
 
 test('a stream cap applies when set: at the head for a known length, else while reading', async () => {
-  const client = track(await McpAuthClient.create({ serverUrl: server.url, streamMaxBodyBytes: 2 * MIB }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' }, streamMaxBodyBytes: 2 * MIB }));
   await assert.rejects(
     client.sendStreamed(call('big', { bytes: 3 * MIB })),
     (e) => e instanceof McpAuthError && e.kind === 'response_too_large',
@@ -141,7 +141,7 @@ test('a stream cap applies when set: at the head for a known length, else while 
   assert.equal((await small.bytes()).length, MIB + 73);
   await assert.rejects(small.read(), StreamClosedError);
 
-  const tiny = track(await McpAuthClient.create({ serverUrl: server.url, streamMaxBodyBytes: 1000 }));
+  const tiny = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' }, streamMaxBodyBytes: 1000 }));
   const ticks = await tiny.sendStreamed(call('ticker', { count: 50, interval_ms: 1 }));
   let seen = 0;
   await assert.rejects(
@@ -154,7 +154,7 @@ test('a stream cap applies when set: at the head for a known length, else while 
 });
 
 test('abort ends a stream: the read in progress rejects, the server sees the client go', async () => {
-  const client = track(await McpAuthClient.create({ serverUrl: server.url }));
+  const client = track(await McpAuthClient.create({ serverUrl: server.url, redirect: { type: 'headless' } }));
   await client.accessToken();
   await server.cmd('reset');
   const controller = new AbortController();

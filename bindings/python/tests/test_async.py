@@ -47,7 +47,7 @@ def test_async_client_calls_and_logout_revokes_at_the_authorization_server(demo)
     events: list[m.TraceEvent] = []
 
     async def run() -> tuple[str, m.Revocation, m.Revocation]:
-        async with m.AsyncClient(demo.url, storage=storage, observer=events.append) as ac:
+        async with m.AsyncClient(demo.url, storage=storage, observer=events.append, redirect_handler="headless") as ac:
             assert (await ac.probe()).status == 401
             assert (await ac.discover()).issuer == demo.origin
             token = await ac.access_token()
@@ -69,7 +69,7 @@ def test_async_client_calls_and_logout_revokes_at_the_authorization_server(demo)
 
 def test_the_revoked_refresh_token_no_longer_works(demo) -> None:
     storage = m.MemoryStorage()
-    c = m.Client(demo.url, storage=storage)
+    c = m.Client(demo.url, storage=storage, redirect_handler="headless")
     c.access_token()
     refresh = storage.tokens[c.resource_key].refresh_token
     assert refresh
@@ -79,7 +79,7 @@ def test_the_revoked_refresh_token_no_longer_works(demo) -> None:
 
 def test_access_token_finds_the_metadata_without_an_mcp_request(demo) -> None:
     events: list[m.TraceEvent] = []
-    c = m.Client(demo.url, observer=events.append)
+    c = m.Client(demo.url, observer=events.append, redirect_handler="headless")
     c.access_token()
     steps = [e.step for e in events]
     assert "probe" not in steps, steps
@@ -90,7 +90,7 @@ def test_access_token_finds_the_metadata_without_an_mcp_request(demo) -> None:
 def test_forget_client_makes_the_next_authorization_register_anew(demo) -> None:
     storage = m.MemoryStorage()
     events: list[m.TraceEvent] = []
-    c = m.Client(demo.url, storage=storage, observer=events.append)
+    c = m.Client(demo.url, storage=storage, observer=events.append, redirect_handler="headless")
     c.access_token()
     c.logout()
     assert c.forget_client() == demo.origin
@@ -177,7 +177,7 @@ def test_cancelling_the_task_releases_the_flow_for_the_next_call(demo) -> None:
 
 
 def test_a_cancel_token_cancels_one_call_only(demo) -> None:
-    c = m.Client(demo.url)
+    c = m.Client(demo.url, redirect_handler="headless")
     token = m.CancelToken()
     token.cancel()
     with pytest.raises(m.CancelledError):
@@ -203,6 +203,7 @@ def test_the_sdk_drop_in_sends_dpop_proofs_for_a_dpop_bound_token(demo) -> None:
         {"client_name": "dpop test", "redirect_uris": ["http://localhost:3000/callback"]},
         m.MemoryStorage(),
         dpop="always",
+        redirect={"type": "headless"},
     )
     sent: list[httpx2.Request] = []
 
@@ -241,7 +242,7 @@ def test_the_sdk_drop_in_sends_dpop_proofs_for_a_dpop_bound_token(demo) -> None:
 def test_the_httpx_adapter_sends_bearer_for_a_bearer_token(demo) -> None:
     from mcp_auth.httpx import McpAuth
 
-    with httpx.Client(auth=McpAuth(demo.url)) as http:
+    with httpx.Client(auth=McpAuth(demo.url, redirect_handler="headless")) as http:
         r = http.post(
             demo.url,
             json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},

@@ -318,7 +318,7 @@ def test_bridge_error_of_a_server_that_refuses_every_token(rejecting_server) -> 
     ]
     rs = rejecting_server(401, lines)
     events: list[m.TraceEvent] = []
-    client = m.Client(rs.url, observer=events.append)
+    client = m.Client(rs.url, observer=events.append, redirect_handler="headless")
     with pytest.raises(m.UnauthorizedError) as e:
         client.post_json({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
     err = e.value
@@ -351,7 +351,7 @@ def test_bridge_error_of_a_final_403(demo_server) -> None:
     granted); the bridged response is that 403 with the step-up challenge."""
     server = demo_server("scope-retry-limit")
     with pytest.raises(m.UnauthorizedError) as e:
-        m.Client(server.url).post_json({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+        m.Client(server.url, redirect_handler="headless").post_json({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
     down = b.bridge_error(e.value)
     assert down is not None and down.status == 403
     c = down.challenge
@@ -372,7 +372,7 @@ def test_bridge_error_of_other_errors(demo) -> None:
 
 def test_bridge_captured_from_a_successful_send(demo) -> None:
     """A proxy that lets `Client.send` authorize still sees the 401 it answered on the way."""
-    r = m.Client(demo.url).post_json({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+    r = m.Client(demo.url, redirect_handler="headless").post_json({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
     assert r.status == 200 and r.challenge is not None
     down = b.bridge_captured(r.challenge)
     assert down.status == 401

@@ -26,6 +26,7 @@ def observer(event):
 client = m.Client(
     sys.argv[1],
     redirect={"type": "loopback", "port": 0, "timeout_secs": 300, "open_browser": False},
+    on_authorization_url=lambda url, opened: None,  # nobody follows it: the wait is cancelled
     observer=observer,
 )
 try:
@@ -72,6 +73,7 @@ def test_cancel_from_another_thread_raises_cancelled_and_the_client_stays_usable
     client = m.Client(
         demo.url,
         redirect={"type": "loopback", "port": 0, "timeout_secs": 300, "open_browser": False},
+        on_authorization_url=lambda url, opened: None,  # nobody follows it: the wait is cancelled
         observer=observer,
     )
     outcome: list[BaseException] = []
@@ -101,7 +103,7 @@ def test_a_flow_logs_to_the_mcp_auth_logger_without_secrets(demo, caplog) -> Non
     import logging
 
     caplog.set_level(logging.DEBUG, logger="mcp_auth")
-    client = m.Client(demo.url)
+    client = m.Client(demo.url, redirect_handler="headless")
     client.post_json({"jsonrpc": "2.0", "id": 1, "method": "ping"})
     token = client.access_token()
     ours = [r for r in caplog.records if r.name.startswith("mcp_auth")]
@@ -118,7 +120,7 @@ def test_a_flow_writes_nothing_to_stderr(demo, python) -> None:
     code = (
         "import sys, logging, mcp_auth as m\n"
         "logging.getLogger('mcp_auth').setLevel(logging.DEBUG)\n"
-        "c = m.Client(sys.argv[1])\n"
+        "c = m.Client(sys.argv[1], redirect_handler=\"headless\")\n"
         "r = c.post_json({'jsonrpc': '2.0', 'id': 1, 'method': 'ping'})\n"
         "c.logout()\n"
         "print(r.status, r.authorizations)\n"

@@ -200,7 +200,7 @@ def test_token_refreshes_an_expired_token(demo, home) -> None:
     import mcp_auth
 
     store = Path(home["MCP_AUTH_HOME"]) / "credentials.json"
-    c = mcp_auth.Client(demo.url, storage=store)
+    c = mcp_auth.Client(demo.url, storage=store, redirect_handler="headless")
     first = c.access_token()
     data = json.loads(store.read_text())
     data["tokens"][demo.url]["expires_at"] = 1  # long expired, refresh token still valid
@@ -468,10 +468,10 @@ def test_a_store_path_with_a_tilde_is_expanded(demo, tmp_path, monkeypatch) -> N
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.chdir(work)
-    c = mcp_auth.Client(demo.url, storage="~/api.json")
+    c = mcp_auth.Client(demo.url, storage="~/api.json", redirect_handler="headless")
     c.access_token()
     assert (tmp_path / "api.json").is_file() and not (work / "~").exists()
-    c = mcp_auth.Client(demo.url, storage={"type": "file", "path": "~/dict.json"})
+    c = mcp_auth.Client(demo.url, storage={"type": "file", "path": "~/dict.json"}, redirect_handler="headless")
     c.access_token()
     assert (tmp_path / "dict.json").is_file() and not (work / "~").exists()
     assert mcp_auth.FileStorage("~/x.json").path == tmp_path / "x.json"

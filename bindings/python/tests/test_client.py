@@ -21,7 +21,7 @@ CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "e
 
 def test_send_runs_the_whole_flow_once(demo) -> None:
     events: list[m.TraceEvent] = []
-    with m.Client(demo.url, observer=events.append, client_name="pytest") as c:
+    with m.Client(demo.url, observer=events.append, client_name="pytest", redirect_handler="headless") as c:
         r = c.post_json(CALL)
         assert r.status == 200
         assert r.json()["result"]["content"][0]["text"] == "hi"
@@ -43,7 +43,7 @@ def test_operations_have_the_rust_and_c_names_and_old_names_warn(demo) -> None:
     """`authorize_after` and `json_message` are the names Rust (`Client::authorize_after`,
     `Response::json_message`) and C (`mcpauth_client_authorize_after`,
     `mcpauth_response_json_message`) use; the old Python names still work and warn."""
-    c = m.Client(demo.url)
+    c = m.Client(demo.url, redirect_handler="headless")
     r = c.post_json(CALL)
     assert r.json_message() == r.json()
     assert r.json_message()["result"]["content"][0]["text"] == "hi"
@@ -67,7 +67,7 @@ def test_operations_have_the_rust_and_c_names_and_old_names_warn(demo) -> None:
 
 
 def test_probe_discover_logout(demo) -> None:
-    c = m.Client(demo.url)
+    c = m.Client(demo.url, redirect_handler="headless")
     p = c.probe()
     assert p.status == 401 and p.challenge is not None
     assert p.challenge.bearer is not None and p.challenge.bearer.error == "invalid_token"
@@ -86,7 +86,7 @@ def test_probe_discover_logout(demo) -> None:
 
 def test_keyed_storage_object(demo) -> None:
     store = m.MemoryStorage()
-    c = m.Client(demo.url, storage=store)
+    c = m.Client(demo.url, storage=store, redirect_handler="headless")
     token = c.access_token()
     stored = store.tokens[c.resource_key]
     assert isinstance(stored, m.OAuthToken) and stored.access_token == token
@@ -95,7 +95,7 @@ def test_keyed_storage_object(demo) -> None:
     assert store.clients[demo.origin].issuer == demo.origin
     # A new client with the same storage starts with the stored token (no flow).
     events: list[m.TraceEvent] = []
-    c2 = m.Client(demo.url, storage=store, observer=events.append)
+    c2 = m.Client(demo.url, storage=store, observer=events.append, redirect_handler="headless")
     assert c2.current_token() == token
     assert events == []
     c2.logout()
@@ -120,20 +120,20 @@ def test_unkeyed_sync_storage_with_dicts(demo) -> None:
             self.info = info.to_dict()
 
     s = Unkeyed()
-    token = m.Client(demo.url, storage=s).access_token()
+    token = m.Client(demo.url, storage=s, redirect_handler="headless").access_token()
     assert s.tokens["access_token"] == token
-    assert m.Client(demo.url, storage=s).current_token() == token
+    assert m.Client(demo.url, storage=s, redirect_handler="headless").current_token() == token
     with pytest.raises(m.StorageError, match="remove_tokens"):
-        m.Client(demo.url, storage=s).logout()
+        m.Client(demo.url, storage=s, redirect_handler="headless").logout()
 
 
 def test_file_storage(demo, tmp_path) -> None:
     path = tmp_path / "creds.json"
-    token = m.Client(demo.url, storage=path).access_token()
+    token = m.Client(demo.url, storage=path, redirect_handler="headless").access_token()
     data = json.loads(path.read_text())
     assert data["tokens"][demo.url]["access_token"] == token
     assert (path.stat().st_mode & 0o777) == 0o600
-    assert m.Client(demo.url, storage=str(path)).current_token() == token
+    assert m.Client(demo.url, storage=str(path), redirect_handler="headless").current_token() == token
 
 
 def test_redirect_handler_callable(demo) -> None:
@@ -177,7 +177,7 @@ def test_callback_exceptions_surface_as_mcp_auth_errors(demo) -> None:
             raise OSError("disk on fire")
 
     with pytest.raises(m.StorageError) as e2:
-        m.Client(demo.url, storage=BadStorage()).access_token()
+        m.Client(demo.url, storage=BadStorage(), redirect_handler="headless").access_token()
     assert isinstance(e2.value.__cause__, OSError)
 
     def bad_observer(event):
@@ -203,7 +203,7 @@ def test_async_storage_methods_outside_an_event_loop(demo) -> None:
             super().set_tokens(resource, tokens)
 
     s = AsyncKeyed()
-    token = m.Client(demo.url, storage=s).access_token()
+    token = m.Client(demo.url, storage=s, redirect_handler="headless").access_token()
     assert s.tokens[m.resource_url_from_server_url(demo.url)].access_token == token
 
 
@@ -300,7 +300,7 @@ def test_blocking_calls_release_the_gil() -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        client = m.Client(f"http://127.0.0.1:{server.server_address[1]}/mcp")
+        client = m.Client(f"http://127.0.0.1:{server.server_address[1]}/mcp", redirect_handler="headless")
         results: list[int] = []
         start = time.monotonic()
         threads = [threading.Thread(target=lambda: results.append(client.probe().status)) for _ in range(2)]
@@ -358,7 +358,7 @@ def test_every_core_option_is_accepted(demo, tmp_path) -> None:
     )
     m.Client(demo.url, storage={"type": "memory"}, redirect={"type": "headless"}, **common)
     # The file storage named by the dict form is the one used.
-    m.Client(demo.url, storage={"type": "file", "path": str(path)}).access_token()
+    m.Client(demo.url, storage={"type": "file", "path": str(path)}, redirect_handler="headless").access_token()
     assert demo.url in json.loads(path.read_text())["tokens"]
     with pytest.raises(m.InvalidArgumentError, match="grant"):
         m.Client(demo.url, grant="password")
@@ -380,6 +380,7 @@ def test_client_metadata_reaches_the_registration(demo, tmp_path) -> None:
             "software_id": "py-host",
             "software_version": "2.0",
         },
+        redirect_handler="headless",
     )
     c.access_token()
     info = m.FileStorage(path).get_client_info(demo.origin)

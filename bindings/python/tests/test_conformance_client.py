@@ -45,6 +45,7 @@ def test_option_mapping(monkeypatch) -> None:
         "client_name": "mcp-auth conformance client",
         "client_metadata_url": "https://conformance-test.local/client-metadata.json",
         "timeout_ms": 10000,
+        "redirect": {"type": "headless"},
     }
     assert c.options("http://s/mcp", "auth/metadata-default", {}) == base
     assert c.options("http://s/mcp", "auth/client-credentials-jwt", {"client_id": "id", "private_key_pem": "PEM", "signing_algorithm": "ES256", "client_secret": None}) == {

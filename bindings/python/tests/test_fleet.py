@@ -167,7 +167,7 @@ def run_fleet(demo_server, tmp_path: Path, lease: bool) -> tuple[dict, list[str]
     # One authorization with the host's storage, then the token expires (as if the processes
     # started after its lifetime).
     code = "import sys; exec(sys.argv[1].split('\\ndef main')[0]); " + (
-        "s = DirStorage(sys.argv[2]); c = m.Client(sys.argv[3], storage=s); c.access_token(); "
+        "s = DirStorage(sys.argv[2]); c = m.Client(sys.argv[3], storage=s, redirect_handler=\"headless\"); c.access_token(); "
         "t = m.OAuthToken.from_json(s.get_tokens(c.resource_key)).with_expiry_from(0); "
         "s.set_tokens(c.resource_key, t)"
     )

@@ -31,7 +31,7 @@ async def call_tools(url: str, auth: httpx2.Auth) -> tuple[str, str]:
 
 def test_mcp_sdk_client_calls_a_tool_through_mcp_auth(demo) -> None:
     events: list[mcp_auth.TraceEvent] = []
-    client = mcp_auth.Client(demo.url, observer=events.append)
+    client = mcp_auth.Client(demo.url, observer=events.append, redirect_handler="headless")
     text, who = anyio.run(call_tools, demo.url, McpAuth(client))
     assert text == "hello through mcp_auth"
     assert json.loads(who)["scope"] == "mcp:read mcp:write"
@@ -47,7 +47,7 @@ def test_mcp_sdk_step_up(demo_server) -> None:
     mcp:basic mcp:write (403 insufficient_scope): two authorizations, the second a union."""
     server = demo_server("scope-step-up")
     events: list[mcp_auth.TraceEvent] = []
-    client = mcp_auth.Client(server.url, observer=events.append)
+    client = mcp_auth.Client(server.url, observer=events.append, redirect_handler="headless")
 
     async def run() -> str:
         async with httpx2.AsyncClient(auth=McpAuth(client), timeout=30) as http:
@@ -115,7 +115,7 @@ def test_sdk_drop_in_oauth_client_provider_with_reference_storage_and_handlers(d
     assert storage.client_info is not None and storage.client_info.client_name == "drop-in"
     # A second session reuses the stored token: no new authorization.
     events: list[mcp_auth.TraceEvent] = []
-    again = mcp_auth.Client(demo.url, storage=storage, observer=events.append)
+    again = mcp_auth.Client(demo.url, storage=storage, observer=events.append, redirect_handler="headless")
     text, _ = anyio.run(call_tools, demo.url, McpAuth(again))
     assert text == "hello through mcp_auth"
     assert "authorization" not in [e.step for e in events]
@@ -128,7 +128,7 @@ def test_httpx_adapter_sync_and_async(demo) -> None:
 
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "echo", "arguments": {"text": "sync"}}}
     headers = {"Accept": "application/json, text/event-stream"}
-    auth = HttpxAuth(demo.url)
+    auth = HttpxAuth(demo.url, redirect_handler="headless")
     with httpx.Client(auth=auth) as http:
         r = http.post(demo.url, json=body, headers=headers)
         assert r.status_code == 200, r.text
@@ -152,7 +152,7 @@ def test_adapter_gives_up_on_a_final_403(demo_server) -> None:
     the final 403 to the caller, as httpx auth flows do."""
     server = demo_server("scope-retry-limit")
     events: list[mcp_auth.TraceEvent] = []
-    auth = McpAuth(server.url, observer=events.append)
+    auth = McpAuth(server.url, observer=events.append, redirect_handler="headless")
 
     async def run() -> httpx2.Response:
         async with httpx2.AsyncClient(auth=auth) as http:
@@ -177,5 +177,6 @@ def test_sdk_drop_in_takes_the_sdks_machine_to_machine_metadata() -> None:
     provider = OAuthClientProvider(
         "http://127.0.0.1:9/mcp", md, None, grant="client_credentials", client_id="m2m", client_secret="s" * 32,
         allow_insecure_server_url=True,
+        redirect={"type": "headless"},
     )
     assert isinstance(provider, McpAuth)

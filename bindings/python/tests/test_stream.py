@@ -90,7 +90,7 @@ def server(demo_server: Any) -> Any:
 
 def test_a_50_mib_tool_result_is_read_as_it_arrives_after_the_flow(server: Any) -> None:
     size = 50 * MIB
-    client = m.Client(server.url)  # no token yet: the first answer is a 401
+    client = m.Client(server.url, redirect_handler="headless")  # no token yet: the first answer is a 401
     with client.send_streamed("POST", json=call("big", bytes=size), headers=ACCEPT) as r:
         assert r.status == 200
         assert r.authorizations == 1, "the flow ran on the first 401"
@@ -125,7 +125,7 @@ def status(field):
             if line.startswith(field + ":"):
                 return int(line.split()[1])
 
-client = m.Client(sys.argv[1])
+client = m.Client(sys.argv[1], redirect_handler="headless")
 client.post_json({"jsonrpc": "2.0", "id": 1, "method": "ping"})  # the flow, before measuring
 size = 50 * MIB
 check = BigChecker(size)
@@ -159,7 +159,7 @@ def test_reading_50_mib_keeps_memory_bounded(server: Any, python: str) -> None:
 
 def test_an_event_stream_longer_than_the_oauth_timeout_is_read_event_by_event(server: Any) -> None:
     count = sse_seconds() + 1  # one at once, then one per second
-    client = m.Client(server.url)  # the OAuth timeout is 30 s by default
+    client = m.Client(server.url, redirect_handler="headless")  # the OAuth timeout is 30 s by default
     progress: list[int] = []
     result = None
     with client.send_streamed(
@@ -186,14 +186,14 @@ def test_an_event_stream_longer_than_the_oauth_timeout_is_read_event_by_event(se
 def test_send_reads_a_result_past_the_oauth_cap_and_a_stream_cap_applies_when_set(
     server: Any,
 ) -> None:
-    client = m.Client(server.url)
+    client = m.Client(server.url, redirect_handler="headless")
     r = client.post_json(call("big", bytes=3 * MIB))
     assert r.status == 200
     text = r.json_message()["result"]["content"][0]["text"]
     assert len(text) == 3 * MIB, "more than the OAuth cap (1 MiB)"
     assert text.encode()[: 2 * len(PATTERN)] == PATTERN * 2
 
-    capped = m.Client(server.url, stream_max_body_bytes=2 * MIB)
+    capped = m.Client(server.url, stream_max_body_bytes=2 * MIB, redirect_handler="headless")
     with pytest.raises(m.ResponseTooLargeError) as e:
         capped.post_json(call("big", bytes=3 * MIB))
     assert e.value.kind == "response_too_large"
@@ -205,7 +205,7 @@ def test_send_reads_a_result_past_the_oauth_cap_and_a_stream_cap_applies_when_se
 
 def test_read_readinto_and_the_file_protocol(server: Any) -> None:
     size = 3 * MIB
-    client = m.Client(server.url)
+    client = m.Client(server.url, redirect_handler="headless")
     r = client.send_streamed("POST", json=call("big", bytes=size), headers=ACCEPT)
     check = BigChecker(size)
     first = r.read(10)
@@ -241,7 +241,7 @@ def test_read_readinto_and_the_file_protocol(server: Any) -> None:
 
 
 def test_an_idle_stream_times_out_and_a_cancel_token_ends_the_reads(server: Any) -> None:
-    client = m.Client(server.url, stream_idle_timeout_ms=300)
+    client = m.Client(server.url, stream_idle_timeout_ms=300, redirect_handler="headless")
     with client.send_streamed(
         "POST", json=call("ticker", count=3, interval_ms=30_000), headers=ACCEPT
     ) as r:
@@ -252,7 +252,7 @@ def test_an_idle_stream_times_out_and_a_cancel_token_ends_the_reads(server: Any)
         assert e.value.kind == "timeout" and r.closed
 
     token = m.CancelToken()
-    with m.Client(server.url).send_streamed(
+    with m.Client(server.url, redirect_handler="headless").send_streamed(
         "POST", json=call("ticker", count=50, interval_ms=10), headers=ACCEPT, cancel=token
     ) as r:
         events = r.events()
@@ -266,7 +266,7 @@ def test_an_idle_stream_times_out_and_a_cancel_token_ends_the_reads(server: Any)
 CTRL_C_CHILD = r"""
 import sys
 import mcp_auth as m
-client = m.Client(sys.argv[1])
+client = m.Client(sys.argv[1], redirect_handler="headless")
 call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
         "params": {"name": "ticker", "arguments": {"count": 3, "interval_ms": 60000}}}
 r = client.send_streamed("POST", json=call, headers={"Accept": "application/json, text/event-stream"})
@@ -312,7 +312,7 @@ def test_async_streams_read_incrementally(server: Any) -> None:
     size = 50 * MIB
 
     async def run() -> None:
-        ac = m.AsyncClient(server.url)  # fresh: the flow runs on the first 401
+        ac = m.AsyncClient(server.url, redirect_handler="headless")  # fresh: the flow runs on the first 401
         async with ac.send_streamed("POST", json=call("big", bytes=size), headers=ACCEPT) as r:
             assert r.status == 200 and r.authorizations == 1
             check = BigChecker(size)
@@ -349,7 +349,7 @@ def test_cancelling_an_async_read_releases_the_stream(server: Any) -> None:
     the connection goes away (the server counts the stream abandoned, not completed)."""
 
     async def run() -> m.AsyncStreamedResponse:
-        ac = m.AsyncClient(server.url)
+        ac = m.AsyncClient(server.url, redirect_handler="headless")
         r = await ac.send_streamed(
             "POST", json=call("ticker", count=1000, interval_ms=100), headers=ACCEPT
         )

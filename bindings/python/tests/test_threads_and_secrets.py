@@ -35,7 +35,7 @@ def expired_storage(demo) -> tuple[CountingStorage, m.OAuthToken, str]:
     """A storage holding a real registration and a real token (with a refresh token) whose
     `expires_at` lies in the past, as a restarted host finds it."""
     seed = m.MemoryStorage()
-    client = m.Client(demo.url, storage=seed)
+    client = m.Client(demo.url, storage=seed, redirect_handler="headless")
     client.access_token()
     token = seed.tokens[client.resource_key]
     assert token.refresh_token
@@ -81,7 +81,7 @@ def test_threads_sharing_an_expired_client_refresh_once(demo, round_: int) -> No
         with lock:
             events.append(e)
 
-    client = m.Client(demo.url, storage=store, observer=observe)
+    client = m.Client(demo.url, storage=store, observer=observe, redirect_handler="headless")
 
     def work(i: int):
         # Every entry point that loads the token: send, current_token, and the httpx flow.
@@ -120,7 +120,7 @@ def test_threads_sharing_an_expired_client_refresh_once(demo, round_: int) -> No
     # second refresh of the old one would have failed); a restarted host refreshes with it.
     store.tokens[key] = new.with_expiry_from(0)
     again: list[m.TraceEvent] = []
-    fresh = m.Client(demo.url, storage=store, observer=again.append).current_token()
+    fresh = m.Client(demo.url, storage=store, observer=again.append, redirect_handler="headless").current_token()
     assert fresh is not None and fresh != new.access_token
     assert [(e.step, e.status) for e in again if e.step == "refresh"] == [("refresh", 200)]
 
@@ -130,7 +130,7 @@ def test_threads_reauthorizing_after_one_rejection_share_one_token(demo) -> None
     one refresh, and every thread gets the same new token."""
     store, expired, key = expired_storage(demo)
     events: list[m.TraceEvent] = []
-    client = m.Client(demo.url, storage=store, observer=events.append)
+    client = m.Client(demo.url, storage=store, observer=events.append, redirect_handler="headless")
     www = [f'Bearer error="invalid_token", resource_metadata="{demo.origin}/.well-known/oauth-protected-resource/mcp"']
     results = hammer(THREADS, lambda _: client.authorize_after(401, www, expired.access_token))
     assert len(set(results)) == 1 and results[0] == store.tokens[key].access_token
@@ -245,7 +245,7 @@ def test_flows_results_traces_and_errors_never_show_secrets(demo, demo_server, r
     ) as streamed:
         objs += [streamed, next(streamed.events())]
     # Revoked at the end of the flow: the outcome shows no token either.
-    revocation_client = m.Client(demo.url, storage=store)
+    revocation_client = m.Client(demo.url, storage=store, redirect_handler="headless")
     objs.append(revocation_client.logout())
     assert_hidden(objs, secrets)
     # Every class of the native module was shown above or in test_models_never_show_secrets.
@@ -268,7 +268,7 @@ def test_flows_results_traces_and_errors_never_show_secrets(demo, demo_server, r
     pre = demo_server("pre-registration")
     wrong = "WRONG-SECRET-0123456789"
     with pytest.raises(m.OAuthTokenError) as e2:
-        m.Client(pre.url, client_id="pre-registered-client", client_secret=wrong).access_token()
+        m.Client(pre.url, client_id="pre-registered-client", client_secret=wrong, redirect_handler="headless").access_token()
     assert e2.value.error == "invalid_client"
     assert_hidden([e2.value], [wrong, "pre-registered-secret"])
 
@@ -276,13 +276,13 @@ def test_flows_results_traces_and_errors_never_show_secrets(demo, demo_server, r
     bogus = m.OAuthToken(token.to_dict() | {"refresh_token": "RT-BOGUS-0123456789"}).with_expiry_from(0)
     store.tokens[client.resource_key] = bogus
     refresh_events: list[m.TraceEvent] = []
-    assert m.Client(demo.url, storage=store, observer=refresh_events.append).current_token() is None
+    assert m.Client(demo.url, storage=store, observer=refresh_events.append, redirect_handler="headless").current_token() is None
     assert_hidden(refresh_events, ["RT-BOGUS-0123456789", bogus.access_token])
 
     rs = rejecting_server(401, ['Bearer error="invalid_token", resource_metadata="{prm}"'])
     rejected_events: list[m.TraceEvent] = []
     with pytest.raises(m.UnauthorizedError) as e3:
-        m.Client(rs.url, observer=rejected_events.append).post_json(CALL)
+        m.Client(rs.url, observer=rejected_events.append, redirect_handler="headless").post_json(CALL)
     sent = [auth.split(" ", 1)[1] for (_, _, auth) in rs.requests if auth]
     assert sent
     assert_hidden([e3.value, bridge.bridge_error(e3.value), bridge.RelayedChallenge.from_error(e3.value), *rejected_events], sent)

@@ -64,7 +64,7 @@ def other() -> Iterator[Recorder]:
 
 
 def test_send_to_another_origin_is_refused_and_sends_nothing(demo, other) -> None:
-    c = m.Client(demo.url)
+    c = m.Client(demo.url, redirect_handler="headless")
     assert c.post_json(INITIALIZE).status == 200
     token = c.current_token()
     assert token
@@ -78,7 +78,7 @@ def test_send_to_another_origin_is_refused_and_sends_nothing(demo, other) -> Non
 
 
 def test_send_without_token_to_another_origin_when_asked(demo, other) -> None:
-    c = m.Client(demo.url, cross_origin="without_token")
+    c = m.Client(demo.url, cross_origin="without_token", redirect_handler="headless")
     assert c.post_json(INITIALIZE).status == 200
     r = c.send("GET", f"{other.origin}/public")
     assert r.status == 404 and r.authorizations == 0
@@ -101,7 +101,7 @@ def test_userinfo_in_resource_metadata_is_refused_and_never_reached() -> None:
     www = f'Bearer resource_metadata="http://someone:pw-never-shown@127.0.0.1:{port}/prm"'
     mcp = Recorder(401, [("WWW-Authenticate", www)])
     try:
-        c = m.Client(f"{mcp.origin}/mcp", timeout=10)
+        c = m.Client(f"{mcp.origin}/mcp", timeout=10, redirect_handler="headless")
         with pytest.raises(m.AddressRefusedError) as e:
             c.post_json(INITIALIZE)
         assert e.value.kind == "address_refused"

@@ -409,7 +409,7 @@ def test_asm_response_status_handling(vectors: dict) -> None:
         for case_id, c in cases(vectors, "asm_response_status_handling"):
             body = (c["body"] or "").replace("https://a.com", base).encode()
             server.status, server.body = c["status"], body  # type: ignore[attr-defined]
-            client = m.Client(f"{base}/mcp", require_pkce_s256=False)
+            client = m.Client(f"{base}/mcp", require_pkce_s256=False, redirect_handler="headless")
             d = client.discover()
             assert (d.metadata is not None) is c["metadata_parsed"], case_id
             # keep_trying is observable only as "no metadata": a single candidate on this path.

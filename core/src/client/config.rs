@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Client, DEFAULT_PROTOCOL_VERSION};
-use crate::authorization::{DEFAULT_REDIRECT_URI, HeadlessRedirect, RedirectHandler};
+use crate::authorization::{
+    BrowserLaunch, DEFAULT_REDIRECT_URI, HeadlessRedirect, LoopbackBrowser, RedirectHandler,
+    UrlHandler,
+};
 use crate::cache::MetadataCache;
 use crate::checks;
 use crate::error::{Error, Result};
@@ -245,6 +248,7 @@ pub struct ClientBuilder {
     http: Option<Arc<dyn HttpClient>>,
     storage: Option<Arc<dyn TokenStorage>>,
     redirect: Option<Arc<dyn RedirectHandler>>,
+    on_authorization_url: Option<UrlHandler>,
     observer: Option<Arc<dyn TraceObserver>>,
     metadata_cache: Option<Arc<MetadataCache>>,
     clock: Option<Clock>,
@@ -286,6 +290,7 @@ impl ClientBuilder {
             clock: None,
             storage: None,
             redirect: None,
+            on_authorization_url: None,
             observer: None,
         }
     }
@@ -370,10 +375,31 @@ impl ClientBuilder {
         self
     }
 
-    /// Use this redirect handler (default: [`HeadlessRedirect`]).
+    /// Use this redirect handler. Default, for the authorization code grant: the RFC 8252
+    /// loopback browser ([`LoopbackBrowser`]) on the configured loopback redirect URI's host,
+    /// port and path (bound when an authorization starts), else on an ephemeral port at
+    /// `/callback` on 127.0.0.1 (bound when the client is built: the port is part of the
+    /// redirect URI registered), opening the system browser and waiting up to
+    /// [`DEFAULT_LOOPBACK_TIMEOUT`]; when no browser can be started, the login fails at once
+    /// saying so (give a [`LoopbackBrowser`] with a URL handler to show the URL yourself).
     pub fn redirect_handler(mut self, handler: Arc<dyn RedirectHandler>) -> Self {
         self.redirect = Some(handler);
         self
+    }
+
+    /// Hand the authorization URL of the default loopback handler to `handler` (with whether
+    /// a browser was started on it), so that the host shows it: see
+    /// [`LoopbackBrowser::on_url`]. No effect with a handler of your own.
+    pub fn on_authorization_url(mut self, handler: UrlHandler) -> Self {
+        self.on_authorization_url = Some(handler);
+        self
+    }
+
+    /// Complete authorizations headless ([`HeadlessRedirect`]): GET the authorization URL
+    /// and take the code from its redirect, for auto-approving servers, automation and tests.
+    /// A server that shows a login page fails with an error saying so.
+    pub fn headless(self) -> Self {
+        self.redirect_handler(Arc::new(HeadlessRedirect::new()))
     }
 
     /// Probe discovery fallback candidates concurrently (see
@@ -471,17 +497,27 @@ impl ClientBuilder {
             };
             checks::require_secure_url("identity provider token endpoint", &e.idp_token_endpoint)?;
         }
-        let redirect: Arc<dyn RedirectHandler> = self
-            .redirect
-            .unwrap_or_else(|| Arc::new(HeadlessRedirect::new()));
-        // The redirect URI: the handler's (e.g. a bound loopback port) wins, then the
-        // configured one, then the default.
-        let handler_uri = redirect.redirect_uri();
         let configured = config
             .client_metadata
             .redirect_uris
             .as_ref()
             .and_then(|v| v.first().cloned());
+        let redirect: Arc<dyn RedirectHandler> = match self.redirect {
+            Some(handler) => handler,
+            None if config.grant == Grant::AuthorizationCode => {
+                let browser = default_loopback(configured.as_deref())?;
+                Arc::new(match self.on_authorization_url {
+                    Some(show) => browser.on_url(show),
+                    None => browser,
+                })
+            }
+            // The other grants send nobody to an authorization endpoint: the handler only
+            // shows a device code (to the log), if the grant has one.
+            None => Arc::new(HeadlessRedirect::new()),
+        };
+        // The redirect URI: the handler's (e.g. a bound loopback port) wins, then the
+        // configured one, then the default.
+        let handler_uri = redirect.redirect_uri();
         let redirect_uri = handler_uri
             .or(configured)
             .unwrap_or_else(|| DEFAULT_REDIRECT_URI.to_owned());
@@ -555,5 +591,41 @@ impl ClientBuilder {
             self.clock.unwrap_or_else(|| Arc::new(token::now_unix)),
             policy,
         )))
+    }
+}
+
+/// How long the default [`LoopbackBrowser`] waits for the authorization redirect.
+pub const DEFAULT_LOOPBACK_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The default redirect handler of the authorization code grant (RFC 8252 §7.3): a loopback
+/// listener on the configured redirect URI when it is a loopback `http` one (its port, or an
+/// ephemeral one when it names none, and its path), else on an ephemeral port at `/callback`,
+/// and the system browser.
+fn default_loopback(configured: Option<&str>) -> Result<LoopbackBrowser> {
+    let timeout = DEFAULT_LOOPBACK_TIMEOUT;
+    let Some(uri) = configured else {
+        return LoopbackBrowser::bind(0, timeout, BrowserLaunch::Open);
+    };
+    let parsed = url::Url::parse(uri).ok();
+    let loopback = parsed.as_ref().filter(|u| {
+        u.scheme() == "http"
+            && matches!(u.host_str(), Some("127.0.0.1" | "localhost"))
+            && u.query().is_none()
+            && u.fragment().is_none()
+    });
+    let Some(u) = loopback else {
+        return Err(Error::invalid_argument(
+            "redirect handler",
+            format!(
+                "the redirect URI {uri} is not a loopback http URI, so the default handler (a loopback listener and the system browser) cannot receive on it: give a redirect handler that does"
+            ),
+        ));
+    };
+    let host = u.host_str().unwrap_or("127.0.0.1");
+    match u.port() {
+        // A fixed port is bound when an authorization starts (clients with a stored token
+        // hold none), an ephemeral one now (its number is part of the redirect URI).
+        Some(port) => LoopbackBrowser::deferred(host, port, u.path(), timeout, BrowserLaunch::Open),
+        None => LoopbackBrowser::bind_at(host, 0, u.path(), timeout, BrowserLaunch::Open),
     }
 }

@@ -31,7 +31,8 @@ pub use crate::challenge::CapturedChallenge;
 pub use crate::discovery::Discovery;
 pub use crate::policy::CrossOrigin;
 pub use config::{
-    ClientBuilder, ClientConfig, DpopMode, EnterpriseIdentity, Grant, PreRegisteredClient,
+    ClientBuilder, ClientConfig, DEFAULT_LOOPBACK_TIMEOUT, DpopMode, EnterpriseIdentity, Grant,
+    PreRegisteredClient,
 };
 pub use stream::ResponseStream;
 

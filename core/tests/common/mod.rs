@@ -30,6 +30,7 @@ impl Harness {
     pub fn builder(&self) -> ClientBuilder {
         let trace = self.trace.clone();
         Client::builder(&self.server.mcp_url())
+            .headless()
             .client_name("flow-test")
             .timeout(Duration::from_secs(10))
             .observer(Arc::new(move |e: &TraceEvent| {

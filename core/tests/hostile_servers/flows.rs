@@ -391,6 +391,7 @@ fn a_server_answering_401_forever_gets_a_bounded_number_of_attempts() {
     assert!(!e.www_authenticate().is_empty());
     s.assert_no_secret(&e, &[]);
     let max = mcp_auth::Client::builder("https://x.example/mcp")
+        .headless()
         .build()
         .unwrap()
         .config()
@@ -474,6 +475,7 @@ fn a_challenge_with_raw_control_and_high_bytes_is_handled() {
     response.extend_from_slice(b"");
     let (url, t) = raw_server(response, 8);
     let c = Client::builder(&url)
+        .headless()
         .timeout(Duration::from_secs(3))
         .build()
         .unwrap();

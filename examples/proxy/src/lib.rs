@@ -342,6 +342,8 @@ fn gateway_client(
 ) -> io::Result<Client> {
     let storage = Arc::new(MemoryStorage::new());
     let client = Client::builder(&config.upstream)
+        // No login ever runs here (no authorization flow): no loopback listener either.
+        .headless()
         .http_client(http)
         .storage(storage.clone())
         .config(|c| c.max_authorizations = 0)

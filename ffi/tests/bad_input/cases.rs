@@ -248,7 +248,7 @@ pub(super) fn client_api(r: &Runner, server: &DemoServer) {
         };
     }
     let options = format!(
-        r#"{{"server_url":"{}","timeout_ms":5000}}"#,
+        r#"{{"server_url":"{}","redirect":{{"type":"headless"}},"timeout_ms":5000}}"#,
         server.mcp_url()
     );
 

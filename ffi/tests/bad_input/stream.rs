@@ -95,7 +95,7 @@ pub(super) fn stream_api(r: &Runner, server: &DemoServer) {
         };
     }
     let options = format!(
-        r#"{{"server_url":"{}","timeout_ms":5000}}"#,
+        r#"{{"server_url":"{}","redirect":{{"type":"headless"}},"timeout_ms":5000}}"#,
         server.mcp_url()
     );
     let config = new_config(&options);

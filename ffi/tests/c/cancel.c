@@ -53,6 +53,13 @@ static void on_log(void *userdata, int32_t level, const char *target, const char
     }
 }
 
+/* The host shows the authorization URL; here nobody follows it: the wait is cancelled. */
+static void ignore_url(void *userdata, const char *authorization_url, bool browser_opened) {
+    (void)userdata;
+    (void)authorization_url;
+    (void)browser_opened;
+}
+
 static void *canceller(void *arg) {
     struct shared *sh = arg;
     pthread_mutex_lock(&sh->lock);
@@ -93,6 +100,7 @@ int main(int argc, char **argv) {
     mcpauth_client *client = NULL;
     mcpauth_status s = mcpauth_client_config_new(options, &config);
     if (s == MCPAUTH_STATUS_OK) s = mcpauth_client_config_set_trace(config, on_trace, &sh);
+    if (s == MCPAUTH_STATUS_OK) s = mcpauth_client_config_set_url_handler(config, ignore_url, NULL);
     if (s == MCPAUTH_STATUS_OK) s = mcpauth_client_new(config, &client);
     mcpauth_client_config_free(config);
     if (s != MCPAUTH_STATUS_OK) {

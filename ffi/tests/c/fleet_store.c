@@ -293,7 +293,7 @@ int main(int argc, char **argv) {
     int lease = strcmp(argv[5], "1") == 0;
 
     char options[1024];
-    snprintf(options, sizeof options, "{\"server_url\":\"%s\",\"timeout_ms\":120000}", argv[2]);
+    snprintf(options, sizeof options, "{\"server_url\":\"%s\",\"timeout_ms\":120000,\"redirect\":{\"type\":\"headless\"}}", argv[2]);
     mcpauth_client_config *config = NULL;
     mcpauth_client *client = NULL;
     mcpauth_status s = mcpauth_client_config_new(options, &config);

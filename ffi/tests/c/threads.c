@@ -199,7 +199,7 @@ int main(int argc, char **argv) {
 
     struct host host = {.lock = PTHREAD_MUTEX_INITIALIZER};
     char options[1024];
-    snprintf(options, sizeof options, "{\"server_url\":\"%s\",\"timeout_ms\":120000}", argv[1]);
+    snprintf(options, sizeof options, "{\"server_url\":\"%s\",\"timeout_ms\":120000,\"redirect\":{\"type\":\"headless\"}}", argv[1]);
     mcpauth_client_config *config = NULL;
     mcpauth_client *client = NULL;
     mcpauth_status s = mcpauth_client_config_new(options, &config);

@@ -407,7 +407,7 @@ fn file_storage_is_selectable_from_json() {
     let dir = std::env::temp_dir().join(format!("mcpauth-ffi-{}", std::process::id()));
     let path = dir.join("credentials.json");
     let options = format!(
-        r#"{{"server_url":"{}","storage":{{"type":"file","path":"{}"}}}}"#,
+        r#"{{"server_url":"{}","redirect":{{"type":"headless"}},"storage":{{"type":"file","path":"{}"}}}}"#,
         server.mcp_url(),
         path.display()
     );

@@ -362,7 +362,7 @@ fn a_loopback_redirect_hands_the_authorization_url_to_the_host() {
 fn provider_overrides_reach_the_wire_from_the_options_json() {
     let server = DemoServer::start(DemoConfig::default()).unwrap();
     let options = format!(
-        r#"{{"server_url":"{}","timeout_ms":10000,"provider":"none",
+        r#"{{"server_url":"{}","redirect":{{"type":"headless"}},"timeout_ms":10000,"provider":"none",
             "overrides":{{"resource":false,"authorization_params":{{"audience":"{{resource}}"}},
                           "token_params":{{"foo":"bar"}}}}}}"#,
         server.mcp_url()

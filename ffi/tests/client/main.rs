@@ -221,7 +221,7 @@ fn build(
 
 fn options(server: &DemoServer) -> String {
     format!(
-        r#"{{"server_url":"{}","timeout_ms":10000}}"#,
+        r#"{{"server_url":"{}","redirect":{{"type":"headless"}},"timeout_ms":10000}}"#,
         server.mcp_url()
     )
 }

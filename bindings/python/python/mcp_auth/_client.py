@@ -82,10 +82,12 @@ class Client:
             a ``FileStorage``, or an object (see
             ``mcp_auth.TokenStorage`` / ``mcp_auth.KeyedTokenStorage``).
         redirect_handler: how the authorization redirect is completed: ``None`` or
-            ``"headless"`` (follow the authorization URL without a browser: auto-approving
-            servers), ``"loopback"`` (listen on 127.0.0.1; ``on_authorization_url`` shows the
-            URL, and is required), ``"browser"`` (the same, and open the system browser), or a
-            callable (see ``RedirectHandler``).
+            ``"browser"`` (the default: listen on 127.0.0.1, RFC 8252, and open the system
+            browser; ``on_authorization_url`` also shows the URL; without a browser and without
+            ``on_authorization_url`` a login fails at once saying so), ``"loopback"`` (the
+            same without a browser: ``on_authorization_url`` shows the URL, and is required),
+            ``"headless"`` (follow the authorization URL without a browser: only for
+            auto-approving servers and tests), or a callable (see ``RedirectHandler``).
         redirect_uri: the redirect URI a callable handler receives on.
         observer: ``observer(TraceEvent)`` is called for every step of the flow.
         on_authorization_url: ``on_authorization_url(url, browser_opened)`` receives the
@@ -161,8 +163,10 @@ class Client:
         else:
             storage_obj = adapt_storage(storage)
         handler = None
-        if redirect_handler is None or redirect_handler == "headless":
-            pass
+        if redirect_handler is None:
+            pass  # the core's default: the loopback browser for the authorization code grant
+        elif redirect_handler == "headless":
+            opts["redirect"] = {"type": "headless"}
         elif redirect_handler in ("loopback", "browser"):
             if redirect_handler == "loopback" and on_authorization_url is None:
                 raise ValueError(

@@ -5,7 +5,9 @@ Change ``from mcp.client.auth import OAuthClientProvider`` to
 is an ``httpx2.Auth`` that runs the flow in the Rust core. Storage may be the SDK's
 ``TokenStorage`` (async, unkeyed) or a keyed one; ``redirect_handler(url)`` and
 ``callback_handler() -> AuthorizationCodeResult`` may be async, as in the SDK. Without handlers
-the flow is headless (auto-approving servers).
+the login runs in the system browser on a loopback listener at the metadata's redirect URI
+(RFC 8252); ``redirect={"type": "headless"}`` completes it without one (auto-approving
+servers, tests).
 """
 
 from __future__ import annotations
