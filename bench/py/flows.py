@@ -118,7 +118,7 @@ def binding_flows():
         if i == 3:
             base = stats()
         t0 = time.perf_counter()
-        c = mcp_auth.Client(URL, client_name="bench")
+        c = mcp_auth.Client(URL, client_name="bench", redirect_handler="headless")
         r = c.post_json(json.dumps(BODY))
         del c
         dt = time.perf_counter() - t0
