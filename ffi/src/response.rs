@@ -123,19 +123,7 @@ pub unsafe extern "C" fn mcpauth_response_header(
                 Out::new(out, "out")?,
             )
         };
-        let name = http::HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| FfiError::invalid("name", "not a header name"))?;
-        let values: Vec<String> = r
-            .headers
-            .get_all(&name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
-        if values.is_empty() {
-            out.write_opt_str(None)
-        } else {
-            out.write_str(&values.join(", "))
-        }
+        out.write_opt_str(header_joined(&r.headers, name)?.as_deref())
     })
 }
 
@@ -164,17 +152,7 @@ pub unsafe extern "C" fn mcpauth_response_headers_json(
                 Out::new(out_json, "out_json")?,
             )
         };
-        let pairs: Vec<(&str, String)> = r
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        out.write_json(&pairs)
+        out.write_json(&header_pairs(&r.headers))
     })
 }
 
@@ -317,6 +295,36 @@ pub unsafe extern "C" fn mcpauth_response_bridge(
 }
 
 /// A new response handle for a core response (the body gets a trailing NUL for C).
+/// The values of header `name` joined with `", "` (RFC 9110 §5.3), `None` when absent: what
+/// `mcpauth_response_header` and `mcpauth_stream_header` return.
+pub(crate) fn header_joined(
+    headers: &http::HeaderMap,
+    name: &str,
+) -> Result<Option<String>, FfiError> {
+    let name = http::HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| FfiError::invalid("name", "not a header name"))?;
+    let values: Vec<String> = headers
+        .get_all(&name)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    Ok((!values.is_empty()).then(|| values.join(", ")))
+}
+
+/// Every header as `[name, value]` pairs, in order, repeated ones kept: what the
+/// `*_headers_json` functions return.
+pub(crate) fn header_pairs(headers: &http::HeaderMap) -> Vec<(&str, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 pub(crate) fn response_handle(response: Response) -> *mut mcpauth_response {
     let mut body = response.body;
     body.push(0);

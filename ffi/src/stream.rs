@@ -185,19 +185,7 @@ pub unsafe extern "C" fn mcpauth_stream_header(
                 Out::new(out, "out")?,
             )
         };
-        let name = http::HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| FfiError::invalid("name", "not a header name"))?;
-        let values: Vec<String> = s
-            .headers
-            .get_all(&name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
-        if values.is_empty() {
-            out.write_opt_str(None)
-        } else {
-            out.write_str(&values.join(", "))
-        }
+        out.write_opt_str(crate::response::header_joined(&s.headers, name)?.as_deref())
     })
 }
 
@@ -221,17 +209,7 @@ pub unsafe extern "C" fn mcpauth_stream_headers_json(
     ffi_boundary(|| {
         // SAFETY: the caller's contract (# Safety).
         let (s, out) = unsafe { (handle(stream, "stream")?, Out::new(out_json, "out_json")?) };
-        let pairs: Vec<(&str, String)> = s
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        out.write_json(&pairs)
+        out.write_json(&crate::response::header_pairs(&s.headers))
     })
 }
 

@@ -20,9 +20,9 @@ mod cprog;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use cprog::{Mode, make, mode, out_dir, root};
+use cprog::{Mode, check_reports, command_for_mode, make, mode, out_dir, root};
 use mcp_auth_demo_server::{DemoConfig, DemoServer, StreamCounters};
 
 const MIB: u64 = 1024 * 1024;
@@ -58,47 +58,7 @@ fn c_reads_a_large_result_and_a_long_event_stream_as_they_arrive() {
     let count = seconds + 1;
     let program = build();
     let server = DemoServer::start(DemoConfig::default()).unwrap();
-    let mut cmd;
-    let mut vg_log = None;
-    match mode() {
-        Mode::Valgrind => {
-            let log = program.with_file_name(format!("valgrind-stream-{}.log", std::process::id()));
-            cmd = Command::new("valgrind");
-            cmd.args([
-                "--error-exitcode=1",
-                "--leak-check=full",
-                "--show-leak-kinds=definite,possible",
-                "--errors-for-leak-kinds=definite,possible",
-                "--track-origins=yes",
-            ])
-            .arg(format!(
-                "--suppressions={}",
-                root().join("ffi/tests/valgrind.supp").display()
-            ))
-            .arg(format!("--log-file={}", log.display()))
-            .arg(&program);
-            vg_log = Some(log);
-        }
-        Mode::Asan => {
-            cmd = Command::new(&program);
-            cmd.env(
-                "ASAN_OPTIONS",
-                "detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=86",
-            )
-            .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
-        }
-        Mode::Tsan => {
-            cmd = Command::new(&program);
-            cmd.env(
-                "TSAN_OPTIONS",
-                format!(
-                    "halt_on_error=1:exitcode=66:suppressions={}",
-                    root().join("ffi/tests/tsan.supp").display()
-                ),
-            );
-        }
-        Mode::Plain => cmd = Command::new(&program),
-    }
+    let (mut cmd, vg_log) = command_for_mode(&program, "stream");
     let mut child = cmd
         .arg(server.mcp_url())
         .env("MCPAUTH_TEST_BIG_BYTES", bytes.to_string())
@@ -132,19 +92,7 @@ fn c_reads_a_large_result_and_a_long_event_stream_as_they_arrive() {
     drop(stdin);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if let Some(log) = vg_log {
-        let vg = std::fs::read_to_string(&log).unwrap_or_default();
-        assert!(
-            vg.contains("ERROR SUMMARY: 0 errors"),
-            "valgrind found errors in stream (exit {:?}):\n{vg}\nstdout:\n{text}",
-            out.status
-        );
-        assert!(
-            !vg.contains("definitely lost: ") || vg.contains("definitely lost: 0 bytes"),
-            "valgrind found leaks in stream:\n{vg}"
-        );
-        let _ = std::fs::remove_file(log);
-    }
+    check_reports("stream", &out, vg_log);
     assert!(
         out.status.success() && text.contains("stream: ok"),
         "stream failed ({:?}):\nstdout:\n{text}\nstderr:\n{stderr}",

@@ -182,16 +182,26 @@ pub fn run_raw(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
 /// [`run`] with extra environment variables.
 pub fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let bin = programs().join(program);
-    let mut cmd;
-    let mut vg_log = None;
+    let (mut cmd, vg_log) = command_for_mode(&bin, program);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.args(args).output().expect("cannot run the program");
+    check_reports(&format!("{program} {args:?}"), &out, vg_log);
+    out
+}
+
+/// `bin` as this mode runs it: under valgrind (with the log it writes, to give to
+/// [`check_reports`]), with the sanitizers' options, or plain.
+pub fn command_for_mode(bin: &Path, name: &str) -> (Command, Option<PathBuf>) {
     match mode() {
         Mode::Valgrind => {
             let log = out_dir().join(format!(
-                "valgrind-{program}-{}-{}.log",
+                "valgrind-{name}-{}-{}.log",
                 std::process::id(),
                 COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
             ));
-            cmd = Command::new("valgrind");
+            let mut cmd = Command::new("valgrind");
             cmd.args([
                 "--error-exitcode=1",
                 "--leak-check=full",
@@ -204,19 +214,20 @@ pub fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
                 root().join("ffi/tests/valgrind.supp").display()
             ))
             .arg(format!("--log-file={}", log.display()))
-            .arg(&bin);
-            vg_log = Some(log);
+            .arg(bin);
+            (cmd, Some(log))
         }
         Mode::Asan => {
-            cmd = Command::new(&bin);
+            let mut cmd = Command::new(bin);
             cmd.env(
                 "ASAN_OPTIONS",
                 "detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=86",
             )
             .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+            (cmd, None)
         }
         Mode::Tsan => {
-            cmd = Command::new(&bin);
+            let mut cmd = Command::new(bin);
             cmd.env(
                 "TSAN_OPTIONS",
                 format!(
@@ -224,24 +235,25 @@ pub fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
                     root().join("ffi/tests/tsan.supp").display()
                 ),
             );
+            (cmd, None)
         }
-        Mode::Plain => cmd = Command::new(&bin),
+        Mode::Plain => (Command::new(bin), None),
     }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.args(args).output().expect("cannot run the program");
+}
+
+/// Fails on what valgrind (its log) or a sanitizer (stderr, exit code) reported for `what`.
+pub fn check_reports(what: &str, out: &Output, vg_log: Option<PathBuf>) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     if let Some(log) = vg_log {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         assert!(
             text.contains("ERROR SUMMARY: 0 errors"),
-            "valgrind found errors in {program} {args:?} (exit {:?}):\n{text}\nstderr:\n{stderr}",
+            "valgrind found errors in {what} (exit {:?}):\n{text}\nstderr:\n{stderr}",
             out.status
         );
         assert!(
             !text.contains("definitely lost: ") || text.contains("definitely lost: 0 bytes"),
-            "valgrind found leaks in {program} {args:?}:\n{text}"
+            "valgrind found leaks in {what}:\n{text}"
         );
         let _ = std::fs::remove_file(log);
     }
@@ -250,18 +262,17 @@ pub fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
             !stderr.contains("ERROR: AddressSanitizer")
                 && !stderr.contains("ERROR: LeakSanitizer")
                 && !stderr.contains("runtime error:"),
-            "sanitizer report in {program} {args:?}:\n{stderr}"
+            "sanitizer report in {what}:\n{stderr}"
         );
         assert_ne!(out.status.code(), Some(86), "ASan failure:\n{stderr}");
     }
     if mode() == Mode::Tsan {
         assert!(
             !stderr.contains("WARNING: ThreadSanitizer"),
-            "ThreadSanitizer report in {program} {args:?}:\n{stderr}"
+            "ThreadSanitizer report in {what}:\n{stderr}"
         );
         assert_ne!(out.status.code(), Some(66), "TSan failure:\n{stderr}");
     }
-    out
 }
 
 pub static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
