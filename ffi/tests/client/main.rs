@@ -7,13 +7,16 @@
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString, c_char, c_void};
-use std::io::{Read, Write};
 use std::ptr;
 use std::sync::Mutex;
 
 use mcp_auth_demo_server::{DemoConfig, DemoServer, FaultAction, RouteFault};
 use mcpauth::*;
 use serde_json::Value;
+
+#[path = "../agent/mod.rs"]
+mod agent;
+use agent::location_of;
 
 fn cstr(p: *const c_char) -> Option<String> {
     // SAFETY: the library's strings are valid NUL-terminated strings (or NULL).
@@ -110,27 +113,6 @@ unsafe extern "C" fn trace(userdata: *mut c_void, event: *const c_char) {
         .lock()
         .unwrap()
         .push(json(&cstr(event).unwrap()));
-}
-
-/// GET `url` (http, loopback) without following redirects and return its `Location`.
-fn location_of(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("http://")?;
-    let (authority, path) = rest.split_at(rest.find('/')?);
-    let mut s = std::net::TcpStream::connect(authority).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    s.read_to_string(&mut response).ok()?;
-    response
-        .lines()
-        .find_map(|l| {
-            l.split_once(':')
-                .filter(|(n, _)| n.eq_ignore_ascii_case("location"))
-        })
-        .map(|(_, v)| v.trim().to_owned())
 }
 
 /// A redirect handler playing the user agent: follow the authorization URL to its redirect.
