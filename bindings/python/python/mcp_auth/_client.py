@@ -230,11 +230,7 @@ class Client:
 
         Every call takes ``cancel``: a ``CancelToken`` whose ``cancel()`` (from any thread)
         makes this call alone raise ``CancelledError`` promptly."""
-        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
-        if json is not None:
-            body = _json_dumps(json)
-            if not any(k.lower() == "content-type" for k, _ in pairs):
-                pairs.append(("Content-Type", "application/json"))
+        pairs, body = _request_parts(headers, body, json)
         return self._native.send(method, url or self.server_url, pairs, body, cancel=cancel)
 
     def send_streamed(
@@ -258,11 +254,7 @@ class Client:
         and ``stream_idle_timeout_ms`` (not ``timeout``) between reads. Reads release the GIL;
         Ctrl-C interrupts them on the main thread (``KeyboardInterrupt``, the stream closed),
         and cancelling ``cancel`` ends them with ``CancelledError``."""
-        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
-        if json is not None:
-            body = _json_dumps(json)
-            if not any(k.lower() == "content-type" for k, _ in pairs):
-                pairs.append(("Content-Type", "application/json"))
+        pairs, body = _request_parts(headers, body, json)
         return self._native.send_streamed(
             method, url or self.server_url, pairs, body, cancel=cancel
         )
@@ -374,6 +366,19 @@ def _json_text(value: Any) -> str:
     import json  # lazily, like everything not needed to import mcp_auth
 
     return json.dumps(value, separators=(",", ":"))
+
+
+def _request_parts(
+    headers: Mapping[str, str] | list[tuple[str, str]] | None, body: bytes | str | None, json: Any
+) -> tuple[list[tuple[str, str]], bytes | str | None]:
+    """The header pairs and body of ``send``: ``json`` (when given) becomes the body, with a
+    JSON content type unless the headers name one."""
+    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
+    if json is not None:
+        body = _json_dumps(json)
+        if not any(k.lower() == "content-type" for k, _ in pairs):
+            pairs.append(("Content-Type", "application/json"))
+    return pairs, body
 
 
 def _json_dumps(value: Any) -> bytes:
