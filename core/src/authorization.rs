@@ -530,7 +530,21 @@ impl LoopbackBrowser {
     /// scheme or file type is associated with) and, with its `hardened` feature, refuses
     /// anything but `http`/`https` URLs. The URL is passed as serialized by the `url` crate,
     /// which is how [`AuthorizationRequest::url`] builds it, so it arrives unmodified.
+    ///
+    /// On Linux and the BSDs, with no display (`DISPLAY`, `WAYLAND_DISPLAY`) and no `$BROWSER`
+    /// (an SSH session, a container, CI), no browser is started: the launchers there may report
+    /// success for a browser that cannot show anything, and the login would wait for its
+    /// timeout; without a URL handler it fails at once instead, naming paste-back and the
+    /// device grant.
     fn open_browser(url: &str) -> bool {
+        #[cfg(all(unix, not(target_os = "macos")))]
+        if ["BROWSER", "DISPLAY", "WAYLAND_DISPLAY"]
+            .iter()
+            .all(|v| std::env::var_os(v).is_none_or(|s| s.is_empty()))
+        {
+            log::info!("no display and no $BROWSER: no browser started");
+            return false;
+        }
         let mut options = webbrowser::BrowserOptions::new();
         options.with_suppress_output(true);
         webbrowser::open_browser_with_options(webbrowser::Browser::Default, url, &options).is_ok()
@@ -614,7 +628,7 @@ impl RedirectHandler for LoopbackBrowser {
                             message: format!(
                                 "{} and no URL handler shows the authorization URL, so nobody can complete the login at {}: give the loopback handler a URL handler (the host shows the URL), or use paste-back or the device grant on a machine without a browser, or a headless redirect for an auto-approving server",
                                 if matches!(launch, BrowserLaunch::Open) {
-                                    "No browser could be started"
+                                    "No browser could be started (none found, or no display and no $BROWSER)"
                                 } else {
                                     "No browser is to be started"
                                 },

@@ -146,6 +146,52 @@ fn the_default_handler_is_the_system_browser_on_a_loopback_listener() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A login on a machine without a display: the "system browser" handler starts none.
+#[test]
+fn no_display_entry() {
+    if std::env::var(ROLE).as_deref() != Ok("no-display") {
+        return;
+    }
+    let handler = LoopbackBrowser::bind(0, Duration::from_secs(300), BrowserLaunch::Open).unwrap();
+    let uri = handler.redirect_uri().unwrap();
+    let http =
+        |_r: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, Error> { unreachable!() };
+    let ctx = RedirectContext {
+        http: &http,
+        redirect_uri: &uri,
+    };
+    let e = handler
+        .authorize("https://as.example/authorize?state=s", &ctx)
+        .unwrap_err();
+    println!("error {:?}: {e}", e.kind());
+}
+
+/// Without a display and without `$BROWSER` (SSH, containers, CI) no browser is started and
+/// the login fails at once naming the alternatives, instead of waiting for its timeout.
+#[test]
+fn without_a_display_the_default_starts_no_browser_and_fails_at_once() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "no_display_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(ROLE, "no-display")
+        .env_remove("BROWSER")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("error Authorization: No browser could be started"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("no display and no $BROWSER"), "{stdout}");
+}
+
 #[test]
 fn a_configured_loopback_redirect_uri_is_listened_on_only_when_a_login_starts() {
     let port = TcpListener::bind("127.0.0.1:0")
