@@ -37,6 +37,23 @@ fn tempdir() -> PathBuf {
     d
 }
 
+/// Run `handler` on `url` directly (no HTTP client: the loopback handler needs none).
+fn authorize(
+    handler: &LoopbackBrowser,
+    url: &str,
+) -> mcp_auth::Result<mcp_auth::authorization::AuthorizationCodeResult> {
+    let uri = handler.redirect_uri().unwrap();
+    let http =
+        |_r: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, Error> { unreachable!() };
+    handler.authorize(
+        url,
+        &RedirectContext {
+            http: &http,
+            redirect_uri: &uri,
+        },
+    )
+}
+
 /// One HTTP/1.0 GET on loopback: the status and the `Location`, if any.
 fn get(url: &str) -> (u16, Option<String>) {
     let u = url::Url::parse(url).unwrap();
@@ -153,16 +170,7 @@ fn no_display_entry() {
         return;
     }
     let handler = LoopbackBrowser::bind(0, Duration::from_secs(300), BrowserLaunch::Open).unwrap();
-    let uri = handler.redirect_uri().unwrap();
-    let http =
-        |_r: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, Error> { unreachable!() };
-    let ctx = RedirectContext {
-        http: &http,
-        redirect_uri: &uri,
-    };
-    let e = handler
-        .authorize("https://as.example/authorize?state=s", &ctx)
-        .unwrap_err();
+    let e = authorize(&handler, "https://as.example/authorize?state=s").unwrap_err();
     println!("error {:?}: {e}", e.kind());
 }
 
@@ -250,16 +258,7 @@ fn no_browser_and_no_url_handler_fails_at_once_instead_of_waiting() {
     // A 300 s wait would be the failure mode: the error must come before it.
     let handler =
         LoopbackBrowser::bind(0, Duration::from_secs(300), BrowserLaunch::PrintOnly).unwrap();
-    let uri = handler.redirect_uri().unwrap();
-    let http =
-        |_r: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, Error> { unreachable!() };
-    let ctx = RedirectContext {
-        http: &http,
-        redirect_uri: &uri,
-    };
-    let e = handler
-        .authorize("https://as.example/authorize?state=secret-state", &ctx)
-        .unwrap_err();
+    let e = authorize(&handler, "https://as.example/authorize?state=secret-state").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Authorization);
     let m = e.to_string();
     assert!(
@@ -279,14 +278,7 @@ fn no_browser_and_no_url_handler_fails_at_once_instead_of_waiting() {
         .on_url(Arc::new(move |url: &str, opened: bool| {
             seen.lock().unwrap().push((url.to_owned(), opened))
         }));
-    let uri = handler.redirect_uri().unwrap();
-    let ctx = RedirectContext {
-        http: &http,
-        redirect_uri: &uri,
-    };
-    let e = handler
-        .authorize("https://as.example/authorize?state=s", &ctx)
-        .unwrap_err();
+    let e = authorize(&handler, "https://as.example/authorize?state=s").unwrap_err();
     assert!(e.to_string().contains("No authorization redirect"), "{e}");
     assert_eq!(
         *shown.lock().unwrap(),
