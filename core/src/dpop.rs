@@ -237,6 +237,14 @@ impl DpopKey {
     }
 }
 
+/// A nonce as RFC 9449 §8.1 writes it: `1*NQCHAR` (visible ASCII but `"` and `\`).
+pub(crate) fn valid_nonce(nonce: &str) -> bool {
+    !nonce.is_empty()
+        && nonce
+            .bytes()
+            .all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+}
+
 /// The nonce a response demands (RFC 9449 §8/§9): its `DPoP-Nonce` header, when the response
 /// is a `use_dpop_nonce` error (a 400 JSON error from the authorization server, or a 401
 /// `DPoP` challenge from the resource server).
@@ -244,7 +252,8 @@ pub fn demanded_nonce(response: &http::Response<Vec<u8>>) -> Option<String> {
     let nonce = response
         .headers()
         .get(DPOP_NONCE_HEADER)
-        .and_then(|v| v.to_str().ok())?
+        .and_then(|v| v.to_str().ok())
+        .filter(|n| valid_nonce(n))?
         .to_owned();
     let status = response.status().as_u16();
     let from_body = || {

@@ -374,6 +374,24 @@ impl Session {
         Ok(s.token.as_ref().map(|t| t.access_token.clone()))
     }
 
+    /// A resource server's nonce demand received by a host's own HTTP stack (see
+    /// [`crate::Client::accept_dpop_nonce`]): remembered when a DPoP-bound token is held and
+    /// the nonce is new.
+    pub(crate) fn accept_rs_nonce(&self, captured: &CapturedChallenge, nonce: &str) -> bool {
+        let demanded = captured.status == 401
+            && dpop::valid_nonce(nonce)
+            && captured
+                .challenges
+                .iter()
+                .any(|c| c.is_scheme("DPoP") && c.param("error") == Some(dpop::USE_DPOP_NONCE));
+        let bound = self
+            .lock_state()
+            .token
+            .as_ref()
+            .is_some_and(|t| t.is_dpop());
+        demanded && bound && self.dpop.set_rs_nonce_if_new(nonce.to_owned())
+    }
+
     /// The current token's scope, if a token is held.
     pub(crate) fn granted_scope(&self) -> Option<String> {
         self.lock_state()

@@ -160,6 +160,7 @@ fn a_new_process_refreshes_dpop_bound_tokens_with_the_persisted_key() {
             bound_refreshes: 1,
             key_mismatches: 0,
             invalid_proofs: 0,
+            nonce_demands: 0,
         }
     );
 

@@ -885,6 +885,20 @@ impl PyClient {
             .map_err(|e| to_pyerr(py, &e))
     }
 
+    /// Whether a refusal demands a DPoP nonce (RFC 9449 §9: 401, `DPoP error="use_dpop_nonce"`,
+    /// the nonce from `DPoP-Nonce`): `True` when it does, a DPoP-bound token is held and the
+    /// nonce is new; then send the same request again with fresh `authorization_headers`.
+    #[pyo3(signature = (status, www_authenticate, dpop_nonce))]
+    fn accept_dpop_nonce(
+        &self,
+        status: u16,
+        www_authenticate: Vec<String>,
+        dpop_nonce: Option<String>,
+    ) -> bool {
+        self.inner
+            .accept_dpop_nonce(status, &www_authenticate, dpop_nonce.as_deref())
+    }
+
     /// Cancel every call in progress on this client (from another thread, a signal handler, a
     /// task's cancellation): each raises `CancelledError` promptly. Later calls run normally.
     fn cancel(&self) {

@@ -180,3 +180,79 @@ def test_sdk_drop_in_takes_the_sdks_machine_to_machine_metadata() -> None:
         redirect={"type": "headless"},
     )
     assert isinstance(provider, McpAuth)
+
+
+def _counters(server) -> dict:  # type: ignore[no-untyped-def]
+    import urllib.request
+
+    with urllib.request.urlopen(f"{server.origin}/_demo/counters", timeout=30) as r:
+        return json.loads(r.read())
+
+
+# The demo server changes its resource-server nonce after this many accepted requests
+# (examples/demo-server: DPOP_NONCE_USES).
+NONCE_USES = 3
+
+
+def test_sdk_drop_in_follows_the_resource_servers_dpop_nonce(demo_server) -> None:
+    """RFC 9449 §9 through the SDK drop-in: the demo server binds tokens to the client's key and
+    answers a proof without its current nonce with 401 ``use_dpop_nonce`` + ``DPoP-Nonce``,
+    changing the nonce every few requests. The real SDK session runs to the end; the server
+    counts one demand per nonce, no refused proof, and a single authorization."""
+    server = demo_server("default", "--dpop-nonce", "--counters")
+    provider = OAuthClientProvider(
+        server.url,
+        {"client_name": "dpop nonce", "redirect_uris": ["http://localhost:3000/callback"]},
+        mcp_auth.MemoryStorage(),
+        redirect={"type": "headless"},
+    )
+
+    async def run() -> list[str]:
+        async with httpx2.AsyncClient(auth=provider, timeout=30) as http:
+            async with streamable_http_client(server.url, http_client=http) as (read, write):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    texts = []
+                    for i in range(5):
+                        r = await session.call_tool("echo", {"text": f"call {i}"})
+                        texts.append(r.content[0].text)  # type: ignore[union-attr]
+                    return texts
+
+    assert anyio.run(run) == [f"call {i}" for i in range(5)]
+    c = _counters(server)
+    assert c["grants"].get("authorization_code") == 1, c
+    assert c["dpop"]["bound_tokens_issued"] == 1, c
+    assert c["dpop"]["invalid_proofs"] == 0, c
+    # Every nonce was demanded once: requests with a token were accepted in runs of NONCE_USES.
+    assert c["dpop"]["nonce_demands"] >= 2, c
+    assert provider.client.current_token() is not None
+
+
+def test_httpx_adapter_follows_the_nonce_and_gives_up_on_a_server_that_never_accepts(demo_server) -> None:
+    """The sync httpx adapter: every nonce demand answered once, counted at the server; and a
+    nonce that is not new is not retried (the refusal goes to ``authorize_after``, bounded)."""
+    import httpx
+
+    from mcp_auth.httpx import McpAuth as SyncMcpAuth
+
+    server = demo_server("default", "--dpop-nonce", "--counters")
+    client = mcp_auth.Client(server.url, redirect_handler="headless")
+    calls = 2 * NONCE_USES + 1
+    with httpx.Client(auth=SyncMcpAuth(client), timeout=30) as http:
+        for i in range(calls):
+            r = http.post(
+                server.url,
+                json={"jsonrpc": "2.0", "id": i, "method": "tools/list"},
+                headers={"accept": "application/json, text/event-stream"},
+            )
+            assert r.status_code == 200, r.text
+    c = _counters(server)
+    assert c["dpop"]["nonce_demands"] == -(-calls // NONCE_USES), c
+    assert c["dpop"]["invalid_proofs"] == 0, c
+    assert c["grants"].get("authorization_code") == 1, c
+    token = client.current_token()
+    assert token is not None
+    demand = ['DPoP error="use_dpop_nonce"']
+    assert client.accept_dpop_nonce(401, demand, "fresh-nonce") is True
+    assert client.accept_dpop_nonce(401, demand, "fresh-nonce") is False, "already in use"
+    assert client.accept_dpop_nonce(401, ['DPoP error="invalid_token"'], "other") is False

@@ -277,6 +277,28 @@ impl Client {
         self.session.authorize_after(&captured, rejected)
     }
 
+    /// For hosts that send requests themselves with [`Client::authorization_headers`]: whether
+    /// a refused response demands a DPoP nonce (RFC 9449 §9: a 401 whose `DPoP` challenge says
+    /// `error="use_dpop_nonce"`, the nonce in its `DPoP-Nonce` header, given as `dpop_nonce`).
+    ///
+    /// `true` when it does, a DPoP-bound token is held and the nonce is new: the client now puts
+    /// it in every proof, and the host sends the same request again with fresh
+    /// [`Client::authorization_headers`] (the same token; no authorization). `false` otherwise
+    /// (not a nonce demand, a malformed nonce, or the nonce already in use): hand the refusal to
+    /// [`Client::authorize_after`] as usual. [`Client::send`] does this by itself.
+    pub fn accept_dpop_nonce(
+        &self,
+        status: u16,
+        www_authenticate: &[String],
+        dpop_nonce: Option<&str>,
+    ) -> bool {
+        let Some(nonce) = dpop_nonce else {
+            return false;
+        };
+        let captured = CapturedChallenge::from_values(status, www_authenticate);
+        self.session.accept_rs_nonce(&captured, nonce)
+    }
+
     /// Cancel every call in progress on this client (and its clones), from any thread: they
     /// return [`Error::Cancelled`] promptly (see [`crate::cancel`] for what is checked and
     /// what stays bounded by the HTTP timeouts). Calls started afterwards run normally.

@@ -434,6 +434,12 @@ pub struct DemoConfig {
     /// it too (a refresh whose proof uses another key is refused). The MCP endpoint then demands
     /// `Authorization: DPoP` with a proof of the same key. Counted in [`crate::DpopCounters`].
     pub dpop: bool,
+    /// With [`DemoConfig::dpop`]: the MCP endpoint demands a server nonce in every proof (RFC 9449
+    /// §9). A proof without the current nonce gets 401 `WWW-Authenticate: DPoP
+    /// error="use_dpop_nonce"` and the nonce in `DPoP-Nonce`; the nonce changes after
+    /// [`crate::DPOP_NONCE_USES`] accepted requests, as a server rotating its nonces does.
+    /// Counted in [`crate::DpopCounters::nonce_demands`].
+    pub dpop_nonce: bool,
     /// Serve `GET /_demo/counters`: what [`crate::DemoServer::refresh_counters`],
     /// [`crate::DemoServer::dpop_counters`] and [`crate::DemoServer::grant_count`] report, as
     /// JSON, for tests that run the server as a separate program (`--counters`).
@@ -512,6 +518,7 @@ impl Default for DemoConfig {
             token_ttl_secs: 3600,
             refresh_reuse_detection: false,
             dpop: false,
+            dpop_nonce: false,
             counters_endpoint: false,
             validate_redirect_uri: true,
             context: None,

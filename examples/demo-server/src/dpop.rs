@@ -24,6 +24,38 @@ pub struct DpopCounters {
     /// Proofs refused (bad signature, `htm`/`htu`/`ath` mismatch, replayed `jti`, ...) at the
     /// token endpoint or the MCP endpoint.
     pub invalid_proofs: usize,
+    /// Requests to the MCP endpoint answered 401 `use_dpop_nonce` because their proof did not
+    /// carry the current server nonce ([`crate::DemoConfig::dpop_nonce`]).
+    pub nonce_demands: usize,
+}
+
+/// How many accepted MCP requests one resource-server nonce serves before it changes
+/// ([`crate::DemoConfig::dpop_nonce`]).
+pub const DPOP_NONCE_USES: usize = 3;
+
+/// The resource server's current DPoP nonce and how many requests it has served.
+#[derive(Debug, Default)]
+pub(crate) struct NonceState {
+    pub current: Option<String>,
+    pub uses: usize,
+}
+
+impl NonceState {
+    /// The nonce to demand now (a new one when none is current).
+    pub fn current(&mut self) -> String {
+        self.current
+            .get_or_insert_with(|| crate::state::random_token("nonce"))
+            .clone()
+    }
+
+    /// Count an accepted request; the nonce changes after [`DPOP_NONCE_USES`].
+    pub fn used(&mut self) {
+        self.uses += 1;
+        if self.uses >= DPOP_NONCE_USES {
+            self.current = None;
+            self.uses = 0;
+        }
+    }
 }
 
 /// The RFC 7638 thumbprint of a P-256 public JWK.
@@ -44,7 +76,7 @@ fn thumbprint(jwk: &Value) -> Option<String> {
 
 /// Verify the DPoP proof `proof` for `method` on `url` (compared without query), with `ath`
 /// when `access_token` is given; `jti`s are remembered in `seen` (a replayed proof is refused).
-/// Returns the key's thumbprint (`jkt`).
+/// Returns the key's thumbprint (`jkt`) and the proof's `nonce` claim, if any.
 pub(crate) fn verify_proof(
     proof: &str,
     method: &str,
@@ -52,7 +84,7 @@ pub(crate) fn verify_proof(
     access_token: Option<&str>,
     now: i64,
     seen: &mut HashSet<String>,
-) -> Result<String, String> {
+) -> Result<(String, Option<String>), String> {
     let mut parts = proof.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -107,5 +139,8 @@ pub(crate) fn verify_proof(
     if !seen.insert(jti.to_owned()) {
         return Err("the DPoP proof jti was already used".into());
     }
-    thumbprint(jwk).ok_or_else(|| "the DPoP proof jwk is incomplete".into())
+    let nonce = claim("nonce").map(str::to_owned);
+    thumbprint(jwk)
+        .map(|jkt| (jkt, nonce))
+        .ok_or_else(|| "the DPoP proof jwk is incomplete".into())
 }

@@ -243,6 +243,7 @@ fn counters(shared: &Shared) -> Response {
                 "bound_refreshes": d.bound_refreshes,
                 "key_mismatches": d.key_mismatches,
                 "invalid_proofs": d.invalid_proofs,
+                "nonce_demands": d.nonce_demands,
             },
             "streams": {
                 "started": s.started,

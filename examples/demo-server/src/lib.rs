@@ -51,7 +51,7 @@ pub use config::{
     EXTRA_TOPOLOGIES, FaultAction, Faults, PreregisteredClient, PrmLocation, ResourceId,
     RouteFault,
 };
-pub use dpop::DpopCounters;
+pub use dpop::{DPOP_NONCE_USES, DpopCounters};
 pub use handlers::SUPPORTED_PROTOCOL_VERSIONS;
 pub use jwt::{CLOCK_SKEW_SECS, Es256KeyPair, JWT_BEARER_ASSERTION_TYPE, JwtKey, pem};
 pub use record::RecordedRequest;

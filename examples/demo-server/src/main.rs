@@ -4,12 +4,15 @@
 //! ```text
 //! mcp-auth-demo-server [--port N] [--topology NAME] [--host-name HOST]
 //!                      [--context-file PATH] [--exit-on-stdin-eof] [--list-topologies]
-//!                      [--token-ttl SECS] [--refresh-reuse-detection] [--dpop] [--counters]
+//!                      [--token-ttl SECS] [--refresh-reuse-detection] [--dpop] [--dpop-nonce]
+//!                      [--counters]
 //! ```
 //!
 //! `--token-ttl` sets the access token lifetime; `--refresh-reuse-detection` makes a reused
 //! (already rotated) refresh token revoke its whole grant (RFC 9700 §4.14.2); `--dpop` requires
 //! DPoP-bound tokens and binds public clients' refresh tokens to their key (RFC 9449 §5);
+//! `--dpop-nonce` (implies `--dpop`) makes the MCP endpoint demand a rotating server nonce in
+//! every proof (RFC 9449 §9);
 //! `--counters` serves `GET /_demo/counters` (refreshes, reuses, revocations, grants, DPoP).
 //!
 //! Prints `listening on http://127.0.0.1:PORT/mcp` on stdout (one line, flushed) once it accepts
@@ -24,7 +27,7 @@ use mcp_auth_demo_server::{CONFORMANCE_SCENARIOS, DemoConfig, DemoServer, EXTRA_
 
 const USAGE: &str = "usage: mcp-auth-demo-server [--port N] [--topology NAME] [--host-name HOST] \
 [--context-file PATH] [--exit-on-stdin-eof] [--list-topologies] [--token-ttl SECS] \
-[--refresh-reuse-detection] [--dpop] [--counters]";
+[--refresh-reuse-detection] [--dpop] [--dpop-nonce] [--counters]";
 
 fn main() -> ExitCode {
     let mut port: u16 = 0;
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
     let mut token_ttl: Option<u64> = None;
     let mut reuse_detection = false;
     let mut dpop = false;
+    let mut dpop_nonce = false;
     let mut counters = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -66,6 +70,10 @@ fn main() -> ExitCode {
             }
             "--dpop" => {
                 dpop = true;
+                Ok(())
+            }
+            "--dpop-nonce" => {
+                dpop_nonce = true;
                 Ok(())
             }
             "--counters" => {
@@ -107,7 +115,8 @@ fn main() -> ExitCode {
         config.token_ttl_secs = ttl;
     }
     config.refresh_reuse_detection |= reuse_detection;
-    config.dpop |= dpop;
+    config.dpop |= dpop || dpop_nonce;
+    config.dpop_nonce |= dpop_nonce;
     config.counters_endpoint |= counters;
     // Nobody reads the log of a spawned server; keep its memory flat.
     config.record_requests = false;

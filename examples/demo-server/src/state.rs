@@ -98,6 +98,8 @@ pub(crate) struct State {
     /// DPoP proof `jti`s seen (a replayed proof is refused).
     pub dpop_jtis: HashSet<String>,
     pub dpop_stats: crate::DpopCounters,
+    /// The resource server's DPoP nonce ([`crate::DemoConfig::dpop_nonce`]).
+    pub dpop_nonce: crate::dpop::NonceState,
     pub stream_stats: crate::StreamCounters,
     pub jtis: HashSet<String>,
     pub path_hits: HashMap<String, usize>,

@@ -259,6 +259,10 @@ class AsyncClient:
         """``Client.authorization_headers`` (no I/O: not awaitable)."""
         return self.client.authorization_headers(method, url, token)
 
+    def accept_dpop_nonce(self, status: int, www_authenticate: list[str], dpop_nonce: str | None) -> bool:
+        """``Client.accept_dpop_nonce`` (no I/O: not awaitable)."""
+        return self.client.accept_dpop_nonce(status, www_authenticate, dpop_nonce)
+
     def granted_scope(self) -> str | None:
         return self.client.granted_scope()
 

@@ -8,7 +8,8 @@ single flight across threads) → retry with the new token, at most
 ``Client.max_authorizations`` times, then hand the last response to the caller. The token is
 attached only to requests for the MCP server's origin, with the headers the core computes
 (``Client.authorization_headers``): ``Bearer``, or for a DPoP-bound token the ``DPoP`` scheme
-and a fresh proof for each request (RFC 9449). The async flow awaits ``mcp_auth.AsyncClient``:
+and a fresh proof for each request (RFC 9449); a 401 demanding a DPoP nonce (§9) is answered
+by sending the request again with the nonce in the proof, without an authorization. The async flow awaits ``mcp_auth.AsyncClient``:
 the loop is never blocked, async storages and handlers run on the loop, and cancelling the
 request's task cancels the core call in progress (the flow is released for the next request).
 """
@@ -20,6 +21,10 @@ from typing import Any
 
 from ._async import AsyncClient
 from ._client import Client
+
+# Nonce retries per request (a server that rotates its nonce on every answer is not followed
+# forever); each one needs a nonce the client has not used yet.
+_MAX_NONCES = 2
 
 
 def _origin(url: Any) -> tuple[str, str, int | None]:
@@ -44,6 +49,12 @@ class AuthFlow:
     def _applies(self, request: Any) -> bool:
         return _origin(request.url) == self._server_origin
 
+    def _nonce_demanded(self, response: Any, www: list[str], token: str | None) -> bool:
+        """RFC 9449 §9: the resource server wants its nonce in the proof; the same request
+        goes again with a fresh proof carrying it (same token, no authorization)."""
+        nonce = response.headers.get("dpop-nonce")
+        return bool(token and nonce) and self.client.accept_dpop_nonce(response.status_code, www, nonce)
+
     def _token_header(self, request: Any, token: str | None) -> None:
         if token:
             for name, value in self.client.authorization_headers(request.method, str(request.url), token):
@@ -56,14 +67,19 @@ class AuthFlow:
         token = self.client.current_token()
         self._token_header(request, token)
         response = yield request
-        for _ in range(self.client.max_authorizations):
-            if response.status_code not in (401, 403):
-                return
+        authorizations = nonces = 0
+        while response.status_code in (401, 403):
             www = response.headers.get_list("www-authenticate")
-            new = self.client.authorize_after(response.status_code, www, token)
-            if new is None:
+            if nonces < _MAX_NONCES and self._nonce_demanded(response, www, token):
+                nonces += 1
+            elif authorizations < self.client.max_authorizations:
+                authorizations += 1
+                new = self.client.authorize_after(response.status_code, www, token)
+                if new is None:
+                    return
+                token = new
+            else:
                 return
-            token = new
             self._token_header(request, token)
             response = yield request
 
@@ -74,13 +90,18 @@ class AuthFlow:
         token = await self.async_client.current_token()
         self._token_header(request, token)
         response = yield request
-        for _ in range(self.client.max_authorizations):
-            if response.status_code not in (401, 403):
-                return
+        authorizations = nonces = 0
+        while response.status_code in (401, 403):
             www = response.headers.get_list("www-authenticate")
-            new = await self.async_client.authorize_after(response.status_code, www, token)
-            if new is None:
+            if nonces < _MAX_NONCES and self._nonce_demanded(response, www, token):
+                nonces += 1
+            elif authorizations < self.client.max_authorizations:
+                authorizations += 1
+                new = await self.async_client.authorize_after(response.status_code, www, token)
+                if new is None:
+                    return
+                token = new
+            else:
                 return
-            token = new
             self._token_header(request, token)
             response = yield request

@@ -310,6 +310,16 @@ class Client:
         Call it for every request (a proof is single-use)."""
         return self._native.authorization_headers(method, url, token)
 
+    def accept_dpop_nonce(self, status: int, www_authenticate: list[str], dpop_nonce: str | None) -> bool:
+        """For a refusal your own HTTP stack received: whether the resource server demands a
+        DPoP nonce (RFC 9449 §9: a 401 whose ``DPoP`` challenge says
+        ``error="use_dpop_nonce"``; ``dpop_nonce`` is its ``DPoP-Nonce`` header). ``True`` when
+        it does, a DPoP-bound token is held and the nonce is new: every proof now carries it, so
+        send the same request again with fresh ``authorization_headers`` (same token, no
+        authorization). ``False`` otherwise: go on with ``authorize_after``. ``send`` and the
+        httpx adapters do this by themselves."""
+        return self._native.accept_dpop_nonce(status, list(www_authenticate), dpop_nonce)
+
     @deprecated("Client.reauthorize() is deprecated; use Client.authorize_after()")
     def reauthorize(
         self, status: int, www_authenticate: list[str], rejected_token: str | None = None

@@ -67,8 +67,42 @@ fn authorization_token(req: &Request) -> Option<(bool, &str)> {
         .filter(|(_, t)| !t.is_empty())
 }
 
+/// Why a request's DPoP binding is refused.
+enum Refused {
+    /// 401 `invalid_token` with this description.
+    Token(String),
+    /// 401 `use_dpop_nonce` (RFC 9449 §9): the proof lacks the current nonce, given here.
+    Nonce(String),
+}
+
+impl From<String> for Refused {
+    fn from(why: String) -> Self {
+        Refused::Token(why)
+    }
+}
+
+impl From<&str> for Refused {
+    fn from(why: &str) -> Self {
+        Refused::Token(why.to_owned())
+    }
+}
+
+/// RFC 9449 §9: the resource server demands `nonce` in the proof.
+fn nonce_demand(nonce: &str) -> Response {
+    Response::json(
+        401,
+        &json!({"error": "use_dpop_nonce", "error_description": "Resource server requires nonce in DPoP proof"}),
+    )
+    .header(
+        "www-authenticate",
+        r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof", algs="ES256""#,
+    )
+    .header("dpop-nonce", nonce)
+}
+
 /// RFC 9449 §7.1: a DPoP-bound token comes with the `DPoP` scheme and a proof of its key
-/// (`ath` = the token's hash); a Bearer token must not claim the `DPoP` scheme.
+/// (`ath` = the token's hash); a Bearer token must not claim the `DPoP` scheme. With
+/// [`DemoConfig::dpop_nonce`] the proof must also carry the current server nonce (§9).
 fn check_dpop_binding(
     shared: &Shared,
     urls: &Urls,
@@ -77,7 +111,7 @@ fn check_dpop_binding(
     token: &str,
     dpop_scheme: bool,
     info: &AccessToken,
-) -> Result<(), String> {
+) -> Result<(), Refused> {
     let Some(bound) = &info.jkt else {
         return if dpop_scheme {
             Err("The access token is not DPoP-bound".into())
@@ -101,7 +135,15 @@ fn check_dpop_binding(
         &mut st.dpop_jtis,
     );
     match checked {
-        Ok(jkt) if jkt == *bound => {
+        Ok((jkt, nonce)) if jkt == *bound => {
+            if cfg.dpop_nonce {
+                let current = st.dpop_nonce.current();
+                if nonce.as_deref() != Some(current.as_str()) {
+                    st.dpop_stats.nonce_demands += 1;
+                    return Err(Refused::Nonce(current));
+                }
+                st.dpop_nonce.used();
+            }
             st.refresh_stats.dpop_requests += 1;
             Ok(())
         }
@@ -111,7 +153,7 @@ fn check_dpop_binding(
         }
         Err(e) => {
             st.dpop_stats.invalid_proofs += 1;
-            Err(e)
+            Err(e.into())
         }
     }
 }
@@ -140,8 +182,10 @@ pub(super) fn mcp(shared: &Shared, cfg: &DemoConfig, urls: &Urls, req: &Request)
         let Some(info) = info else {
             return unauthorized(cfg, urls, "The access token is not one this server issued");
         };
-        if let Err(why) = check_dpop_binding(shared, urls, cfg, req, token, dpop_scheme, &info) {
-            return unauthorized(cfg, urls, &why);
+        match check_dpop_binding(shared, urls, cfg, req, token, dpop_scheme, &info) {
+            Ok(()) => {}
+            Err(Refused::Token(why)) => return unauthorized(cfg, urls, &why),
+            Err(Refused::Nonce(nonce)) => return nonce_demand(&nonce),
         }
         if Instant::now() >= info.expires_at {
             return unauthorized(cfg, urls, "The access token has expired");

@@ -321,7 +321,7 @@ fn token_inner(
             let checked =
                 dpop::verify_proof(proof, "POST", &url, None, unix_now(), &mut st.dpop_jtis);
             match checked {
-                Ok(jkt) => Some(jkt),
+                Ok((jkt, _)) => Some(jkt),
                 Err(e) => {
                     st.dpop_stats.invalid_proofs += 1;
                     return Err(oauth_error("invalid_dpop_proof", e));
