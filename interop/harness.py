@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,8 +34,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 TARGET = Path(os.environ.get("INTEROP_TARGET", ROOT / "target" / "interop"))
 VENV_PY = TARGET / "venv" / "bin" / "python"
-TOKEN_TTL = 3  # oidc/server.mjs: access tokens live 3 s
-PAUSE = TOKEN_TTL + 1.5  # between two calls: the token has expired
+# Access tokens live TOKEN_TTL seconds at every authorization server of the suite (handed to
+# them as INTEROP_TOKEN_TTL). A JWT's `exp` is counted from its whole-second `iat`, so a token
+# is accepted for TOKEN_TTL - 1 to TOKEN_TTL seconds: long enough for a session's requests on a
+# loaded machine, short enough that the cells see tokens expire.
+TOKEN_TTL = 5
+PAUSE = TOKEN_TTL + 1.5  # between two calls: the token has expired (the scenario)
 CELL_DEADLINE = 180  # generous: a loaded 2-core machine
 
 
@@ -45,10 +51,37 @@ class NotApplicable(Exception):
     """The surface has no way to run the scenario (the reason goes into the table)."""
 
 
+def _ephemeral_low() -> int:
+    """The first port the kernel hands out for outgoing connections and `bind(0)`."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+_EPHEMERAL_LOW = _ephemeral_low()
+_handed_out: set[int] = set()
+_ports_lock = threading.Lock()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port for a server (or a fixed redirect URI) to bind later: below the kernel's
+    ephemeral range, so no outgoing connection of the cells running beside this one can take
+    it before its server binds it (a port from `bind(0)` could be), free now, and never handed
+    out twice in a run."""
+    with _ports_lock:
+        for _ in range(10000):
+            port = random.randrange(10000, max(10001, _EPHEMERAL_LOW))
+            if port in _handed_out:
+                continue
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _handed_out.add(port)
+            return port
+    raise ServerFailed(f"no free port between 10000 and {_EPHEMERAL_LOW}")
 
 
 @dataclass
@@ -62,7 +95,7 @@ class Server:
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = dict(os.environ, **self.env)
+        env = dict(os.environ, INTEROP_TOKEN_TTL=str(TOKEN_TTL), **self.env)
         self.proc = subprocess.Popen(self.argv, stdout=self.out.open("ab"), stderr=subprocess.STDOUT, cwd=HERE, env=env)
         deadline = time.monotonic() + 90
         for port in [self.port, *self.also_ports]:

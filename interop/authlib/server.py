@@ -7,9 +7,9 @@ authlib's own endpoint classes do the protocol: RFC 8414 metadata, dynamic regis
 7591, `ClientRegistrationEndpoint`), the authorization code grant with PKCE required (RFC 7636,
 `CodeChallenge(required=True)`), refresh-token rotation (`RefreshTokenGrant`), client
 authentication (`client_secret_basic`, `client_secret_post`, `none`), and RFC 9068 JWT access
-tokens (`JWTBearerTokenGenerator`) for RESOURCE, signed ES256, living 3 s. What this file adds
-is what authlib leaves to the application: in-memory storage, the login-and-consent page
-(interop/browser.py fills it), and the audience (authlib does not implement RFC 8707 yet, so
+tokens (`JWTBearerTokenGenerator`) for RESOURCE, signed ES256, living INTEROP_TOKEN_TTL seconds.
+What this file adds is what authlib leaves to the application: in-memory storage, the
+login-and-consent page (interop/browser.py fills it), and the audience (authlib does not implement RFC 8707 yet, so
 the token's `aud` is RESOURCE, the one resource this AS serves).
 
 Every step is appended to EVENTS_JSONL with the event names the oidc-provider server uses
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import secrets
 import sys
 import time
@@ -38,7 +39,7 @@ from flask import Flask, Response, jsonify, request
 port, resource, events_file = sys.argv[1], sys.argv[2], sys.argv[3]
 no_refresh = "--no-refresh" in sys.argv
 issuer = f"http://127.0.0.1:{port}"
-TOKEN_TTL = 3
+TOKEN_TTL = int(os.environ["INTEROP_TOKEN_TTL"])  # seconds, from the suite (interop/harness.py)
 SCOPES = ["mcp:tools"]
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 KEY = JsonWebKey.generate_key("EC", "P-256", is_private=True, options={"kid": secrets.token_hex(8), "use": "sig", "alg": "ES256"})

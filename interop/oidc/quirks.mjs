@@ -34,7 +34,9 @@ const origin = `http://127.0.0.1:${port}`;
 const prefix = tenant ? `/${tenant}/v2.0` : '';
 const issuer = `${origin}${prefix}`;
 const COMMON_METADATA = '/common/v2.0/.well-known/openid-configuration';
-const TOKEN_TTL = 3;
+// Access token lifetime in seconds, from the suite (interop/harness.py TOKEN_TTL).
+const TOKEN_TTL = Number(process.env.INTEROP_TOKEN_TTL);
+if (!(TOKEN_TTL > 0)) throw new Error('INTEROP_TOKEN_TTL (seconds) is not set');
 const fixedRedirect = option('--fixed-redirect');
 const offlineClients = new Set(); // Google: clients that asked for access_type=offline
 

@@ -30,7 +30,9 @@ const management = !flags.includes('--no-registration-management');
 const dpopRequired = flags.includes('--dpop-required');
 const pkjwtKey = flags.includes('--private-key-jwt') ? flags[flags.indexOf('--private-key-jwt') + 1] : null;
 const issuer = `http://127.0.0.1:${port}`;
-const TOKEN_TTL = 3;
+// Access token lifetime in seconds, from the suite (interop/harness.py TOKEN_TTL).
+const TOKEN_TTL = Number(process.env.INTEROP_TOKEN_TTL);
+if (!(TOKEN_TTL > 0)) throw new Error('INTEROP_TOKEN_TTL (seconds) is not set');
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg: 'ES256' };
