@@ -104,6 +104,18 @@ export interface TokenStorage {
   get(kind: string, key: string): string | null | undefined | Promise<string | null | undefined>;
   set(kind: string, key: string, valueJson: string): void | Promise<void>;
   remove(kind: string, key: string): void | Promise<void>;
+  /**
+   * The cross-process refresh lease (docs/fleet.md; optional, with `unlock`): take the lease on
+   * `key` (the resource URL) for `owner` (unique to this acquisition), waiting while another
+   * owner holds it; resolve once held, throw when it cannot be taken (the store is unreachable,
+   * or others held it for about `ttlMs`): the call then fails with kind `storage` rather than
+   * risk presenting a refresh token twice. The lease must end by itself at most `ttlMs` after it
+   * was taken, or when its holder dies. Without `lock`/`unlock`, the clients sharing the store
+   * refresh independently (one refresh per client, not per store).
+   */
+  lock?(key: string, owner: string, ttlMs: number): void | Promise<void>;
+  /** Release the lease `owner` took on `key`, only if `owner` still holds it. */
+  unlock?(key: string, owner: string): void | Promise<void>;
 }
 
 export type StorageOptions =

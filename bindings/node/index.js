@@ -155,6 +155,14 @@ export function optionsJson(options) {
         throw new TypeError(`options.storage.store.${m} must be a function with type 'custom'`);
       }
     }
+    // The refresh lease (docs/fleet.md): both methods or neither.
+    const lease = ['lock', 'unlock'].filter((m) => store[m] !== undefined);
+    for (const m of lease) {
+      if (typeof store[m] !== 'function') throw new TypeError(`options.storage.store.${m} must be a function`);
+    }
+    if (lease.length === 1) {
+      throw new TypeError('options.storage.store: lock and unlock go together (the refresh lease), or neither');
+    }
     // The host's store replaces the built-in ones (mcpauth_client_config_set_storage).
     delete json.storage;
   }
@@ -531,6 +539,7 @@ export class McpAuthClient {
         trace: Boolean(onTrace),
         redirect: Boolean(redirectHandler),
         storage: Boolean(store),
+        lease: Boolean(store?.lock),
         url: Boolean(onAuthorizationUrl),
         deviceCode: Boolean(onDeviceCode),
       });
@@ -571,7 +580,7 @@ export class McpAuthClient {
         const value = await this.#store.get(...args);
         if (value != null && typeof value !== 'string') throw new TypeError('get must return a string or null');
         answer = { value: value ?? null };
-      } else if (name === 'set' || name === 'remove') {
+      } else if (name === 'set' || name === 'remove' || name === 'lock' || name === 'unlock') {
         await this.#store[name](...args);
         answer = { value: null };
       } else {

@@ -219,8 +219,25 @@ function onStorageRemove(_userdata, kind, key, reply) {
   }
 }
 
+/** The store's refresh lease (docs/fleet.md): resolves once held, rejects when it cannot be. */
+function onStorageLock(_userdata, key, owner, ttlMs, reply) {
+  try {
+    return answerReply(askMain({ callback: 'lock', args: [key, owner, Number(ttlMs)] }), reply);
+  } catch {
+    return 1;
+  }
+}
+
+function onStorageUnlock(_userdata, key, owner, reply) {
+  try {
+    return answerReply(askMain({ callback: 'unlock', args: [key, owner] }), reply);
+  } catch {
+    return 1;
+  }
+}
+
 const ops = {
-  create({ options, trace, redirect, storage, url, deviceCode }) {
+  create({ options, trace, redirect, storage, lease, url, deviceCode }) {
     const config = [0];
     check(api.configNew(options, config));
     try {
@@ -250,6 +267,12 @@ const ops = {
         const remove = k.register(onStorageRemove, k.pointer(api.protos.storageRemove));
         registered.push(get, set, remove);
         check(api.configSetStorage(config[0], get, set, remove, null));
+        if (lease) {
+          const lock = k.register(onStorageLock, k.pointer(api.protos.storageLock));
+          const unlock = k.register(onStorageUnlock, k.pointer(api.protos.storageUnlock));
+          registered.push(lock, unlock);
+          check(api.configSetStorageLease(config[0], lock, unlock));
+        }
       }
       const out = [0];
       check(api.clientNew(config[0], out));

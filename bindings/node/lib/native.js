@@ -123,6 +123,12 @@ export function protos() {
       storageRemove: k.proto(
         'int32_t mcpauth_storage_remove_fn(void *userdata, const char *kind, const char *key, mcpauth_reply *reply)',
       ),
+      storageLock: k.proto(
+        'int32_t mcpauth_storage_lock_fn(void *userdata, const char *key, const char *owner, uint64_t ttl_ms, mcpauth_reply *reply)',
+      ),
+      storageUnlock: k.proto(
+        'int32_t mcpauth_storage_unlock_fn(void *userdata, const char *key, const char *owner, mcpauth_reply *reply)',
+      ),
     };
   }
   return protoCache;
@@ -168,6 +174,9 @@ export function declareClient(lib) {
     ),
     configSetStorage: lib.func(
       'int32_t mcpauth_client_config_set_storage(uintptr_t config, mcpauth_storage_get_fn *get, mcpauth_storage_set_fn *set, mcpauth_storage_remove_fn *remove, void *userdata)',
+    ),
+    configSetStorageLease: lib.func(
+      'int32_t mcpauth_client_config_set_storage_lease(uintptr_t config, mcpauth_storage_lock_fn *lock, mcpauth_storage_unlock_fn *unlock)',
     ),
     replySetValue: lib.func('int32_t mcpauth_reply_set_value(mcpauth_reply *reply, const char *value)'),
     replySetError: lib.func('int32_t mcpauth_reply_set_error(mcpauth_reply *reply, const char *message)'),

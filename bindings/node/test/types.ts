@@ -36,6 +36,20 @@ export class MapStore implements TokenStorage {
 
 export const custom: ClientOptions = { serverUrl: 'https://h/mcp', storage: { type: 'custom', store: new MapStore() } };
 
+/** A store with the refresh lease (one holder per key in this process). */
+export class LeasedMapStore extends MapStore {
+  #holders = new Map<string, string>();
+  async lock(key: string, owner: string, ttlMs: number): Promise<void> {
+    if (this.#holders.has(key)) throw new Error(`held; retry within ${ttlMs} ms`);
+    this.#holders.set(key, owner);
+  }
+  unlock(key: string, owner: string): void {
+    if (this.#holders.get(key) === owner) this.#holders.delete(key);
+  }
+}
+
+export const leased: ClientOptions = { serverUrl: 'https://h/mcp', storage: { type: 'custom', store: new LeasedMapStore() } };
+
 export async function usage(serverUrl: string): Promise<string | null> {
   const options: ClientOptions = {
     serverUrl,

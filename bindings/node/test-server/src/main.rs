@@ -19,6 +19,8 @@
 //! | `fault PATH TIMES STATUS BODY` | answer `PATH` with `STATUS` and the JSON `BODY` |
 //! | `authorize_error ERROR` | the authorization endpoint redirects with `error=ERROR` (`none` to stop) |
 //! | `always_unauthorized true\|false` | the MCP endpoint answers 401 to every token |
+//! | `reuse_detection true\|false` | a refresh token presented twice revokes its grant (RFC 9700 §4.14.2) |
+//! | `refreshes` | `{"refreshes","reuse_detections","revocations"}`: the refresh grants and what reuse detection did |
 //! | `clear` | remove every fault |
 //!
 //! A malformed command answers `{"error":"…"}`.
@@ -158,6 +160,19 @@ fn command(server: &DemoServer, line: &str) -> Result<Value, String> {
         "clear" => {
             server.clear_faults();
             Ok(ok())
+        }
+        "reuse_detection" => {
+            let on = words.next() == Some("true");
+            server.update(|c| c.refresh_reuse_detection = on);
+            Ok(ok())
+        }
+        "refreshes" => {
+            let r = server.refresh_counters();
+            Ok(json!({
+                "refreshes": r.refreshes,
+                "reuse_detections": r.reuse_detections,
+                "revocations": r.revocations,
+            }))
         }
         other => Err(format!("unknown command {other:?}")),
     }
