@@ -1,7 +1,7 @@
 // Failures become McpAuthError with the C status as `kind`; secrets never reach messages;
 // cancellation before the native call; library lookup; closing.
 
-import { test, before, after, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import util from 'node:util';
 import {
@@ -14,21 +14,12 @@ import {
   optionsJson,
   version,
 } from '../index.js';
-import { TestServer, rpc, initialize } from './harness.mjs';
+import { testServerPerFile, rpc, initialize } from './harness.mjs';
 
 let server;
-before(async () => {
-  server = await TestServer.start();
-});
-after(async () => {
-  await server?.stop();
-});
-const clients = [];
-const track = (c) => (clients.push(c), c);
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server.cmd('clear');
-});
+const track = testServerPerFile((s) => {
+  server = s;
+}, (s) => s.cmd('clear'));
 
 async function rejectsWith(promise, kind) {
   const e = await promise.then(

@@ -4,24 +4,15 @@
 // server's side. Each client has a worker lane of its own, so their refreshes really run at
 // the same time; the store makes them all read the expired token before any of them refreshes.
 
-import { test, before, after, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { McpAuthClient, McpAuthError } from '../index.js';
-import { TestServer, rpc, initialize } from './harness.mjs';
+import { testServerPerFile, rpc, initialize } from './harness.mjs';
 
 let server;
-before(async () => {
-  server = await TestServer.start();
+const track = testServerPerFile(async (s) => {
+  server = s;
   await server.cmd('reuse_detection true');
-});
-after(async () => {
-  await server?.stop();
-});
-
-const clients = [];
-const track = (c) => (clients.push(c), c);
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
 });
 
 const CLIENTS = 4;
@@ -119,8 +110,6 @@ async function fleetOnExpiredToken(shared, rounds) {
   );
   assert.equal((await first.postJson(initialize)).status, 200);
   const resource = await first.resourceKey();
-  await first.close();
-  clients.splice(clients.indexOf(first), 1);
   await server.cmd('expire');
   shared.expireStored(resource);
   await server.cmd('reset');

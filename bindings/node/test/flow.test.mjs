@@ -1,23 +1,13 @@
 // The whole flow through the package against the demo server, counted from the server's side.
 
-import { test, before, after, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { McpAuthClient } from '../index.js';
-import { TestServer, rpc, initialize } from './harness.mjs';
+import { testServerPerFile, rpc, initialize } from './harness.mjs';
 
 let server;
-before(async () => {
-  server = await TestServer.start();
-});
-after(async () => {
-  await server?.stop();
-});
-
-// Clients are closed after each test.
-const clients = [];
-const track = (c) => (clients.push(c), c);
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
+const track = testServerPerFile((s) => {
+  server = s;
 });
 
 test('cold start: 401, discovery, registration, PKCE authorization, token, then MCP calls', async () => {

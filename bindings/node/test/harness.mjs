@@ -1,6 +1,7 @@
 // The test server: mcp-auth-node-test-server (the demo server with a control channel on stdin,
 // bindings/node/test-server), one per test file or test, stopped by closing its stdin.
 
+import { before, after, afterEach } from 'node:test';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
@@ -84,3 +85,25 @@ export const initialize = rpc('initialize', {
   capabilities: {},
   clientInfo: { name: 'mcp-auth-client-tests', version: '0' },
 });
+
+/**
+ * A test file's setup: one test server, started before its tests (handed to `started`) and
+ * stopped after them. Returns `track(client)`: the client is closed after the test, then
+ * `afterEachTest(server)` runs when given.
+ */
+export function testServerPerFile(started, afterEachTest) {
+  let server;
+  const clients = [];
+  before(async () => {
+    server = await TestServer.start();
+    await started(server);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await afterEachTest?.(server);
+  });
+  return (c) => (clients.push(c), c);
+}

@@ -1,24 +1,15 @@
 // Provider profiles and per-server overrides (docs/providers.md) through the package: the options
 // reach the core unchanged, a flow with them completes, and an AS refusal names the fix.
 
-import { test, before, after, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { McpAuthClient, optionsJson } from '../index.js';
-import { TestServer, initialize } from './harness.mjs';
+import { testServerPerFile, initialize } from './harness.mjs';
 
 let server;
-before(async () => {
-  server = await TestServer.start();
-});
-after(async () => {
-  await server?.stop();
-});
-const clients = [];
-const track = (c) => (clients.push(c), c);
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server.cmd('authorize_error none');
-});
+const track = testServerPerFile((s) => {
+  server = s;
+}, (s) => s.cmd('authorize_error none'));
 
 test('overrides: camelCase members become the core JSON; parameter names stay as written', () => {
   const { json } = optionsJson({

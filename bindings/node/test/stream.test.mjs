@@ -3,12 +3,12 @@
 // server's own counters (the server runs at most a chunk ahead of the socket buffers, so
 // "not completed" after the first MiB means the client did not wait for the whole body).
 
-import { test, before, after, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { McpAuthClient, McpAuthError, StreamClosedError } from '../index.js';
-import { TestServer, rpc } from './harness.mjs';
+import { testServerPerFile, rpc } from './harness.mjs';
 
 const MIB = 1024 * 1024;
 const PATTERN = new TextEncoder().encode('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_');
@@ -18,17 +18,8 @@ const ACCEPT = { 'Content-Type': 'application/json', Accept: 'application/json, 
 const SSE_SECS = Number(process.env.MCPAUTH_TEST_SSE_SECS ?? 35);
 
 let server;
-before(async () => {
-  server = await TestServer.start();
-});
-after(async () => {
-  await server?.stop();
-});
-
-const clients = [];
-const track = (c) => (clients.push(c), c);
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
+const track = testServerPerFile((s) => {
+  server = s;
 });
 
 const call = (name, args, id = 7) => ({
