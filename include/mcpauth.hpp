@@ -8,9 +8,10 @@
  *   std::cout << r.status() << " " << r.body() << "\n";
  *
  * What it adds over the C header, and nothing more:
- * - ownership: mcpauth::Client and mcpauth::Response own their handle (move-only; the handle
- *   is freed by the destructor), and every `char **` out-string is copied into a std::string
- *   and released with mcpauth_string_free (which zeroizes it) before the call returns;
+ * - ownership: mcpauth::Client, mcpauth::Response and mcpauth::Stream own their handle
+ *   (move-only; the handle is freed by the destructor), and every `char **` out-string is
+ *   copied into a std::string and released with mcpauth_string_free (which zeroizes it)
+ *   before the call returns;
  * - errors: a failed call throws mcpauth::Error, which carries the status and everything the
  *   thread's last error held (message, OAuth error, HTTP status, failed check, challenge);
  * - callbacks: the trace observer, the redirect handler and the token storage are
@@ -239,6 +240,92 @@ private:
     mcpauth_response *handle_;
 };
 
+/// The response of Client::send_streamed (mcpauth_stream): the head has arrived, the body is
+/// read as it comes, in bytes (read) or as server-sent events (next_event), not both. MCP limits
+/// apply (no body cap unless configured, an idle timeout). Move-only; owns the handle; reading
+/// needs exclusive access.
+class Stream {
+public:
+    explicit Stream(mcpauth_stream *handle) noexcept : handle_(handle) {}
+    Stream(Stream &&other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Stream &operator=(Stream &&other) noexcept {
+        if (this != &other) {
+            mcpauth_stream_free(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+    Stream(const Stream &) = delete;
+    Stream &operator=(const Stream &) = delete;
+    /// Closes the connection if the body was not read to its end.
+    ~Stream() { mcpauth_stream_free(handle_); }
+
+    /// The HTTP status, e.g. 200.
+    std::uint16_t status() const {
+        std::uint16_t s = 0;
+        detail::check(mcpauth_stream_status(handle_, &s), "mcpauth_stream_status");
+        return s;
+    }
+    /// A header's value (several joined with ", "), nullopt when absent.
+    std::optional<std::string> header(const std::string &name) const {
+        return detail::out_string("mcpauth_stream_header", [&](char **out) {
+            return mcpauth_stream_header(handle_, name.c_str(), out);
+        });
+    }
+    /// Every header as a JSON array of [name, value] pairs.
+    std::string headers_json() const {
+        return detail::out_required("mcpauth_stream_headers_json", [&](char **out) {
+            return mcpauth_stream_headers_json(handle_, out);
+        });
+    }
+    /// The last 401/403 challenge seen while sending, as JSON; nullopt when none.
+    std::optional<std::string> challenge_json() const {
+        return detail::out_string("mcpauth_stream_challenge_json", [&](char **out) {
+            return mcpauth_stream_challenge_json(handle_, out);
+        });
+    }
+    /// How many tokens were acquired (authorizations or refreshes) while sending.
+    std::uint32_t authorizations() const {
+        std::uint32_t n = 0;
+        detail::check(mcpauth_stream_authorizations(handle_, &n), "mcpauth_stream_authorizations");
+        return n;
+    }
+    /// Whether the body is a text/event-stream (read it with next_event).
+    bool is_event_stream() const {
+        bool events = false;
+        detail::check(mcpauth_stream_is_event_stream(handle_, &events),
+                      "mcpauth_stream_is_event_stream");
+        return events;
+    }
+    /// Read the next bytes of the body into `buf`, blocking until at least one arrived; 0 only
+    /// at the end of the body. Throws Error (a timeout, a cap, a broken connection).
+    std::size_t read(void *buf, std::size_t cap) {
+        std::size_t n = 0;
+        detail::check(mcpauth_stream_read(handle_, static_cast<std::uint8_t *>(buf), cap, &n),
+                      "mcpauth_stream_read");
+        return n;
+    }
+    /// The rest of the body. Throws Error.
+    std::string read_all() {
+        std::string body;
+        char chunk[16384];
+        for (std::size_t n; (n = read(chunk, sizeof chunk)) != 0;) body.append(chunk, n);
+        return body;
+    }
+    /// The next server-sent event as JSON (`event`, `data`, `id`, `retry`), blocking until it
+    /// is complete; nullopt at the end of the stream. Throws Error.
+    std::optional<std::string> next_event() {
+        return detail::out_string("mcpauth_stream_next_event", [&](char **out) {
+            return mcpauth_stream_next_event(handle_, out);
+        });
+    }
+    /// The C handle (still owned by this object).
+    mcpauth_stream *get() noexcept { return handle_; }
+
+private:
+    mcpauth_stream *handle_;
+};
+
 /// An MCP authorization client for one server (mcpauth_client). Move-only; owns the handle.
 class Client {
 public:
@@ -292,6 +379,18 @@ public:
                                 body.size(), &out),
             "mcpauth_client_send");
         return Response(out);
+    }
+    /// As send, but returns once the head of the final response has arrived; the body is read
+    /// from the Stream as it comes (large tool results, SSE). Throws Error.
+    Stream send_streamed(const std::string &method, std::string_view body = {},
+                         const std::string &headers_json = {}, const std::string &url = {}) const {
+        mcpauth_stream *out = nullptr;
+        detail::check(mcpauth_client_send_streamed(
+                          handle_, method.c_str(), url.empty() ? nullptr : url.c_str(),
+                          headers_json.empty() ? nullptr : headers_json.c_str(),
+                          reinterpret_cast<const std::uint8_t *>(body.data()), body.size(), &out),
+                      "mcpauth_client_send_streamed");
+        return Stream(out);
     }
     /// POST a JSON-RPC message to the MCP endpoint. Throws Error.
     Response post_json(const std::string &json_body) const {

@@ -8,10 +8,12 @@
 //
 // The client keeps its tokens in a C++ object (mcpauth::Storage), prints each step of the flow
 // (the trace callback), sends initialize, tools/list and tools/call (the first one runs
-// discovery, registration, PKCE authorization and the token exchange), then shows how a
-// failure arrives: as an mcpauth::Error carrying the status.
+// discovery, registration, PKCE authorization and the token exchange), reads a streamed tool
+// result event by event (mcpauth::Stream), then shows how a failure arrives: as an
+// mcpauth::Error carrying the status.
 #include <iostream>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -109,6 +111,28 @@ int main(int argc, char **argv) {
         std::string text = mcpauth::json_get(answer, "/result/content/0/text").value_or("");
         std::cout << "tools/call result: " << text << "\n";
         if (text != "hello from C++") throw std::runtime_error("unexpected tools/call result");
+
+        // A streamed answer (mcpauth::Stream): the ticker tool's progress notifications arrive
+        // as server-sent events, one by one, then its result.
+        std::cout << "-> tools/call ticker (streamed)\n";
+        mcpauth::Stream stream = moved.send_streamed(
+            "POST",
+            R"({"jsonrpc":"2.0","id":4,"method":"tools/call",)"
+            R"("params":{"name":"ticker","arguments":{"count":3,"interval_ms":10}}})",
+            R"({"Content-Type":"application/json","Accept":"application/json, text/event-stream"})");
+        std::cout << "<- " << stream.status() << " "
+                  << (stream.is_event_stream() ? "event stream" : "not an event stream") << "\n";
+        int progress = 0;
+        std::string result;
+        while (std::optional<std::string> event = stream.next_event()) {
+            std::string data = mcpauth::json_get(*event, "/data").value_or("");
+            if (mcpauth::json_get(data, "/method").value_or("") == "notifications/progress")
+                ++progress;
+            else
+                result = mcpauth::json_get(data, "/result/content/0/text").value_or("");
+        }
+        std::cout << "ticker: " << progress << " progress events, then: " << result << "\n";
+        if (progress != 3 || result.empty()) throw std::runtime_error("unexpected ticker stream");
         std::cout << "granted scope: " << moved.granted_scope().value_or("(none)") << "\n";
         std::cout << "storage: tokens " << (storage->has(MCPAUTH_STORAGE_KIND_TOKENS) ? "stored" : "missing")
                   << ", client_info "

@@ -603,7 +603,8 @@ fn cpp_wrapper_compiles_alone_as_cxx17_and_cxx20() {
 }
 
 /// The C++ example: the whole flow through `mcpauth::Client` (storage and trace callbacks in
-/// C++), counted from the server's side, and failures as `mcpauth::Error` with their status.
+/// C++) and a streamed tool result through `mcpauth::Stream`, counted from the server's side,
+/// and failures as `mcpauth::Error` with their status.
 #[test]
 fn cpp_quickstart_runs_the_flow() {
     let server = DemoServer::start(DemoConfig::default()).unwrap();
@@ -630,6 +631,9 @@ fn cpp_quickstart_runs_the_flow() {
             "<- 200 (authorizations during this request: 0)",
             "-> tools/call",
             "tools/call result: hello from C++",
+            "-> tools/call ticker (streamed)",
+            "<- 200 event stream",
+            "ticker: 3 progress events, then: ticked 3",
             "granted scope: mcp:read mcp:write",
             "storage: tokens stored, client_info stored",
             "after logout: token none",
@@ -643,9 +647,12 @@ fn cpp_quickstart_runs_the_flow() {
     assert_eq!(server.grant_count("authorization_code"), 1);
     assert_eq!(
         server.count("/mcp"),
-        4,
-        "one 401, then three authorized requests"
+        5,
+        "one 401, then four authorized requests (the last one streamed)"
     );
+    let streams = server.stream_counters();
+    assert_eq!((streams.started, streams.completed), (1, 1), "{streams:?}");
+    assert_eq!(streams.events_sent, 4, "three progress events and the result");
 }
 
 /// The C++ snippet of docs/c-cpp.md, compiled as printed (`-Wall -Wextra -Wpedantic -Werror`)
