@@ -49,6 +49,19 @@ pub fn get_client_metadata_scopes(
     asm: Option<&OAuthMetadata>,
     client_grant_types: Option<&[String]>,
 ) -> Option<String> {
+    let refresh_grant = client_grant_types.is_some_and(|g| g.iter().any(|g| g == "refresh_token"));
+    select_scopes(www_authenticate_scope, prm, asm, refresh_grant)
+}
+
+/// [`get_client_metadata_scopes`] with the client's grant types already reduced to whether
+/// they include `refresh_token` (for callers that hold the grant types in another form, such as
+/// a Python list, and need not copy them).
+pub fn select_scopes(
+    www_authenticate_scope: Option<&str>,
+    prm: Option<&ProtectedResourceMetadata>,
+    asm: Option<&OAuthMetadata>,
+    refresh_grant: bool,
+) -> Option<String> {
     let asm_scopes = asm.and_then(|a| a.scopes_supported.as_deref());
     let selection = if let Some(s) = www_authenticate_scope {
         Selection::Header(s)
@@ -58,7 +71,7 @@ pub fn get_client_metadata_scopes(
         Selection::List(asm_scopes?)
     };
     let offline = asm_scopes.is_some_and(|l| l.iter().any(|s| s == OFFLINE_ACCESS))
-        && client_grant_types.is_some_and(|g| g.iter().any(|g| g == "refresh_token"))
+        && refresh_grant
         && !selection.has_token(OFFLINE_ACCESS);
     let extra = if offline { OFFLINE_ACCESS.len() + 1 } else { 0 };
     let mut out = match selection {

@@ -652,7 +652,10 @@ fn cpp_quickstart_runs_the_flow() {
     );
     let streams = server.stream_counters();
     assert_eq!((streams.started, streams.completed), (1, 1), "{streams:?}");
-    assert_eq!(streams.events_sent, 4, "three progress events and the result");
+    assert_eq!(
+        streams.events_sent, 4,
+        "three progress events and the result"
+    );
 }
 
 /// The C++ snippet of docs/c-cpp.md, compiled as printed (`-Wall -Wextra -Wpedantic -Werror`)

@@ -242,6 +242,19 @@ def test_get_client_metadata_scopes(header_scope, prm_scopes, asm_scopes, has_pr
     assert ours == expected
 
 
+def test_get_client_metadata_scopes_reads_any_sequence_of_str_grant_types() -> None:
+    asm = {"issuer": "https://as.example.com", "authorization_endpoint": "https://as.example.com/a", "token_endpoint": "https://as.example.com/t", "scopes_supported": ["a", "offline_access"]}
+    for grants in (["refresh_token"], ("authorization_code", "refresh_token"), iter(["refresh_token"])):
+        assert m.get_client_metadata_scopes("a", None, asm, grants) == "a offline_access"
+    assert m.get_client_metadata_scopes("a", None, asm, ("authorization_code",)) == "a"
+    with pytest.raises(TypeError):
+        m.get_client_metadata_scopes("a", None, asm, "refresh_token")
+    with pytest.raises(TypeError):
+        m.get_client_metadata_scopes("a", None, asm, ["refresh_token", 1])
+    with pytest.raises(TypeError):
+        m.get_client_metadata_scopes("a", None, asm, 3)
+
+
 @SETTINGS
 @given(a=st.one_of(st.none(), SCOPE_STR), b=st.one_of(st.none(), SCOPE_STR))
 def test_union_scopes(a, b) -> None:
