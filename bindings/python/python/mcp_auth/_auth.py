@@ -9,9 +9,10 @@ single flight across threads) → retry with the new token, at most
 attached only to requests for the MCP server's origin, with the headers the core computes
 (``Client.authorization_headers``): ``Bearer``, or for a DPoP-bound token the ``DPoP`` scheme
 and a fresh proof for each request (RFC 9449); a 401 demanding a DPoP nonce (§9) is answered
-by sending the request again with the nonce in the proof, without an authorization. The async flow awaits ``mcp_auth.AsyncClient``:
-the loop is never blocked, async storages and handlers run on the loop, and cancelling the
-request's task cancels the core call in progress (the flow is released for the next request).
+by sending the request again with the nonce in the proof, without an authorization. The async
+flow awaits ``mcp_auth.AsyncClient``: the loop is never blocked, async storages and handlers
+run on the loop, and cancelling the request's task cancels the core call in progress (the flow
+is released for the next request).
 """
 
 from __future__ import annotations
