@@ -16,6 +16,10 @@ import mcp_auth as m
 
 CHILD = r"""
 import sys, time
+import signal
+# Ctrl-C as a terminal delivers it, whatever this test's parent did: a shell's background job
+# ignores SIGINT, and an ignored signal is inherited across exec.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import mcp_auth as m
 
 def observer(event):

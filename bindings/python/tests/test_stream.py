@@ -265,6 +265,10 @@ def test_an_idle_stream_times_out_and_a_cancel_token_ends_the_reads(server: Any)
 
 CTRL_C_CHILD = r"""
 import sys
+import signal
+# Ctrl-C as a terminal delivers it, whatever this test's parent did: a shell's background job
+# ignores SIGINT, and an ignored signal is inherited across exec.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import mcp_auth as m
 client = m.Client(sys.argv[1], redirect_handler="headless")
 call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
