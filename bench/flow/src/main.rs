@@ -1,5 +1,6 @@
 //! `bench-flow`: the loopback flow, warm-path and footprint benchmarks of mcp-auth, driven by
-//! `bench/run.py` (`make bench`). Never part of `make test`.
+//! `bench/run.py` (`make bench`). The benchmarks are never part of `make test`; its smoke test
+//! (`tests/smoke.rs`) runs each flow mode once so the harness cannot break unnoticed.
 //!
 //! ```text
 //! bench-flow server                       demo server (reference-benchmark topology) + stats
@@ -285,8 +286,11 @@ fn once() {
 fn c_flow(url: &str) -> u16 {
     use std::ffi::CString;
     use std::ptr;
-    let options =
-        CString::new(json!({"server_url": url, "client_name": "bench"}).to_string()).unwrap();
+    let options = CString::new(
+        json!({"server_url": url, "client_name": "bench", "redirect": {"type": "headless"}})
+            .to_string(),
+    )
+    .unwrap();
     let body = CString::new(BODY).unwrap();
     let mut config = ptr::null_mut();
     let mut client = ptr::null_mut();
