@@ -550,7 +550,38 @@ pub(crate) fn append(e: Error, hint: &str) -> Error {
             status,
             oauth,
         },
+        Error::Registration {
+            message,
+            status,
+            oauth,
+        } => Error::Registration {
+            message: format!("{message}{hint}"),
+            status,
+            oauth,
+        },
         other => other,
+    }
+}
+
+/// What a flow that failed on the MCP 2025-03-26 default endpoints is told: the server
+/// published no protected resource metadata, so the endpoints were guessed on its origin.
+const LEGACY_HINT: &str = " (the MCP server publishes no RFC 9728 protected resource metadata, so the 2025-03-26 default endpoints on its origin were used: if its authorization server is elsewhere, name it with overrides.authorization_server)";
+
+/// `e` with [`LEGACY_HINT`] when `discovery` fell back to the legacy default endpoints (no
+/// protected resource metadata, no authorization server metadata) and the registration, the
+/// authorization or the token request failed there.
+pub(crate) fn with_legacy_hint(e: Error, discovery: Option<&crate::discovery::Discovery>) -> Error {
+    let legacy = discovery.is_some_and(|d| {
+        d.protected_resource.is_none() && d.authorization_server.is_none() && d.metadata.is_none()
+    });
+    let answerable = matches!(
+        e,
+        Error::Registration { .. } | Error::Authorization { .. } | Error::Token { .. }
+    );
+    if legacy && answerable && !e.to_string().contains("overrides.") {
+        append(e, LEGACY_HINT)
+    } else {
+        e
     }
 }
 

@@ -758,8 +758,10 @@ impl Session {
                 }
             }
         }
-        self.authorize(challenge, rejected)
-            .map_err(crate::overrides::with_hint)?;
+        self.authorize(challenge, rejected).map_err(|e| {
+            let d = self.lock_state().discovery.clone();
+            crate::overrides::with_legacy_hint(crate::overrides::with_hint(e), d.as_deref())
+        })?;
         Ok(Acquired::Obtained)
     }
 

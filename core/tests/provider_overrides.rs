@@ -152,8 +152,14 @@ fn no_prm() -> DemoConfig {
 #[test]
 fn the_authorization_server_can_be_named_for_a_server_without_prm() {
     let h = Harness::start(no_prm());
-    assert!(initialize(&h.client()).is_err());
+    let e = initialize(&h.client()).unwrap_err();
     assert!(h.requests_to("/t1/token").is_empty());
+    // The legacy default endpoints on the server's origin were tried; the error names the fix.
+    assert!(
+        e.to_string().contains("overrides.authorization_server"),
+        "{e}\n{:?}",
+        h.lines()
+    );
 
     for named in [
         "{o}/t1".to_owned(),

@@ -18,6 +18,10 @@
 //                          and /common/v2.0/.well-known/openid-configuration serves its metadata
 //                          with the issuer template http://127.0.0.1:PORT/{tenantid}/v2.0;
 //                          access tokens carry `tid`
+//   --alias-metadata       an issuer mismatch (Clerk-backed servers, Atlassian authv2, ...):
+//                          /alias/.well-known/openid-configuration serves this AS's metadata,
+//                          whose issuer is http://127.0.0.1:PORT, so a client that discovers
+//                          it for the issuer http://127.0.0.1:PORT/alias sees another issuer
 //
 // Every provider event goes to EVENTS_JSONL (one JSON line), plus `quirk.refused` lines for the
 // requests a quirk refused: the suite judges the flows from these, not from the client.
@@ -34,6 +38,7 @@ const origin = `http://127.0.0.1:${port}`;
 const prefix = tenant ? `/${tenant}/v2.0` : '';
 const issuer = `${origin}${prefix}`;
 const COMMON_METADATA = '/common/v2.0/.well-known/openid-configuration';
+const ALIAS_METADATA = '/alias/.well-known/openid-configuration';
 // Access token lifetime in seconds, from the suite (interop/harness.py TOKEN_TTL).
 const TOKEN_TTL = Number(process.env.INTEROP_TOKEN_TTL);
 if (!(TOKEN_TTL > 0)) throw new Error('INTEROP_TOKEN_TTL (seconds) is not set');
@@ -189,7 +194,11 @@ for (const event of [
 // Mounted under the issuer's path (a tenant's /TID/v2.0); the /common alias of the metadata.
 const callback = provider.callback();
 const server = createServer((req, res) => {
-  if (tenant && req.url === COMMON_METADATA) {
+  if (flag('--alias-metadata') && req.url === ALIAS_METADATA) {
+    // Served as if requested at the root (no mount path): the endpoints stay the issuer's.
+    log('quirk.alias_metadata', {});
+    req.url = '/.well-known/openid-configuration';
+  } else if (tenant && req.url === COMMON_METADATA) {
     req.commonAlias = true;
     req.originalUrl = `${prefix}/.well-known/openid-configuration`;
     req.url = '/.well-known/openid-configuration';

@@ -1,7 +1,7 @@
 """The interop suite's resource server: the official MCP Python SDK (`mcp`, pinned in
 interop/requirements.txt), streamable HTTP, verifying oidc-provider's JWT access tokens.
 
-    python rs/server.py PORT ISSUER LOG_JSONL [REQUIRED_SCOPE] [--dpop] [--tool-scope TOOL=SCOPE ...]
+    python rs/server.py PORT ISSUER LOG_JSONL [REQUIRED_SCOPE] [--dpop] [--no-prm] [--tool-scope TOOL=SCOPE ...]
 
 `--tool-scope admin=mcp:admin` makes the `admin` tool need `mcp:admin` on top of the required
 scope: a call with a token without it gets 403 `insufficient_scope` naming the scope (logged
@@ -17,12 +17,18 @@ itself: `rs/dpop.py` wraps the app, announces `dpop_bound_access_tokens_required
 protected resource metadata, checks each request's DPoP proof (signature, `htm`, `htu`, `ath`,
 `iat`, `jti` replay) and hands its key thumbprint to the verifier, which requires the token's
 `cnf.jkt` to equal it; a bound token presented as a bearer token is refused.
+
+With `--no-prm` the server behaves like those that predate RFC 9728 (Atlassian v1, some Okta
+setups): its protected resource metadata answers 404 and its challenges carry no
+`resource_metadata`, so the authorization server cannot be discovered from it (each hidden
+request is logged as `prm_hidden`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 
@@ -43,6 +49,7 @@ while "--tool-scope" in args:
     del args[i : i + 2]
 args = [a for a in args if not a.startswith("--")]
 dpop = "--dpop" in sys.argv
+no_prm = "--no-prm" in sys.argv
 port, issuer, log_file = args[0], args[1], args[2]
 required = args[3].split() if len(args) > 3 else ["mcp:tools"]
 # The issuer of the tokens when the metadata names another URL for the AS (the Entra `/common`
@@ -192,7 +199,38 @@ class ToolScopes:
         return self.scopes.get(str(params.get("name")), []) if isinstance(params, dict) else []
 
 
+class NoPrm:
+    """ASGI middleware (--no-prm): protected resource metadata answers 404, and
+    `resource_metadata` is removed from every `WWW-Authenticate` challenge."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001 - ASGI app
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if scope["path"].startswith("/.well-known/oauth-protected-resource"):
+            log({"event": "prm_hidden", "path": scope["path"], "at": time.time()})
+            await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"not found"})
+            return None
+
+        async def without_resource_metadata(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                headers = []
+                for k, v in message.get("headers", []):  # type: ignore[attr-defined]
+                    if k.lower() == b"www-authenticate":
+                        v = re.sub(rb',?\s*resource_metadata="[^"]*"', b"", v)
+                    headers.append((k, v))
+                message = dict(message, headers=headers)
+            await send(message)
+
+        return await self.app(scope, receive, without_resource_metadata)
+
+
 app = ToolScopes(server.streamable_http_app(json_response=True), tool_scopes)
+if no_prm:
+    app = NoPrm(app)  # type: ignore[assignment]
 if dpop:
     app = DpopResourceServer(app, resource, log)  # type: ignore[assignment]
 log({"event": "listening", "resource": resource})

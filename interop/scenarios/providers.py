@@ -1,6 +1,8 @@
 """Provider quirks (docs/providers.md): oidc-provider made to behave like Entra ID, Auth0,
-Google, the exact-redirect providers (Slack, Cognito, GitHub), and a device-flow AS
-(interop/oidc/quirks.mjs). Each quirk is two scenarios: with the profile or override the flow
+Google, the exact-redirect providers (Slack, Cognito, GitHub), an AS whose metadata names
+another issuer (Clerk-backed servers, Atlassian authv2) and a device-flow AS
+(interop/oidc/quirks.mjs), and the Python SDK's resource server made to publish no protected
+resource metadata (Atlassian v1, some Okta setups; rs/server.py --no-prm). Each quirk is two scenarios: with the profile or override the flow
 passes (judged from the servers' records), without it the client fails with an error that
 names the fix, and the AS's records show the request it refused."""
 
@@ -21,12 +23,17 @@ def quirks(d: Path, s: Scenario) -> tuple[Cell, list[Server]]:
     origin = f"http://127.0.0.1:{as_port}"
     cell = Cell(d, f"http://127.0.0.1:{rs_port}/mcp", origin)
     cell.extra["redirect_port"] = redirect_port
+    cell.extra["as_origin"] = origin
     flags = [f.replace("{redirect_port}", str(redirect_port)) for f in s.as_flags]
     rs_env: dict[str, str] = {}
     if "--tenant" in flags:
         # Entra multi-tenant: the PRM names the /common alias; tokens come from the tenant.
         cell.issuer = f"{origin}/common/v2.0"
         rs_env["INTEROP_TOKEN_ISSUER"] = f"{origin}/{flags[flags.index('--tenant') + 1]}/v2.0"
+    if "--alias-metadata" in flags:
+        # The PRM names the AS as {origin}/alias; its metadata there says {origin}.
+        cell.issuer = f"{origin}/alias"
+        rs_env["INTEROP_TOKEN_ISSUER"] = origin
     return cell, [
         Server("oidc-provider (quirks)", ["node", "oidc/quirks.mjs", str(as_port), cell.resource, str(d / "as.jsonl"), *flags], as_port, d / "as.out"),
         Server("mcp (Python SDK) resource server", [str(VENV_PY), "rs/server.py", str(rs_port), cell.issuer, str(d / "rs.jsonl"), *s.rs_args], rs_port, d / "rs.out", env=rs_env),
@@ -195,4 +202,70 @@ scenario(Scenario(
     "an AS without device flow: the device login fails before any token request, naming paste-back",
     [], 1, options(grant="device_code", redirect={"type": "device", "open_browser": True}), check_no_device,
     servers="quirks", cli_login_args=["--device"], expect_failure="paste",
+))
+
+
+# --- Issuer mismatch (Clerk-backed servers, Atlassian authv2, Salesforce): the metadata found
+# for the issuer the PRM names says another issuer (RFC 8414 §3.3).
+ALIAS_METADATA = "{as_origin}/alias/.well-known/openid-configuration"
+
+
+def trust_alias(c: Cell) -> dict[str, object]:
+    origin = str(c.extra["as_origin"])
+    trusted = {"issuer": origin, "metadata_url": ALIAS_METADATA.replace("{as_origin}", origin)}
+    return dict(interactive(c), overrides={"trusted_issuers": [trusted]})
+
+
+def check_alias_metadata(c: Cell) -> list[str]:
+    p = flow_passed(c)
+    at_least(p, "metadata requests at the mismatching location", len(c.events("quirk.alias_metadata")), 1)
+    return p
+
+
+def check_mismatch_refused(c: Cell) -> list[str]:
+    p = check_no_authorization(c)
+    at_least(p, "metadata requests at the mismatching location", len(c.events("quirk.alias_metadata")), 1)
+    return p
+
+
+scenario(Scenario(
+    "issuer-mismatch",
+    "the PRM names `AS/alias`, whose metadata says issuer `AS`: `overrides.trusted_issuers` accepts exactly that pair (`--trust-issuer`)",
+    ["--alias-metadata"], 2, trust_alias, check_alias_metadata,
+    servers="quirks", cli_args=["--trust-issuer", "{as_origin}=" + ALIAS_METADATA],
+))
+scenario(Scenario(
+    "issuer-mismatch-unfixed",
+    "the same without the allowlist: the RFC 8414 issuer check stops the flow before any authorization, naming `overrides.trusted_issuers`",
+    ["--alias-metadata"], 1, interactive, check_mismatch_refused,
+    servers="quirks", expect_failure="overrides.trusted_issuers",
+))
+
+
+# --- A resource server without RFC 9728 metadata: the AS is named by the host.
+def check_prm_hidden(c: Cell) -> list[str]:
+    p: list[str] = []
+    at_least(p, "protected resource metadata requests answered 404 by the RS", len([r for r in c.rs_log if r.get("event") == "prm_hidden"]), 1)
+    return p
+
+
+def check_named_as(c: Cell) -> list[str]:
+    return check_prm_hidden(c) + flow_passed(c)
+
+
+def check_undiscoverable(c: Cell) -> list[str]:
+    return check_prm_hidden(c) + check_no_authorization(c)
+
+
+scenario(Scenario(
+    "no-prm",
+    "the MCP server publishes no protected resource metadata: `overrides.authorization_server` names the AS (`--authorization-server`)",
+    [], 2, lambda c: dict(interactive(c), overrides={"authorization_server": c.extra["as_origin"]}), check_named_as,
+    servers="quirks", rs_args=["--no-prm"], cli_args=["--authorization-server", "{as_origin}"],
+))
+scenario(Scenario(
+    "no-prm-unfixed",
+    "the same without the override: discovery fails before any authorization, naming `overrides.authorization_server`",
+    [], 1, interactive, check_undiscoverable,
+    servers="quirks", rs_args=["--no-prm"], expect_failure="overrides.authorization_server",
 ))

@@ -51,6 +51,18 @@ reference_failure(
     "invalid_scope",
 )
 reference_failure(
+    "issuer-mismatch",
+    "no trusted-issuer allowlist: the metadata found for the issuer the PRM names says another "
+    "issuer, and its RFC 8414 check stops the flow",
+    "issuer mismatch",
+)
+reference_failure(
+    "no-prm",
+    "no way to name the authorization server: without protected resource metadata it falls back "
+    "to the MCP server's origin, which serves no registration endpoint",
+    "Registration failed: 404",
+)
+reference_failure(
     "dpop",
     "it has no DPoP: its code exchange carries no proof and the AS, which requires DPoP-bound "
     "tokens for the client, refuses it",

@@ -75,7 +75,7 @@ def test_an_unknown_profile_is_refused_naming_the_known_ones(demo) -> None:  # t
 
 
 def test_the_cli_names_a_flag_for_every_override_the_core_suggests() -> None:
-    for name in ("overrides.resource", "overrides.drop_scopes", "overrides.trusted_issuers", "overrides.prompt"):
+    for name in ("overrides.resource", "overrides.drop_scopes", "overrides.trusted_issuers", "overrides.prompt", "overrides.authorization_server"):
         assert name in OVERRIDE_FLAGS
 
 

@@ -100,6 +100,7 @@ OVERRIDE_FLAGS: dict[str, str] = {
     "overrides.prompt": "--prompt VALUE",
     "overrides.trusted_issuers": "--trust-issuer ISSUER=METADATA_URL",
     "overrides.tenant_issuer": "--tenant-issuer",
+    "overrides.authorization_server": "--authorization-server URL",
     "provider \"": "--provider NAME",
 }
 
