@@ -96,13 +96,16 @@ pub(super) fn compare(
                 Err(err) => err,
             };
             assert_eq!(err.kind().reference_name(), Some(class), "{name}: {err}");
-            // The reference's message word for word; mcp-auth may follow it with the
-            // per-server override that would accept the case (docs/providers.md).
+            // The reference's message word for word; mcp-auth may follow it with one
+            // parenthesized hint naming the per-server override that would answer the case
+            // (docs/providers.md): an issuer mismatch to allow, or the authorization server to
+            // name when the legacy default endpoints failed.
             let ours = err.to_string();
-            let ours = match ours.split_once(" (to accept exactly this mismatch, add ") {
-                Some((head, hint)) if hint.contains("overrides.trusted_issuers") => head,
-                _ => &ours,
-            };
+            let ours = ours
+                .match_indices(" (")
+                .map(|(i, _)| (&ours[..i], &ours[i..]))
+                .find(|(_, hint)| hint.ends_with(')') && hint.contains("overrides."))
+                .map_or(ours.as_str(), |(head, _)| head);
             assert_eq!(ours, message, "{name}: message");
         }
         _ => panic!("{name}: a scenario has a status or an error"),
