@@ -567,30 +567,21 @@ pub(crate) fn append(e: Error, hint: &str) -> Error {
 /// published no protected resource metadata, so the endpoints were guessed on its origin.
 const LEGACY_HINT: &str = " (the MCP server publishes no RFC 9728 protected resource metadata, so the 2025-03-26 default endpoints on its origin were used: if its authorization server is elsewhere, name it with overrides.authorization_server)";
 
-/// `e` with [`LEGACY_HINT`] when `discovery` fell back to the legacy default endpoints (no
-/// protected resource metadata, no authorization server metadata) and the registration, the
-/// authorization or the token request failed there.
-pub(crate) fn with_legacy_hint(e: Error, discovery: Option<&crate::discovery::Discovery>) -> Error {
-    let legacy = discovery.is_some_and(|d| {
-        d.protected_resource.is_none() && d.authorization_server.is_none() && d.metadata.is_none()
-    });
-    let answerable = matches!(
-        e,
-        Error::Registration { .. } | Error::Authorization { .. } | Error::Token { .. }
-    );
-    if legacy && answerable && !e.to_string().contains("overrides.") {
-        append(e, LEGACY_HINT)
-    } else {
-        e
+/// `e` with the override or profile that answers it, unless its message already names one:
+/// the authorization server's refusal ([`hint_for`]), or else a registration, authorization
+/// or token request that failed on the legacy default endpoints of `discovery`.
+pub(crate) fn with_hint(e: Error, discovery: Option<&crate::discovery::Discovery>) -> Error {
+    if e.to_string().contains("overrides.") {
+        return e;
     }
-}
-
-/// `e` with the override or profile that answers it ([`hint_for`]), unless its message
-/// already names one.
-pub(crate) fn with_hint(e: Error) -> Error {
-    match hint_for(&e) {
-        Some(hint) if !e.to_string().contains("overrides.") => append(e, hint),
-        _ => e,
+    let on_legacy = discovery.is_some_and(crate::discovery::Discovery::on_legacy_defaults)
+        && matches!(
+            e,
+            Error::Registration { .. } | Error::Authorization { .. } | Error::Token { .. }
+        );
+    match hint_for(&e).or(on_legacy.then_some(LEGACY_HINT)) {
+        Some(hint) => append(e, hint),
+        None => e,
     }
 }
 

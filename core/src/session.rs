@@ -760,7 +760,7 @@ impl Session {
         }
         self.authorize(challenge, rejected).map_err(|e| {
             let d = self.lock_state().discovery.clone();
-            crate::overrides::with_legacy_hint(crate::overrides::with_hint(e), d.as_deref())
+            crate::overrides::with_hint(e, d.as_deref())
         })?;
         Ok(Acquired::Obtained)
     }

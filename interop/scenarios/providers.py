@@ -2,9 +2,10 @@
 Google, the exact-redirect providers (Slack, Cognito, GitHub), an AS whose metadata names
 another issuer (Clerk-backed servers, Atlassian authv2) and a device-flow AS
 (interop/oidc/quirks.mjs), and the Python SDK's resource server made to publish no protected
-resource metadata (Atlassian v1, some Okta setups; rs/server.py --no-prm). Each quirk is two scenarios: with the profile or override the flow
-passes (judged from the servers' records), without it the client fails with an error that
-names the fix, and the AS's records show the request it refused."""
+resource metadata (Atlassian v1, some Okta setups; rs/server.py --no-prm). Each quirk is two
+scenarios: with the profile or override the flow passes (judged from the servers' records),
+without it the client fails with an error that names the fix, and the servers' records show
+where it stopped."""
 
 from __future__ import annotations
 

@@ -52,6 +52,16 @@ pub struct Discovery {
     pub overrides: ServerOverrides,
 }
 
+impl Discovery {
+    /// Whether the endpoints are the MCP 2025-03-26 defaults on the server's origin: no
+    /// protected resource metadata, no authorization server named, no metadata found.
+    pub fn on_legacy_defaults(&self) -> bool {
+        self.protected_resource.is_none()
+            && self.authorization_server.is_none()
+            && self.metadata.is_none()
+    }
+}
+
 type Fetched = Option<Result<http::Response<Vec<u8>>>>;
 
 /// A document found by a chain, with the URL it was found at.
